@@ -1,0 +1,261 @@
+// Package artifact owns the on-disk container of every trained model: a header naming the model
+// kind and its format version, a length-prefixed payload, and a SHA-256 checksum, so that a
+// truncated, corrupt or foreign file is refused with a clear error instead of being half-read.
+//
+// Layout: magic "CASCADE\x00", uvarint len(kind), kind, uvarint version, uint64 LE payload
+// length, payload, 32-byte SHA-256 of everything before it. Payloads are written with Encoder and
+// read with Decoder (little-endian, length-prefixed slices).
+package artifact
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+)
+
+const magic = "CASCADE\x00"
+
+// ErrCorrupt is wrapped by every error about a damaged or foreign file.
+var ErrCorrupt = errors.New("corrupt model artifact")
+
+// Header describes an artifact.
+type Header struct {
+	Kind    string // e.g. "ials", "popularity", "twotower"
+	Version int    // the kind's payload format version
+}
+
+// Marshal frames payload with the header and checksum.
+func Marshal(h Header, payload []byte) []byte {
+	var b bytes.Buffer
+	b.WriteString(magic)
+	b.Write(binary.AppendUvarint(nil, uint64(len(h.Kind))))
+	b.WriteString(h.Kind)
+	b.Write(binary.AppendUvarint(nil, uint64(h.Version)))
+	b.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(payload))))
+	b.Write(payload)
+	sum := sha256.Sum256(b.Bytes())
+	b.Write(sum[:])
+	return b.Bytes()
+}
+
+// Unmarshal checks data's framing and checksum and returns its header and payload.
+func Unmarshal(data []byte) (Header, []byte, error) {
+	var h Header
+	if len(data) < len(magic)+sha256.Size || string(data[:len(magic)]) != magic {
+		return h, nil, fmt.Errorf("%w: not a Cascade artifact (bad magic or too short: %d bytes)", ErrCorrupt, len(data))
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	p := data[len(magic):]
+	kl, n := binary.Uvarint(p)
+	if n <= 0 || kl > 256 || uint64(len(p)-n) < kl {
+		return h, nil, fmt.Errorf("%w: bad kind field", ErrCorrupt)
+	}
+	h.Kind = string(p[n : n+int(kl)])
+	p = p[n+int(kl):]
+	v, n := binary.Uvarint(p)
+	if n <= 0 || v > math.MaxInt32 {
+		return h, nil, fmt.Errorf("%w: bad version field", ErrCorrupt)
+	}
+	h.Version = int(v)
+	p = p[n:]
+	if len(p) < 8 {
+		return h, nil, fmt.Errorf("%w: truncated header", ErrCorrupt)
+	}
+	plen := binary.LittleEndian.Uint64(p)
+	p = p[8:]
+	if uint64(len(p)) != plen+sha256.Size {
+		return h, nil, fmt.Errorf("%w: payload is %d bytes, header says %d (truncated or padded file)", ErrCorrupt, len(p)-sha256.Size, plen)
+	}
+	if got := sha256.Sum256(body); !bytes.Equal(got[:], sum) {
+		return h, nil, fmt.Errorf("%w: checksum mismatch", ErrCorrupt)
+	}
+	return h, p[:plen], nil
+}
+
+// WriteFile writes an artifact atomically (temporary file + rename) and returns the hex SHA-256
+// of the file, for manifests.
+func WriteFile(path string, h Header, payload []byte) (string, error) {
+	data := Marshal(h, payload)
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-"+filepath.Base(path)+"-*")
+	if err != nil {
+		return "", fmt.Errorf("write artifact: %w", err)
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("write artifact %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("write artifact %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("write artifact %s: %w", path, err)
+	}
+	sum := sha256.Sum256(data)
+	return fmt.Sprintf("%x", sum), nil
+}
+
+// ReadFile reads and checks the artifact at path; it refuses a kind other than want and a
+// version above maxVersion.
+func ReadFile(path, want string, maxVersion int) (Header, []byte, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Header{}, nil, fmt.Errorf("read artifact: %w", err)
+	}
+	h, p, err := Unmarshal(data)
+	if err != nil {
+		return h, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if h.Kind != want {
+		return h, nil, fmt.Errorf("%s: %w: holds a %q model, want %q", path, ErrCorrupt, h.Kind, want)
+	}
+	if h.Version < 1 || h.Version > maxVersion {
+		return h, nil, fmt.Errorf("%s: %q format version %d is not supported (this build reads 1..%d)", path, h.Kind, h.Version, maxVersion)
+	}
+	return h, p, nil
+}
+
+// Encoder appends little-endian values to a payload.
+type Encoder struct{ buf []byte }
+
+// Bytes returns the encoded payload.
+func (e *Encoder) Bytes() []byte { return e.buf }
+
+func (e *Encoder) Uint64(v uint64)   { e.buf = binary.LittleEndian.AppendUint64(e.buf, v) }
+func (e *Encoder) Int(v int)         { e.Uint64(uint64(int64(v))) }
+func (e *Encoder) Float64(v float64) { e.Uint64(math.Float64bits(v)) }
+func (e *Encoder) Bool(v bool) {
+	if v {
+		e.buf = append(e.buf, 1)
+	} else {
+		e.buf = append(e.buf, 0)
+	}
+}
+func (e *Encoder) String(s string) { e.Int(len(s)); e.buf = append(e.buf, s...) }
+func (e *Encoder) Float32s(v []float32) {
+	e.Int(len(v))
+	for _, x := range v {
+		e.buf = binary.LittleEndian.AppendUint32(e.buf, math.Float32bits(x))
+	}
+}
+func (e *Encoder) Float64s(v []float64) {
+	e.Int(len(v))
+	for _, x := range v {
+		e.Float64(x)
+	}
+}
+func (e *Encoder) Int32s(v []int32) {
+	e.Int(len(v))
+	for _, x := range v {
+		e.buf = binary.LittleEndian.AppendUint32(e.buf, uint32(x))
+	}
+}
+func (e *Encoder) Strings(v []string) {
+	e.Int(len(v))
+	for _, s := range v {
+		e.String(s)
+	}
+}
+
+// Decoder reads what Encoder wrote. The first error sticks: later reads return zero values, and
+// Err reports it, so callers check once at the end.
+type Decoder struct {
+	p   []byte
+	err error
+}
+
+// NewDecoder reads payload p.
+func NewDecoder(p []byte) *Decoder { return &Decoder{p: p} }
+
+// Err returns the first decoding error; it also reports unread trailing bytes.
+func (d *Decoder) Err() error {
+	if d.err == nil && len(d.p) != 0 {
+		return fmt.Errorf("%w: %d unexpected trailing bytes", ErrCorrupt, len(d.p))
+	}
+	return d.err
+}
+
+func (d *Decoder) take(n int) []byte {
+	if d.err != nil {
+		return nil
+	}
+	if n < 0 || n > len(d.p) {
+		d.err = fmt.Errorf("%w: payload ends early (want %d bytes, have %d)", ErrCorrupt, n, len(d.p))
+		return nil
+	}
+	b := d.p[:n]
+	d.p = d.p[n:]
+	return b
+}
+
+func (d *Decoder) Uint64() uint64 {
+	b := d.take(8)
+	if b == nil {
+		return 0
+	}
+	return binary.LittleEndian.Uint64(b)
+}
+func (d *Decoder) Int() int         { return int(int64(d.Uint64())) }
+func (d *Decoder) Float64() float64 { return math.Float64frombits(d.Uint64()) }
+func (d *Decoder) Bool() bool {
+	b := d.take(1)
+	return b != nil && b[0] == 1
+}
+
+// length reads a slice length and checks that size bytes per element remain.
+func (d *Decoder) length(size int) int {
+	n := d.Int()
+	if d.err == nil && (n < 0 || n > len(d.p)/size) {
+		d.err = fmt.Errorf("%w: slice length %d exceeds the remaining payload", ErrCorrupt, n)
+		return 0
+	}
+	return n
+}
+func (d *Decoder) String() string { return string(d.take(d.length(1))) }
+func (d *Decoder) Float32s() []float32 {
+	n := d.length(4)
+	b := d.take(4 * n)
+	if b == nil {
+		return nil
+	}
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}
+func (d *Decoder) Float64s() []float64 {
+	n := d.length(8)
+	v := make([]float64, 0, n)
+	for i := 0; i < n; i++ {
+		v = append(v, d.Float64())
+	}
+	return v
+}
+func (d *Decoder) Int32s() []int32 {
+	n := d.length(4)
+	b := d.take(4 * n)
+	if b == nil {
+		return nil
+	}
+	v := make([]int32, n)
+	for i := range v {
+		v[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+	return v
+}
+func (d *Decoder) Strings() []string {
+	n := d.length(8)
+	v := make([]string, 0, n)
+	for i := 0; i < n; i++ {
+		v = append(v, d.String())
+	}
+	return v
+}

@@ -1,0 +1,70 @@
+// Command cascade trains, evaluates and serves Cascade recommendation pipelines: one binary with a
+// subcommand per job (run `cascade --help`).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/alecthomas/kong"
+)
+
+// Globals are shared by every subcommand's Run method.
+type Globals struct {
+	Ctx    context.Context `kong:"-"`
+	Log    *slog.Logger    `kong:"-"`
+	Stdout io.Writer       `kong:"-"`
+
+	Quiet      bool `help:"Log warnings and errors only."`
+	NoProgress bool `help:"Disable progress bars and progress log lines."`
+}
+
+type cli struct {
+	Globals
+
+	Gbdt gbdtCmd `cmd:"" help:"Train, predict with and evaluate LightGBM-format gradient-boosted tree models."`
+}
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	var c cli
+	parser, err := kong.New(&c,
+		kong.Name("cascade"),
+		kong.Description("Cascade: a multi-stage recommendation ranking framework (candidates → features → rankers), trained and served by one binary."),
+		kong.UsageOnError(),
+		kong.Writers(stdout, stderr),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+	)
+	if err != nil {
+		fmt.Fprintln(stderr, "cascade:", err)
+		return 2
+	}
+	kctx, err := parser.Parse(args)
+	if err != nil {
+		fmt.Fprintln(stderr, "cascade:", err)
+		return 2
+	}
+	level := slog.LevelInfo
+	if c.Quiet {
+		level = slog.LevelWarn
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	c.Globals.Ctx = ctx
+	c.Globals.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	c.Globals.Stdout = stdout
+	slog.SetDefault(c.Globals.Log)
+	if err := kctx.Run(&c.Globals); err != nil {
+		fmt.Fprintln(stderr, "cascade:", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,437 @@
+// Package replay owns offline evaluation by the replay-v1 protocol (shared/PROTOCOL.md): logged
+// test events are replayed in time order per user through any recommender, whose history grows
+// step by step as it would in production, and the metrics, slices, per-stage recall and latency
+// are reported as a table and as the protocol's JSON.
+package replay
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/progress"
+)
+
+// Protocol is the name written into every report.
+const Protocol = "replay-v1"
+
+// Recommender answers one replay step: the final ranked list for q, leaving out every item for
+// which skip is true, and optionally the candidate lists of the stages that produced it (for
+// per-stage recall@N).
+type Recommender interface {
+	Recommend(ctx context.Context, q candidates.Query, skip func(int32) bool) (Response, error)
+}
+
+// Response is a recommender's answer to one step. Replay reads it before the next call on the same
+// goroutine, so a recommender may reuse the slices between calls.
+type Response struct {
+	Items  []candidates.Candidate
+	Stages []Stage
+}
+
+// Stage is the candidate list of one stage or source, best first.
+type Stage struct {
+	Name  string
+	Items []candidates.Candidate
+}
+
+// Options configure Run.
+type Options struct {
+	Dataset string // name written into the report
+	// ItemIDs are the external item IDs by dense ID, for the popularity ranking's tie-break
+	// (popularity@10); nil breaks ties by dense ID.
+	ItemIDs []string
+	// Ks are the cut-offs of hr/ndcg/mrr; Ns those of per-stage recall. Defaults: 10,20,50,100 and
+	// 100,200,500 (replay-v1 §4).
+	Ks, Ns []int
+	// Workers replay users in parallel; 0 means GOMAXPROCS. Results do not depend on it.
+	Workers int
+	// Fallback answers the steps whose history holds no item of the train catalog (replay-v1 §3);
+	// nil sends them to the recommender itself.
+	Fallback Recommender
+	Progress progress.Options
+}
+
+// Source adapts a candidate source to a Recommender: its top n items are both the final list and
+// the one stage, named name.
+func Source(name string, src candidates.Source, n int) Recommender {
+	return &sourceRec{name: name, src: src, n: n, pool: sync.Pool{New: func() any { return new([]candidates.Candidate) }}}
+}
+
+type sourceRec struct {
+	name string
+	src  candidates.Source
+	n    int
+	pool sync.Pool
+}
+
+func (s *sourceRec) Recommend(ctx context.Context, q candidates.Query, skip func(int32) bool) (Response, error) {
+	buf := s.pool.Get().(*[]candidates.Candidate)
+	defer s.pool.Put(buf)
+	items, err := s.src.Recommend(ctx, q, s.n, skip, (*buf)[:0])
+	if err != nil {
+		return Response{}, err
+	}
+	*buf = items
+	// The caller reads the response before this goroutine's next call, but the pool may hand the
+	// buffer to another goroutine: return a copy.
+	out := slices.Clone(items)
+	return Response{Items: out, Stages: []Stage{{Name: s.name, Items: out}}}, nil
+}
+
+// step is one test event's outcome.
+type step struct {
+	counted, warm bool
+	rank          int // 1-based rank of the target in the final list, 0 if absent
+	top10         []int32
+	stageRank     []int // per stage (in first-seen order of names), 0 if absent
+	stageNames    []string
+	latency       time.Duration
+}
+
+// Run replays split's test events through rec. events must be the split's source log (train then
+// test, in time order); catalog is the train catalog [0, split.TrainItems).
+func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options) (*Report, error) {
+	if len(opt.Ks) == 0 {
+		opt.Ks = []int{10, 20, 50, 100}
+	}
+	if len(opt.Ns) == 0 {
+		opt.Ns = []int{100, 200, 500}
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	// Per-user train histories and test steps, in time order.
+	hist := map[int32][]dataset.Event{}
+	for _, e := range split.Train {
+		hist[e.User] = append(hist[e.User], e)
+	}
+	var users []int32
+	tests := map[int32][]int{} // indices into split.Test
+	for i, e := range split.Test {
+		if _, ok := tests[e.User]; !ok {
+			users = append(users, e.User)
+		}
+		tests[e.User] = append(tests[e.User], i)
+	}
+	steps := make([]step, len(split.Test))
+
+	rep := progress.New("replay", int64(len(split.Test)), opt.Progress)
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+		next     int
+	)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := newReplayer(split, opt)
+			for {
+				mu.Lock()
+				if next >= len(users) || firstErr != nil {
+					mu.Unlock()
+					return
+				}
+				u := users[next]
+				next++
+				mu.Unlock()
+				if err := r.user(ctx, rec, hist[u], tests[u], steps); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+					return
+				}
+				rep.Add(len(tests[u]))
+			}
+		}()
+	}
+	wg.Wait()
+	rep.Finish()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	return summarize(split, steps, opt), nil
+}
+
+// replayer holds one worker's scratch.
+type replayer struct {
+	split   dataset.Split
+	opt     Options
+	history []int32
+	times   []int64
+	values  []float32
+	seen    map[int32]struct{}
+}
+
+func newReplayer(split dataset.Split, opt Options) *replayer {
+	return &replayer{split: split, opt: opt, seen: map[int32]struct{}{}}
+}
+
+func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Event, testIdx []int, steps []step) error {
+	r.history, r.times, r.values = r.history[:0], r.times[:0], r.values[:0]
+	clear(r.seen)
+	known := 0 // history items in the train catalog
+	push := func(e dataset.Event) {
+		r.history = append(r.history, e.Item)
+		r.times = append(r.times, e.Time)
+		r.values = append(r.values, e.Value)
+		r.seen[e.Item] = struct{}{}
+		if int(e.Item) < r.split.TrainItems {
+			known++
+		}
+	}
+	for _, e := range train {
+		push(e)
+	}
+	warm := len(train) > 0
+	skip := func(id int32) bool { _, ok := r.seen[id]; return ok }
+	for _, ti := range testIdx {
+		e := r.split.Test[ti]
+		st := &steps[ti]
+		if len(r.history) > 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			q := candidates.Query{User: e.User, History: r.history, HistoryTimes: r.times, HistoryValues: r.values, Time: e.Time}
+			use := rec
+			if known == 0 && r.opt.Fallback != nil {
+				use = r.opt.Fallback
+			}
+			start := time.Now()
+			resp, err := use.Recommend(ctx, q, skip)
+			st.latency = time.Since(start)
+			if err != nil {
+				return fmt.Errorf("replay step (user %d, time %d): %w", e.User, e.Time, err)
+			}
+			st.counted, st.warm = true, warm
+			st.rank = rankOf(resp.Items, e.Item)
+			n := min(10, len(resp.Items))
+			st.top10 = make([]int32, n)
+			for i := 0; i < n; i++ {
+				st.top10[i] = resp.Items[i].Item
+			}
+			for _, s := range resp.Stages {
+				st.stageNames = append(st.stageNames, s.Name)
+				st.stageRank = append(st.stageRank, rankOf(s.Items, e.Item))
+			}
+		}
+		push(e)
+	}
+	return nil
+}
+
+func rankOf(items []candidates.Candidate, target int32) int {
+	for i, c := range items {
+		if c.Item == target {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// Report is replay-v1's output (PROTOCOL.md §6); its JSON keys are the protocol's.
+type Report struct {
+	Protocol       string                        `json:"protocol"`
+	Dataset        string                        `json:"dataset"`
+	TrainEvents    int                           `json:"train_events"`
+	TestSteps      int                           `json:"test_steps"`
+	NoHistorySteps int                           `json:"no_history_steps"`
+	Users          int                           `json:"users"`
+	WarmUsers      int                           `json:"warm_users"`
+	WarmSteps      int                           `json:"warm_steps"`
+	ColdSteps      int                           `json:"cold_steps"`
+	Metrics        map[string]float64            `json:"metrics"`
+	Slices         map[string]map[string]float64 `json:"slices"`
+	Stages         map[string]map[string]float64 `json:"stages"`
+	LatencyMS      map[string]float64            `json:"latency_ms"`
+	// StageOrder lists the stage names in the order the recommender reported them.
+	StageOrder []string `json:"stage_order,omitempty"`
+}
+
+func summarize(split dataset.Split, steps []step, opt Options) *Report {
+	rep := &Report{
+		Protocol:    Protocol,
+		Dataset:     opt.Dataset,
+		TrainEvents: len(split.Train),
+		TestSteps:   len(steps),
+		Metrics:     map[string]float64{},
+		Slices:      map[string]map[string]float64{"warm": {}, "cold": {}},
+		Stages:      map[string]map[string]float64{},
+		LatencyMS:   map[string]float64{},
+	}
+	pct := popularityPercentiles(split, opt.ItemIDs)
+	users, warmUsers := map[int32]bool{}, map[int32]bool{}
+	covered := map[int32]bool{}
+	var all, warm, cold acc
+	all.init(opt.Ks)
+	warm.init(opt.Ks)
+	cold.init(opt.Ks)
+	stageHits := map[string][]float64{}
+	var lat []float64
+	popSum := 0.0
+	for i := range steps {
+		st := &steps[i]
+		if !st.counted {
+			rep.NoHistorySteps++
+			continue
+		}
+		u := split.Test[i].User
+		users[u] = true
+		all.add(st.rank)
+		if st.warm {
+			rep.WarmSteps++
+			warmUsers[u] = true
+			warm.add(st.rank)
+		} else {
+			rep.ColdSteps++
+			cold.add(st.rank)
+		}
+		p := 0.0
+		for _, it := range st.top10 {
+			covered[it] = true
+			if int(it) < len(pct) {
+				p += pct[it]
+			}
+		}
+		if len(st.top10) > 0 {
+			popSum += p / float64(len(st.top10))
+		}
+		for j, name := range st.stageNames {
+			h, ok := stageHits[name]
+			if !ok {
+				h = make([]float64, len(opt.Ns))
+				stageHits[name] = h
+				rep.StageOrder = append(rep.StageOrder, name)
+			}
+			for k, n := range opt.Ns {
+				if r := st.stageRank[j]; r > 0 && r <= n {
+					h[k]++
+				}
+			}
+		}
+		lat = append(lat, float64(st.latency)/float64(time.Millisecond))
+	}
+	rep.Users, rep.WarmUsers = len(users), len(warmUsers)
+	counted := float64(all.n)
+	all.write(rep.Metrics)
+	warm.write(rep.Slices["warm"])
+	cold.write(rep.Slices["cold"])
+	if split.TrainItems > 0 {
+		rep.Metrics["coverage@10"] = float64(len(covered)) / float64(split.TrainItems)
+	}
+	if counted > 0 {
+		rep.Metrics["popularity@10"] = popSum / counted
+	}
+	for name, h := range stageHits {
+		m := map[string]float64{}
+		for k, n := range opt.Ns {
+			m[fmt.Sprintf("recall@%d", n)] = h[k] / counted
+		}
+		rep.Stages[name] = m
+	}
+	sort.Float64s(lat)
+	for _, q := range []float64{50, 95, 99} {
+		rep.LatencyMS[fmt.Sprintf("p%d", int(q))] = quantile(lat, q/100)
+	}
+	return rep
+}
+
+// acc accumulates hr/ndcg/mrr at every cut-off over steps. Sums run in step order, so the
+// result does not depend on the number of workers.
+type acc struct {
+	ks            []int
+	n             int
+	hr, ndcg, mrr []float64
+}
+
+func (a *acc) init(ks []int) {
+	a.ks = ks
+	a.hr, a.ndcg, a.mrr = make([]float64, len(ks)), make([]float64, len(ks)), make([]float64, len(ks))
+}
+
+func (a *acc) add(rank int) {
+	a.n++
+	if rank <= 0 {
+		return
+	}
+	for i, k := range a.ks {
+		if rank <= k {
+			a.hr[i]++
+			a.ndcg[i] += 1 / math.Log2(float64(rank)+1)
+			a.mrr[i] += 1 / float64(rank)
+		}
+	}
+}
+
+func (a *acc) write(m map[string]float64) {
+	if a.n == 0 {
+		return
+	}
+	n := float64(a.n)
+	for i, k := range a.ks {
+		m[fmt.Sprintf("hr@%d", k)] = a.hr[i] / n
+		m[fmt.Sprintf("ndcg@%d", k)] = a.ndcg[i] / n
+		m[fmt.Sprintf("mrr@%d", k)] = a.mrr[i] / n
+	}
+}
+
+// popularityPercentiles gives each train-catalog item its train-popularity percentile: its
+// position in the popularity ranking (count descending, then external ID ascending as strings,
+// replay-v1 §5) mapped to [0, 1], 1 for the most popular item. This is the reference's definition:
+// tied items get distinct percentiles by their ID order.
+func popularityPercentiles(split dataset.Split, ids []string) []float64 {
+	n := split.TrainItems
+	counts := make([]int, n)
+	for _, e := range split.Train {
+		counts[e.Item]++
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool {
+		x, y := order[a], order[b]
+		if counts[x] != counts[y] {
+			return counts[x] > counts[y]
+		}
+		if ids != nil {
+			return ids[x] < ids[y]
+		}
+		return x < y
+	})
+	pct := make([]float64, n)
+	for pos, it := range order {
+		if n == 1 {
+			pct[it] = 1
+			break
+		}
+		pct[it] = 1 - float64(pos)/float64(n-1)
+	}
+	return pct
+}
+
+// quantile is the linear-interpolation quantile of sorted xs.
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	pos := q * float64(len(xs)-1)
+	lo := int(math.Floor(pos))
+	hi := min(lo+1, len(xs)-1)
+	return xs[lo] + (pos-float64(lo))*(xs[hi]-xs[lo])
+}
