@@ -6,7 +6,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -33,9 +32,10 @@ type Config struct {
 	Final    FinalConfig  `yaml:"final"`
 	Tuning   TuningConfig `yaml:"tuning"`
 
-	// path and file keep the source for error positions.
-	path string
-	file *ast.File
+	// path, source and file keep the text for error positions and the manifest.
+	path   string
+	source string
+	file   *ast.File
 }
 
 // DatasetConfig says where the events come from.
@@ -129,8 +129,8 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, &ConfigError{File: path, Msg: yaml.FormatError(err, false, true)}
 	}
-	cfg := &Config{path: path, file: file}
-	if err := yaml.UnmarshalWithOptions(data, cfg, yaml.Strict(), yaml.DisallowDuplicateKey()); err != nil {
+	cfg := &Config{path: path, source: string(data), file: file}
+	if err := yaml.UnmarshalWithOptions(data, cfg, yaml.Strict()); err != nil {
 		return nil, &ConfigError{File: path, Msg: yaml.FormatError(err, false, true)}
 	}
 	cfg.applyDefaults()
@@ -195,6 +195,20 @@ func (c *Config) line(yamlPath string) int {
 		return 0
 	}
 	return n.GetToken().Position.Line
+}
+
+// FallbackModel names the model that answers histories with no known item: the file's fallback,
+// else its first popularity model, else the popularity model Train adds under fallbackName.
+func (c *Config) FallbackModel() string {
+	if c.Fallback != "" {
+		return c.Fallback
+	}
+	for _, n := range c.ModelNames() {
+		if c.Models[n].Type == "popularity" {
+			return n
+		}
+	}
+	return fallbackName
 }
 
 // ModelNames lists the declared models in a stable order.
@@ -410,14 +424,4 @@ func yamlKeys(params any) []string {
 		keys = append(keys, tag)
 	}
 	return keys
-}
-
-// Marshal renders the config back to YAML (for the manifest and --help output).
-func (c *Config) Marshal() ([]byte, error) {
-	var b bytes.Buffer
-	enc := yaml.NewEncoder(&b)
-	if err := enc.Encode(c); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
 }

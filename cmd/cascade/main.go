@@ -27,7 +27,10 @@ type Globals struct {
 type cli struct {
 	Globals
 
-	Gbdt gbdtCmd `cmd:"" help:"Train, predict with and evaluate LightGBM-format gradient-boosted tree models."`
+	Demo   demoCmd   `cmd:"" help:"Run the main job end to end on an embedded default: generate a synthetic world, train, replay, print the table."`
+	Train  trainCmd  `cmd:"" help:"Train every model a pipeline file names (tuning grids on the validation split) and write a model bundle."`
+	Replay replayCmd `cmd:"" help:"Replay the test split (replay-v1) through a trained pipeline and report metrics."`
+	Gbdt   gbdtCmd   `cmd:"" help:"Train, predict with and evaluate LightGBM-format gradient-boosted tree models."`
 }
 
 func main() {

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+
+	"github.com/cascade-rec/cascade/pipeline"
+	"github.com/cascade-rec/cascade/progress"
+)
+
+type trainCmd struct {
+	Config  string `required:"" help:"Pipeline file (a path, or the name of an embedded example such as ials.yaml)."`
+	Data    string `help:"Data set directory; overrides the file's dataset.path."`
+	Out     string `required:"" help:"Directory for the model bundle (artifacts + manifest.json)."`
+	Workers int    `help:"Parallel workers (0: GOMAXPROCS)."`
+}
+
+func (c *trainCmd) Run(g *Globals) error {
+	cfg, err := loadConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	ds, err := cfg.LoadData(g.Ctx, c.Data, cacheDir(), g.Log)
+	if err != nil {
+		return err
+	}
+	man, err := pipeline.Train(g.Ctx, cfg, ds, c.Out, pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers})
+	if err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(man.Models) {
+		e := man.Models[name]
+		fmt.Fprintf(g.Stdout, "%-12s %-11s %6.2fs  %v\n", name, e.Type, e.TrainSeconds, e.Chosen)
+	}
+	fmt.Fprintf(g.Stdout, "bundle written to %s\n", filepath.Join(c.Out, "manifest.json"))
+	return nil
+}

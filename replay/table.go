@@ -1,0 +1,132 @@
+package replay
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+)
+
+// WriteTable prints reports side by side: one column per report (named by names), one row per
+// metric, then the per-stage recalls and latency.
+func WriteTable(w io.Writer, names []string, reps []*Report) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	row := func(label string, val func(*Report) string) {
+		fmt.Fprintf(tw, "%s\t", label)
+		for _, r := range reps {
+			fmt.Fprintf(tw, "%s\t", val(r))
+		}
+		fmt.Fprintln(tw)
+	}
+	fmt.Fprintf(tw, "metric\t")
+	for _, n := range names {
+		fmt.Fprintf(tw, "%s\t", n)
+	}
+	fmt.Fprintln(tw)
+	num := func(get func(*Report) (float64, bool)) func(*Report) string {
+		return func(r *Report) string {
+			if v, ok := get(r); ok {
+				return fmt.Sprintf("%.4f", v)
+			}
+			return "-"
+		}
+	}
+	cnt := func(get func(*Report) int) func(*Report) string {
+		return func(r *Report) string { return fmt.Sprint(get(r)) }
+	}
+	row("test steps", cnt(func(r *Report) int { return r.TestSteps }))
+	row("no-history steps", cnt(func(r *Report) int { return r.NoHistorySteps }))
+	row("warm / cold steps", func(r *Report) string { return fmt.Sprintf("%d / %d", r.WarmSteps, r.ColdSteps) })
+	for _, k := range metricKeys(reps) {
+		row(k, num(func(r *Report) (float64, bool) { v, ok := r.Metrics[k]; return v, ok }))
+	}
+	for _, slice := range []string{"warm", "cold"} {
+		row(slice+" ndcg@10", num(func(r *Report) (float64, bool) { v, ok := r.Slices[slice]["ndcg@10"]; return v, ok }))
+	}
+	for _, st := range stageNames(reps) {
+		for _, k := range recallKeys(reps) {
+			row(st+" "+k, num(func(r *Report) (float64, bool) { v, ok := r.Stages[st][k]; return v, ok }))
+		}
+	}
+	for _, q := range []string{"p50", "p95", "p99"} {
+		row("latency "+q+" ms", func(r *Report) string { return fmt.Sprintf("%.3f", r.LatencyMS[q]) })
+	}
+	return tw.Flush()
+}
+
+// metricKeys orders the main metrics: hr, ndcg, mrr by cut-off, then the rest alphabetically.
+func metricKeys(reps []*Report) []string {
+	set := map[string]bool{}
+	for _, r := range reps {
+		for k := range r.Metrics {
+			set[k] = true
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	rank := func(k string) (int, int, string) {
+		name, cut, _ := strings.Cut(k, "@")
+		var n int
+		fmt.Sscan(cut, &n)
+		order := map[string]int{"hr": 0, "ndcg": 1, "mrr": 2}
+		o, ok := order[name]
+		if !ok {
+			o = 3
+		}
+		return n, o, k
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		ni, oi, ki := rank(keys[i])
+		nj, oj, kj := rank(keys[j])
+		if (oi == 3) != (oj == 3) {
+			return oi < 3
+		}
+		if ni != nj {
+			return ni < nj
+		}
+		if oi != oj {
+			return oi < oj
+		}
+		return ki < kj
+	})
+	return keys
+}
+
+func stageNames(reps []*Report) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, r := range reps {
+		for _, n := range r.StageOrder {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	return names
+}
+
+func recallKeys(reps []*Report) []string {
+	set := map[string]bool{}
+	for _, r := range reps {
+		for _, m := range r.Stages {
+			for k := range m {
+				set[k] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(set))
+	for k := range set {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		var a, b int
+		fmt.Sscanf(keys[i], "recall@%d", &a)
+		fmt.Sscanf(keys[j], "recall@%d", &b)
+		return a < b
+	})
+	return keys
+}
