@@ -350,6 +350,12 @@ func (c *Config) grid(name string, kind *modelKind) ([]Trial, error) {
 		default:
 			lists[i] = []any{v}
 		}
+		// Decode each value alone first, so a type error names its own key.
+		for _, v := range lists[i] {
+			if err := decodeParams(map[string]any{k: v}, kind.newParams()); err != nil {
+				return nil, c.errAt(base+"."+k, "models."+name+".params."+k, "%s", oneLine(err))
+			}
+		}
 	}
 	var trials []Trial
 	idx := make([]int, len(keys))
@@ -359,10 +365,7 @@ func (c *Config) grid(name string, kind *modelKind) ([]Trial, error) {
 			vals[k] = lists[i][idx[i]]
 		}
 		params := kind.newParams()
-		raw, err := yaml.Marshal(vals)
-		if err == nil {
-			err = yaml.UnmarshalWithOptions(raw, params, yaml.Strict())
-		}
+		err := decodeParams(vals, params)
 		if err == nil {
 			if v, ok := params.(interface{ Validate() error }); ok {
 				err = v.Validate()
@@ -370,14 +373,20 @@ func (c *Config) grid(name string, kind *modelKind) ([]Trial, error) {
 		}
 		if err != nil {
 			// Point at the parameter the message names, else at the params block.
+			msg := oneLine(err)
 			at, key := base, "models."+name+".params"
+			// Validate messages read "<model>: <key> = <value>: …"; take the longest key
+			// mentioned so that "reg_exponent" is not taken for "reg".
+			best := ""
 			for _, k := range keys {
-				if strings.Contains(err.Error(), k) {
-					at, key = base+"."+k, key+"."+k
-					break
+				if strings.Contains(msg, k+" =") && len(k) > len(best) {
+					best = k
 				}
 			}
-			return nil, c.errAt(at, key, "%s", oneLine(err))
+			if best != "" {
+				at, key = base+"."+best, key+"."+best
+			}
+			return nil, c.errAt(at, key, "%s", msg)
 		}
 		trials = append(trials, Trial{Values: vals, Params: params})
 		// Odometer increment over the lists.
@@ -394,6 +403,15 @@ func (c *Config) grid(name string, kind *modelKind) ([]Trial, error) {
 		}
 	}
 	return trials, nil
+}
+
+// decodeParams strictly decodes vals over the defaults in params.
+func decodeParams(vals map[string]any, params any) error {
+	raw, err := yaml.Marshal(vals)
+	if err != nil {
+		return err
+	}
+	return yaml.UnmarshalWithOptions(raw, params, yaml.Strict())
 }
 
 func oneLine(err error) string {

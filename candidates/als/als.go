@@ -1,0 +1,285 @@
+package als
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/progress"
+)
+
+// ALSModel is a trained explicit-ALS model: Predict(x_u, i) = x_uᵀy_i estimates u's rating of i.
+// It is a candidates.Source (highest predicted ratings) and a candidates.Scorer (the predicted
+// rating as a feature), and is safe for concurrent use.
+type ALSModel struct {
+	params   ALSParams
+	numUsers int
+	numItems int
+	k        int
+	users    []float32 // numUsers×k; the row solves against the final item factors
+	items    []float32 // numItems×k
+	pool     sync.Pool // *foldScratch
+}
+
+var (
+	_ candidates.Source = (*ALSModel)(nil)
+	_ candidates.Scorer = (*ALSModel)(nil)
+)
+
+func newALSModel(p ALSParams, numUsers, numItems int, users, items []float32) *ALSModel {
+	m := &ALSModel{params: p, numUsers: numUsers, numItems: numItems, k: p.Factors, users: users, items: items}
+	m.pool.New = func() any { return newFoldScratch(p.Factors, numItems) }
+	return m
+}
+
+// TrainALS trains explicit ALS on the rated events (those without a value are ignored); a pair
+// rated more than once keeps its latest rating. Events with a user ≥ numUsers or an item ≥
+// numItems are ignored.
+func TrainALS(ctx context.Context, events []dataset.Event, numUsers, numItems int, p ALSParams, opt progress.Options) (*ALSModel, TrainStats, error) {
+	if err := p.Validate(); err != nil {
+		return nil, TrainStats{}, err
+	}
+	if numUsers < 0 || numItems < 0 {
+		return nil, TrainStats{}, fmt.Errorf("als: negative dimensions %d×%d", numUsers, numItems)
+	}
+	rated := make([]dataset.Event, 0, len(events))
+	for _, e := range events {
+		if e.HasValue() {
+			rated = append(rated, e)
+		}
+	}
+	if len(rated) == 0 {
+		return nil, TrainStats{}, fmt.Errorf("als: none of the %d events has a rating", len(events))
+	}
+	return TrainALSMatrix(ctx, dataset.UserItemMatrix(rated, numUsers, numItems, dataset.LastValue), p, opt)
+}
+
+// TrainALSMatrix trains explicit ALS on a user×item matrix of ratings (stored entries are the
+// rated pairs). Each iteration solves every item against the users, then every user against the
+// items, so the returned user factors are what FoldIn computes from each user's training row.
+func TrainALSMatrix(ctx context.Context, r *dataset.Matrix, p ALSParams, opt progress.Options) (*ALSModel, TrainStats, error) {
+	var stats TrainStats
+	if err := p.Validate(); err != nil {
+		return nil, stats, err
+	}
+	if err := checkMatrix(r, false); err != nil {
+		return nil, stats, fmt.Errorf("als: %w", err)
+	}
+	k := p.Factors
+	rng := newRNG(p.Seed)
+	users := initFactors(rng, r.Rows, k)
+	items := initFactors(rng, r.Cols, k)
+	rt := r.Transpose()
+	solvers := make([]*rowSolver, workerCount(p.Workers))
+	for i := range solvers {
+		solvers[i] = newRowSolver(k)
+	}
+	rowLoss := make([]float64, r.Rows)
+
+	bar := progress.New("als", int64(p.Iterations), opt)
+	defer bar.Finish()
+	for it := range p.Iterations {
+		if err := ctx.Err(); err != nil {
+			return nil, stats, fmt.Errorf("als: iteration %d: %w", it+1, err)
+		}
+		start := time.Now()
+		err := explicitSweep(ctx, "item", rt, users, items, k, p.Reg, solvers)
+		if err == nil {
+			err = explicitSweep(ctx, "user", r, items, users, k, p.Reg, solvers)
+		}
+		var loss float64
+		if err == nil {
+			loss, err = explicitObjective(ctx, r, rt, k, users, items, p.Reg, len(solvers), rowLoss)
+		}
+		if err != nil {
+			return nil, stats, fmt.Errorf("als: iteration %d: %w", it+1, err)
+		}
+		stats.Loss = append(stats.Loss, loss)
+		stats.Seconds = append(stats.Seconds, time.Since(start).Seconds())
+		bar.Describe("loss %.6g", loss)
+		bar.Add(1)
+	}
+	return newALSModel(p, r.Rows, r.Cols, users, items), stats, nil
+}
+
+// explicitSweep solves every row of m (its factors in dst; side names them in errors) against
+// fixed with λ·n_row.
+func explicitSweep(ctx context.Context, side string, m *dataset.Matrix, fixed, dst []float32, k int, reg float64, solvers []*rowSolver) error {
+	var bad atomic.Int64
+	bad.Store(-1)
+	err := forRows(ctx, m.Rows, len(solvers), func(w, lo, hi int) {
+		s := solvers[w]
+		for row := lo; row < hi; row++ {
+			idx, vals := m.Row(row)
+			x := dst[row*k : row*k+k]
+			if len(idx) == 0 {
+				clear(x)
+				continue
+			}
+			if !s.explicitExact(fixed, idx, vals, reg*float64(len(idx)), x) {
+				bad.Store(int64(row))
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if row := bad.Load(); row >= 0 {
+		return fmt.Errorf("%s %d: normal equations are not positive definite (increase reg)", side, row)
+	}
+	return nil
+}
+
+// explicitObjective is Σ (r − x_uᵀy_i)² over rated pairs + λ·(Σ_u n_u‖x_u‖² + Σ_i n_i‖y_i‖²),
+// evaluated per row in parallel and summed in order.
+func explicitObjective(ctx context.Context, r, rt *dataset.Matrix, k int, users, items []float32, reg float64, workers int, rowLoss []float64) (float64, error) {
+	err := forRows(ctx, r.Rows, workers, func(_, lo, hi int) {
+		for u := lo; u < hi; u++ {
+			x := users[u*k : u*k+k]
+			idx, vals := r.Row(u)
+			l := reg * float64(len(idx)) * blasImpl.Dsdot(k, x, 1, x, 1)
+			for n, i := range idx {
+				e := float64(vals[n]) - blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
+				l += e * e
+			}
+			rowLoss[u] = l
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for _, l := range rowLoss {
+		total += l
+	}
+	for i := range rt.Rows {
+		y := items[i*k : i*k+k]
+		total += reg * float64(rt.Indptr[i+1]-rt.Indptr[i]) * blasImpl.Dsdot(k, y, 1, y, 1)
+	}
+	return total, nil
+}
+
+// Loss returns the training objective of the model's factors on the rating matrix r (which must
+// have the model's dimensions), as reported per iteration in TrainStats.
+func (m *ALSModel) Loss(ctx context.Context, r *dataset.Matrix) (float64, error) {
+	if err := checkMatrix(r, false); err != nil {
+		return 0, fmt.Errorf("als loss: %w", err)
+	}
+	if r.Rows != m.numUsers || r.Cols != m.numItems {
+		return 0, fmt.Errorf("als loss: matrix is %d×%d, model is %d×%d", r.Rows, r.Cols, m.numUsers, m.numItems)
+	}
+	return explicitObjective(ctx, r, r.Transpose(), m.k, m.users, m.items, m.params.Reg, workerCount(m.params.Workers), make([]float64, r.Rows))
+}
+
+// Params returns the parameters the model was trained with.
+func (m *ALSModel) Params() ALSParams { return m.params }
+
+// Factors returns k, the embedding dimension.
+func (m *ALSModel) Factors() int { return m.k }
+
+// NumUsers and NumItems return the training matrix's dimensions; the catalog is [0, NumItems).
+func (m *ALSModel) NumUsers() int { return m.numUsers }
+func (m *ALSModel) NumItems() int { return m.numItems }
+
+// ItemFactors returns the row-major NumItems×Factors item matrix. It must not be modified.
+func (m *ALSModel) ItemFactors() []float32 { return m.items }
+
+// UserFactors returns the row-major NumUsers×Factors user matrix from training. It must not be
+// modified.
+func (m *ALSModel) UserFactors() []float32 { return m.users }
+
+// Predict returns the predicted rating x_uᵀy_i of item i for the user vector x_u (from FoldIn or
+// UserFactors), or NaN if i is outside the catalog or x_u has the wrong length.
+func (m *ALSModel) Predict(user []float32, i int32) float32 {
+	if len(user) != m.k || i < 0 || int(i) >= m.numItems {
+		return float32(math.NaN())
+	}
+	return blasImpl.Sdot(m.k, m.items[int(i)*m.k:], 1, user, 1)
+}
+
+// FoldIn computes the user vector from rated items (items[j] rated values[j]) with the training
+// user solve against the fixed item factors. Ratings that are NaN and items outside the catalog
+// are ignored; an item rated more than once keeps its last rating. The vector is appended to
+// dst[:0]; ok is false when no catalog item has a rating.
+func (m *ALSModel) FoldIn(items []int32, values []float32, dst []float32) (vec []float32, ok bool) {
+	s := m.pool.Get().(*foldScratch)
+	defer m.pool.Put(s)
+	if !m.foldIn(s, items, values) {
+		return dst[:0], false
+	}
+	return append(dst[:0], s.user...), true
+}
+
+func (m *ALSModel) foldIn(s *foldScratch, items []int32, values []float32) bool {
+	s.keys = s.keys[:0]
+	for j, it := range items[:min(len(items), len(values))] {
+		if it >= 0 && int(it) < m.numItems && !math.IsNaN(float64(values[j])) && !math.IsInf(float64(values[j]), 0) {
+			s.keys = append(s.keys, int64(it)<<32|int64(j))
+		}
+	}
+	if len(s.keys) == 0 {
+		return false
+	}
+	slices.Sort(s.keys)
+	s.idx, s.cnt = s.idx[:0], s.cnt[:0]
+	for j, key := range s.keys {
+		it, v := int32(key>>32), values[int32(key)]
+		if j > 0 && key>>32 == s.keys[j-1]>>32 {
+			s.cnt[len(s.cnt)-1] = v // later position: the user's current opinion
+			continue
+		}
+		s.idx = append(s.idx, it)
+		s.cnt = append(s.cnt, v)
+	}
+	return s.solver.explicitExact(m.items, s.idx, s.cnt, m.params.Reg*float64(len(s.idx)), s.user)
+}
+
+// Recommend folds in q.History with q.HistoryValues and returns the n items with the highest
+// predicted ratings, skipping those for which skip is true. A history without a rated catalog
+// item yields no candidates.
+func (m *ALSModel) Recommend(ctx context.Context, q candidates.Query, n int, skip func(int32) bool, dst []candidates.Candidate) ([]candidates.Candidate, error) {
+	if err := ctx.Err(); err != nil {
+		return dst[:0], err
+	}
+	if n <= 0 || m.numItems == 0 {
+		return dst[:0], nil
+	}
+	s := m.pool.Get().(*foldScratch)
+	defer m.pool.Put(s)
+	if !m.foldIn(s, q.History, q.HistoryValues) {
+		return dst[:0], nil
+	}
+	blasImpl.Sgemv(blas.NoTrans, m.numItems, m.k, 1, m.items, m.k, s.user, 1, 0, s.scores, 1)
+	return candidates.TopK(s.scores, n, skip, dst), nil
+}
+
+// Score folds in q.History with q.HistoryValues and sets dst[i] to the predicted rating of
+// items[i]. Items outside the catalog get NaN, and so does every item when the history has no
+// rated catalog item.
+func (m *ALSModel) Score(ctx context.Context, q candidates.Query, items []int32, dst []float32) error {
+	if len(dst) < len(items) {
+		return fmt.Errorf("als score: dst has %d entries for %d items", len(dst), len(items))
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s := m.pool.Get().(*foldScratch)
+	defer m.pool.Put(s)
+	ok := m.foldIn(s, q.History, q.HistoryValues)
+	for j, it := range items {
+		if !ok {
+			dst[j] = float32(math.NaN())
+			continue
+		}
+		dst[j] = m.Predict(s.user, it)
+	}
+	return nil
+}

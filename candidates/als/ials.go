@@ -1,0 +1,361 @@
+package als
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"gonum.org/v1/gonum/blas"
+
+	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/progress"
+)
+
+// TrainStats records a training run, one entry per iteration.
+type TrainStats struct {
+	Loss    []float64 // the objective after the iteration (see IALSParams, ALSParams)
+	Seconds []float64 // wall time of the iteration: both sweeps and the objective
+}
+
+// IALSModel is a trained implicit-ALS model. It is a candidates.Source and a candidates.Scorer
+// and is safe for concurrent use.
+type IALSModel struct {
+	params   IALSParams
+	numUsers int
+	numItems int
+	k        int
+	users    []float32 // numUsers×k; the row solves against the final item factors
+	items    []float32 // numItems×k
+	gram     []float64 // itemsᵀ·items (k×k), the YᵀY of every fold-in
+	pool     sync.Pool // *foldScratch
+}
+
+var (
+	_ candidates.Source = (*IALSModel)(nil)
+	_ candidates.Scorer = (*IALSModel)(nil)
+)
+
+func newIALSModel(p IALSParams, numUsers, numItems int, users, items []float32) *IALSModel {
+	k := p.Factors
+	m := &IALSModel{params: p, numUsers: numUsers, numItems: numItems, k: k, users: users, items: items,
+		gram: make([]float64, k*k)}
+	gram(items, k, m.gram)
+	m.pool.New = func() any { return newFoldScratch(k, numItems) }
+	return m
+}
+
+// TrainIALS trains implicit ALS on events: the interaction count of a (user, item) pair is its
+// number of events; events with a user ≥ numUsers or an item ≥ numItems are ignored.
+func TrainIALS(ctx context.Context, events []dataset.Event, numUsers, numItems int, p IALSParams, opt progress.Options) (*IALSModel, TrainStats, error) {
+	if err := p.Validate(); err != nil {
+		return nil, TrainStats{}, err
+	}
+	if numUsers < 0 || numItems < 0 {
+		return nil, TrainStats{}, fmt.Errorf("ials: negative dimensions %d×%d", numUsers, numItems)
+	}
+	return TrainIALSMatrix(ctx, dataset.UserItemMatrix(events, numUsers, numItems, dataset.Count), p, opt)
+}
+
+// TrainIALSMatrix trains implicit ALS on a user×item matrix of interaction counts (finite, ≥ 0;
+// a stored entry is an observed pair). Each iteration solves every item against the users, then
+// every user against the items, so the returned user factors are exactly what FoldIn computes
+// from each user's training row (with solver cholesky). It returns ctx's error, wrapped, if ctx is
+// cancelled.
+func TrainIALSMatrix(ctx context.Context, r *dataset.Matrix, p IALSParams, opt progress.Options) (*IALSModel, TrainStats, error) {
+	var stats TrainStats
+	if err := p.Validate(); err != nil {
+		return nil, stats, err
+	}
+	if err := checkMatrix(r, true); err != nil {
+		return nil, stats, fmt.Errorf("ials: %w", err)
+	}
+	k := p.Factors
+	rng := newRNG(p.Seed)
+	users := initFactors(rng, r.Rows, k)
+	items := initFactors(rng, r.Cols, k)
+	t := newIALSTrainer(p, r, users, items)
+
+	bar := progress.New("ials", int64(p.Iterations), opt)
+	defer bar.Finish()
+	for it := range p.Iterations {
+		if err := ctx.Err(); err != nil {
+			return nil, stats, fmt.Errorf("ials: iteration %d: %w", it+1, err)
+		}
+		start := time.Now()
+		loss, err := t.iterate(ctx)
+		if err != nil {
+			return nil, stats, fmt.Errorf("ials: iteration %d: %w", it+1, err)
+		}
+		stats.Loss = append(stats.Loss, loss)
+		stats.Seconds = append(stats.Seconds, time.Since(start).Seconds())
+		bar.Describe("loss %.6g", loss)
+		bar.Add(1)
+	}
+	return newIALSModel(p, r.Rows, r.Cols, users, items), stats, nil
+}
+
+// ialsTrainer holds one training run's matrices, regularisation and per-worker scratch.
+type ialsTrainer struct {
+	p                IALSParams
+	r, rt            *dataset.Matrix
+	users, items     []float32
+	userReg, itemReg []float64
+	g                []float64 // Gramian of the fixed side of the current sweep
+	g32              []float32 // its float32 copy for conjugate gradient
+	solvers          []*rowSolver
+	rowLoss          []float64
+}
+
+func newIALSTrainer(p IALSParams, r *dataset.Matrix, users, items []float32) *ialsTrainer {
+	k := p.Factors
+	t := &ialsTrainer{p: p, r: r, rt: r.Transpose(), users: users, items: items,
+		g: make([]float64, k*k), g32: make([]float32, k*k), rowLoss: make([]float64, r.Rows)}
+	t.userReg = regs(r, p)
+	t.itemReg = regs(t.rt, p)
+	for range workerCount(p.Workers) {
+		t.solvers = append(t.solvers, newRowSolver(k))
+	}
+	return t
+}
+
+// regs returns each row's λ for the matrix m whose columns are the other side.
+func regs(m *dataset.Matrix, p IALSParams) []float64 {
+	out := make([]float64, m.Rows)
+	for i := range out {
+		_, vals := m.Row(i)
+		out[i] = rowReg(p.Reg, p.RegExponent, p.Alpha, m.Cols, rowSum(vals))
+	}
+	return out
+}
+
+// iterate runs one item sweep and one user sweep and returns the objective.
+func (t *ialsTrainer) iterate(ctx context.Context) (float64, error) {
+	if err := t.sweep(ctx, "item", t.rt, t.users, t.items, t.itemReg); err != nil {
+		return 0, err
+	}
+	if err := t.sweep(ctx, "user", t.r, t.items, t.users, t.userReg); err != nil {
+		return 0, err
+	}
+	// t.g is now itemsᵀ·items of the final items, which the objective needs.
+	return objective(ctx, t.r, t.p.Factors, t.users, t.items, t.g, t.userReg, t.itemReg, t.p.Alpha, t.solvers, t.rowLoss)
+}
+
+// sweep solves every row of m (its factors in dst; side names them in errors) against the fixed
+// factors.
+func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix, fixed, dst []float32, reg []float64) error {
+	k, p := t.p.Factors, t.p
+	gram(fixed, k, t.g)
+	cg := p.Solver == SolverCG
+	if cg {
+		for i, v := range t.g {
+			t.g32[i] = float32(v)
+		}
+	}
+	var bad atomic.Int64
+	bad.Store(-1)
+	err := forRows(ctx, m.Rows, len(t.solvers), func(w, lo, hi int) {
+		s := t.solvers[w]
+		for row := lo; row < hi; row++ {
+			idx, cnt := m.Row(row)
+			x := dst[row*k : row*k+k]
+			switch {
+			case len(idx) == 0:
+				clear(x) // the exact minimiser when nothing is observed
+			case cg:
+				s.implicitCG(t.g32, fixed, idx, cnt, float32(p.Alpha), float32(reg[row]), p.CGSteps, x)
+			default:
+				if !s.implicitExact(t.g, fixed, idx, cnt, p.Alpha, reg[row], x) {
+					bad.Store(int64(row))
+				}
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if row := bad.Load(); row >= 0 {
+		return fmt.Errorf("%s %d: normal equations are not positive definite (increase reg)", side, row)
+	}
+	return nil
+}
+
+// objective evaluates the iALS objective with the Gramian trick: Σ_u x_uᵀ·(YᵀY)·x_u covers every
+// pair as an unobserved one, and each observed pair adds c·(1 − s)² − s² (s = x_uᵀy_i). Rows are
+// evaluated in parallel into rowLoss and summed in order, so the value is reproducible.
+func objective(ctx context.Context, r *dataset.Matrix, k int, users, items []float32, g, userReg, itemReg []float64,
+	alpha float64, solvers []*rowSolver, rowLoss []float64) (float64, error) {
+	err := forRows(ctx, r.Rows, len(solvers), func(w, lo, hi int) {
+		s := solvers[w]
+		for u := lo; u < hi; u++ {
+			x := users[u*k : u*k+k]
+			for j, v := range x {
+				s.x64[j] = float64(v)
+			}
+			blasImpl.Dgemv(blas.NoTrans, k, k, 1, g, k, s.x64, 1, 0, s.gx, 1)
+			xx := dot64(s.x64, s.x64)
+			l := dot64(s.x64, s.gx) + userReg[u]*xx
+			idx, cnt := r.Row(u)
+			for n, i := range idx {
+				sc := blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
+				c := 1 + alpha*float64(cnt[n])
+				l += c*(1-sc)*(1-sc) - sc*sc
+			}
+			rowLoss[u] = l
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for _, l := range rowLoss {
+		total += l
+	}
+	for i, lambda := range itemReg {
+		y := items[i*k : i*k+k]
+		total += lambda * blasImpl.Dsdot(k, y, 1, y, 1)
+	}
+	return total, nil
+}
+
+// Loss returns the training objective of the model's factors on the count matrix r (which must
+// have the model's dimensions), as reported per iteration in TrainStats.
+func (m *IALSModel) Loss(ctx context.Context, r *dataset.Matrix) (float64, error) {
+	if err := checkMatrix(r, true); err != nil {
+		return 0, fmt.Errorf("ials loss: %w", err)
+	}
+	if r.Rows != m.numUsers || r.Cols != m.numItems {
+		return 0, fmt.Errorf("ials loss: matrix is %d×%d, model is %d×%d", r.Rows, r.Cols, m.numUsers, m.numItems)
+	}
+	solvers := make([]*rowSolver, workerCount(m.params.Workers))
+	for i := range solvers {
+		solvers[i] = newRowSolver(m.k)
+	}
+	return objective(ctx, r, m.k, m.users, m.items, m.gram, regs(r, m.params), regs(r.Transpose(), m.params),
+		m.params.Alpha, solvers, make([]float64, r.Rows))
+}
+
+// Params returns the parameters the model was trained with.
+func (m *IALSModel) Params() IALSParams { return m.params }
+
+// Factors returns k, the embedding dimension.
+func (m *IALSModel) Factors() int { return m.k }
+
+// NumUsers and NumItems return the training matrix's dimensions; the catalog is [0, NumItems).
+func (m *IALSModel) NumUsers() int { return m.numUsers }
+func (m *IALSModel) NumItems() int { return m.numItems }
+
+// ItemFactors returns the row-major NumItems×Factors item matrix. It must not be modified.
+func (m *IALSModel) ItemFactors() []float32 { return m.items }
+
+// UserFactors returns the row-major NumUsers×Factors user matrix from training. It must not be
+// modified. Serving does not use it: Recommend and Score fold in from the live history.
+func (m *IALSModel) UserFactors() []float32 { return m.users }
+
+// ItemVector returns item i's factors, or nil if i is outside the catalog. It must not be modified.
+func (m *IALSModel) ItemVector(i int32) []float32 {
+	if i < 0 || int(i) >= m.numItems {
+		return nil
+	}
+	return m.items[int(i)*m.k : int(i)*m.k+m.k]
+}
+
+// foldScratch is one request's scratch, pooled so that steady-state requests do not allocate.
+type foldScratch struct {
+	solver *rowSolver
+	known  []int32   // the history's catalog items, then sorted
+	idx    []int32   // distinct items
+	cnt    []float32 // their counts (or ratings, for ALSModel)
+	keys   []int64   // item<<32 | history position (ALSModel: the last rating wins)
+	user   []float32 // the folded-in vector
+	scores []float32 // one per catalog item
+}
+
+func newFoldScratch(k, numItems int) *foldScratch {
+	return &foldScratch{solver: newRowSolver(k), user: make([]float32, k), scores: make([]float32, numItems)}
+}
+
+// FoldIn computes the user vector for a history of dense item IDs (repeats count as repeated
+// interactions; items outside the catalog are ignored) with the training user solve against the
+// fixed item factors, always exact. The vector is appended to dst[:0]; ok is false when the
+// history has no catalog item.
+func (m *IALSModel) FoldIn(history []int32, dst []float32) (vec []float32, ok bool) {
+	s := m.pool.Get().(*foldScratch)
+	defer m.pool.Put(s)
+	if !m.foldIn(s, history) {
+		return dst[:0], false
+	}
+	return append(dst[:0], s.user...), true
+}
+
+func (m *IALSModel) foldIn(s *foldScratch, history []int32) bool {
+	s.known = s.known[:0]
+	for _, it := range history {
+		if it >= 0 && int(it) < m.numItems {
+			s.known = append(s.known, it)
+		}
+	}
+	if len(s.known) == 0 {
+		return false
+	}
+	slices.Sort(s.known)
+	s.idx, s.cnt = s.idx[:0], s.cnt[:0]
+	for i, it := range s.known {
+		if i > 0 && it == s.known[i-1] {
+			s.cnt[len(s.cnt)-1]++
+			continue
+		}
+		s.idx = append(s.idx, it)
+		s.cnt = append(s.cnt, 1)
+	}
+	p := m.params
+	lambda := rowReg(p.Reg, p.RegExponent, p.Alpha, m.numItems, rowSum(s.cnt))
+	return s.solver.implicitExact(m.gram, m.items, s.idx, s.cnt, p.Alpha, lambda, s.user)
+}
+
+// Recommend folds in q.History and returns the n items with the highest scores x_uᵀy_i, skipping
+// those for which skip is true. A history without a catalog item yields no candidates (the caller
+// falls back to popularity).
+func (m *IALSModel) Recommend(ctx context.Context, q candidates.Query, n int, skip func(int32) bool, dst []candidates.Candidate) ([]candidates.Candidate, error) {
+	if err := ctx.Err(); err != nil {
+		return dst[:0], err
+	}
+	if n <= 0 || m.numItems == 0 {
+		return dst[:0], nil
+	}
+	s := m.pool.Get().(*foldScratch)
+	defer m.pool.Put(s)
+	if !m.foldIn(s, q.History) {
+		return dst[:0], nil
+	}
+	blasImpl.Sgemv(blas.NoTrans, m.numItems, m.k, 1, m.items, m.k, s.user, 1, 0, s.scores, 1)
+	return candidates.TopK(s.scores, n, skip, dst), nil
+}
+
+// Score folds in q.History and sets dst[i] to x_uᵀy of items[i]: the same value Recommend ranks by.
+// Items outside the catalog get NaN, and so does every item when the history has no catalog item.
+func (m *IALSModel) Score(ctx context.Context, q candidates.Query, items []int32, dst []float32) error {
+	if len(dst) < len(items) {
+		return fmt.Errorf("ials score: dst has %d entries for %d items", len(dst), len(items))
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s := m.pool.Get().(*foldScratch)
+	defer m.pool.Put(s)
+	ok := m.foldIn(s, q.History)
+	nan := float32(math.NaN())
+	for j, it := range items {
+		if !ok || it < 0 || int(it) >= m.numItems {
+			dst[j] = nan
+			continue
+		}
+		// Same operand order as Sgemv's row dot, so Score and Recommend agree bit for bit.
+		dst[j] = blasImpl.Sdot(m.k, m.items[int(it)*m.k:], 1, s.user, 1)
+	}
+	return nil
+}

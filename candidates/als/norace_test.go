@@ -1,0 +1,5 @@
+//go:build !race
+
+package als
+
+const raceEnabled = false

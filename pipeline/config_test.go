@@ -1,0 +1,83 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+)
+
+const validConfig = `name: t
+models:
+  pop:
+    type: popularity
+  ials:
+    type: ials
+    params:
+      factors: 8
+      alpha: [1, 4]
+      reg: [1, 10, 100]
+retrieve:
+  sources:
+    - {model: ials, k: 50}
+final: {k: 20}
+`
+
+func TestParseConfigGrid(t *testing.T) {
+	cfg, err := ParseConfig("t.yaml", []byte(validConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trials, err := cfg.Grid("ials")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trials) != 6 {
+		t.Fatalf("%d trials, want 2×3", len(trials))
+	}
+	seen := map[string]bool{}
+	for _, tr := range trials {
+		seen[tr.Label()] = true
+	}
+	if !seen["alpha=4, factors=8, reg=100"] || len(seen) != 6 {
+		t.Fatalf("labels %v", seen)
+	}
+	if cfg.FallbackModel() != "pop" || cfg.Split.TrainFraction != 0.9 || cfg.Retrieve.Merge != "interleave" {
+		t.Fatalf("defaults: %+v", cfg)
+	}
+}
+
+func TestParseConfigErrors(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string // substrings of the error
+	}{
+		{"unknown top-level key", validConfig + "extra: 1\n", []string{"t.yaml", "extra"}},
+		{"unknown model type", strings.Replace(validConfig, "type: popularity", "type: magic", 1), []string{"t.yaml:4", "models.pop.type", `unknown model type "magic"`}},
+		{"unknown parameter", strings.Replace(validConfig, "factors: 8", "factorz: 8", 1), []string{"t.yaml:8", "models.ials.params.factorz", "unknown parameter"}},
+		{"bad parameter value", strings.Replace(validConfig, "factors: 8", "factors: -3", 1), []string{"t.yaml:8", "models.ials.params.factors"}},
+		{"wrong parameter type", strings.Replace(validConfig, "factors: 8", "factors: many", 1), []string{"t.yaml:8", "models.ials.params.factors"}},
+		{"empty grid", strings.Replace(validConfig, "alpha: [1, 4]", "alpha: []", 1), []string{"t.yaml:9", "models.ials.params.alpha", "empty list"}},
+		{"unknown source model", strings.Replace(validConfig, "{model: ials, k: 50}", "{model: nope, k: 50}", 1), []string{"t.yaml:13", "retrieve.sources[0].model", `no model named "nope"`}},
+		{"bad k", strings.Replace(validConfig, "{model: ials, k: 50}", "{model: ials, k: 0}", 1), []string{"t.yaml:13", "retrieve.sources[0].k"}},
+		{"bad final k", strings.Replace(validConfig, "final: {k: 20}", "final: {k: -1}", 1), []string{"t.yaml:14", "final.k"}},
+		{"wrong field type", strings.Replace(validConfig, "final: {k: 20}", "final: {k: lots}", 1), []string{"t.yaml", "k"}},
+		{"bad merge", validConfig + "retrieve_typo: 1\n", []string{"retrieve_typo"}},
+		{"bad metric", validConfig + "tuning: {metric: auc}\n", []string{"tuning.metric", `unknown metric "auc"`}},
+		{"bad fraction", validConfig + "split: {train_fraction: 1.5}\n", []string{"split.train_fraction"}},
+		{"unknown fallback", validConfig + "fallback: x\n", []string{"fallback", `no model named "x"`}},
+		{"no models", "retrieve: {sources: [{model: a, k: 1}]}\n", []string{"models", "at least one model"}},
+		{"not yaml", "models: [\n", []string{"t.yaml"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := ParseConfig("t.yaml", []byte(c.yaml))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
