@@ -1,0 +1,186 @@
+package pipeline
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/progress"
+	"github.com/cascade-rec/cascade/replay"
+	"github.com/cascade-rec/cascade/synth"
+)
+
+// smallWorld generates the synthetic test world once per test binary.
+var smallWorld = sync.OnceValues(func() (*dataset.Dataset, error) {
+	dir, err := os.MkdirTemp("", "cascade-pipeline-test-")
+	if err != nil {
+		return nil, err
+	}
+	// Larger than synth.Small so that popularity is not the whole story.
+	cfg := synth.DefaultConfig()
+	cfg.Seed, cfg.Impressions = 1, 0
+	cfg.Users, cfg.Items, cfg.Events = 1500, 1200, 100_000
+	w, err := synth.Generate(context.Background(), cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := w.WriteDir(dir); err != nil {
+		return nil, err
+	}
+	return dataset.Load(dir, dataset.LoadOptions{})
+})
+
+func world(t *testing.T) *dataset.Dataset {
+	t.Helper()
+	ds, err := smallWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
+const testPipeline = `name: %s
+models:
+  pop:
+    type: popularity
+  ials:
+    type: ials
+    params:
+      factors: 16
+      alpha: [1, 16]
+      reg: [1, 30]
+      iterations: 8
+      solver: cg
+retrieve:
+  sources:
+    - {model: %s, k: 200}
+final: {k: 50}
+`
+
+func trainAndReplay(t *testing.T, ds *dataset.Dataset, source string) (*replay.Report, *Manifest, string) {
+	t.Helper()
+	cfg, err := ParseConfig("test.yaml", []byte(strings.ReplaceAll(strings.Replace(testPipeline, "%s", source, 1), "%s", source)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	opt := Options{Progress: progress.Options{Disabled: true}, Logger: quiet}
+	man, err := Train(context.Background(), cfg, ds, dir, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(cfg, dir, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	split := dataset.TemporalSplit(ds.Events, cfg.Split.TrainFraction)
+	rep, err := replay.Run(context.Background(), split, p.Replay(), replay.Options{
+		ItemIDs: ds.Items.IDs(), Fallback: p.FallbackReplay(), Progress: progress.Options{Disabled: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep, man, dir
+}
+
+func TestTrainReplayIALSBeatsPopularity(t *testing.T) {
+	ds := world(t)
+	pop, _, _ := trainAndReplay(t, ds, "pop")
+	ials, man, _ := trainAndReplay(t, ds, "ials")
+	t.Logf("hr@10 popularity %.4f, ials %.4f", pop.Metrics["hr@10"], ials.Metrics["hr@10"])
+	if ials.Metrics["hr@10"] < 2*pop.Metrics["hr@10"] {
+		t.Fatalf("ials hr@10 %.4f < 2 × popularity %.4f", ials.Metrics["hr@10"], pop.Metrics["hr@10"])
+	}
+	e := man.Models["ials"]
+	if len(e.Trials) != 4 || e.Chosen == nil || len(e.SHA256) != 64 || e.DataSpan.Events != man.Split.TrainEvents {
+		t.Fatalf("manifest entry %+v", e)
+	}
+	if _, ok := ials.Stages["ials"]["recall@200"]; !ok {
+		t.Fatalf("stages %v", ials.Stages)
+	}
+}
+
+func TestOpenRefusesDamagedOrForeignBundles(t *testing.T) {
+	ds := world(t)
+	_, man, dir := trainAndReplay(t, ds, "pop")
+	cfg, _ := ParseConfig("test.yaml", []byte(strings.ReplaceAll(testPipeline, "%s", "pop")))
+
+	other := *ds
+	other.Events = ds.Events[:len(ds.Events)-1]
+	if _, err := Open(cfg, dir, &other); err == nil || !strings.Contains(err.Error(), "was trained on") {
+		t.Fatalf("foreign data accepted: %v", err)
+	}
+	path := filepath.Join(dir, man.Models["pop"].Artifact)
+	data, _ := os.ReadFile(path)
+	data[len(data)/2] ^= 0xff
+	os.WriteFile(path, data, 0o644)
+	if _, err := Open(cfg, dir, ds); err == nil || !strings.Contains(err.Error(), "checksum") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("damaged artifact accepted: %v", err)
+	}
+	os.Remove(filepath.Join(dir, "manifest.json"))
+	if _, err := Open(cfg, dir, ds); err == nil || !strings.Contains(err.Error(), "manifest.json") {
+		t.Fatalf("missing manifest: %v", err)
+	}
+}
+
+// spy is a model kind that records the latest event time it was trained on.
+type spy struct{ candidates.Source }
+
+func (spy) Save(path string) (string, error) { return "", os.WriteFile(path, nil, 0o644) }
+
+func TestNoTestEventReachesAnyModel(t *testing.T) {
+	ds := world(t)
+	var mu sync.Mutex
+	var latest []int64
+	kinds["spy"] = &modelKind{
+		source:    true,
+		newParams: func() any { return &struct{ X int `yaml:"x"` }{} },
+		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
+			mu.Lock()
+			latest = append(latest, env.Events[len(env.Events)-1].Time)
+			mu.Unlock()
+			for _, e := range env.Events {
+				if int(e.Item) >= env.NumItems || int(e.User) >= env.NumUsers {
+					t.Errorf("event outside the declared catalog: %+v", e)
+				}
+			}
+			return spy{popularityOf(env)}, nil
+		},
+	}
+	t.Cleanup(func() { delete(kinds, "spy") })
+	cfg, err := ParseConfig("spy.yaml", []byte("models:\n  s:\n    type: spy\n    params: {x: [1, 2]}\nretrieve: {sources: [{model: s, k: 10}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Train(context.Background(), cfg, ds, t.TempDir(), Options{Progress: progress.Options{Disabled: true}, Logger: quiet}); err != nil {
+		t.Fatal(err)
+	}
+	split := dataset.TemporalSplit(ds.Events, 0.9)
+	valid := dataset.TemporalSplit(split.Train, 0.9)
+	if len(latest) != 3 {
+		t.Fatalf("%d trainings, want 2 tuning + 1 refit", len(latest))
+	}
+	for i, ts := range latest {
+		limit := split.Cut
+		if i < 2 {
+			limit = valid.Cut // tuning runs see only the validation split's train part
+		}
+		if ts >= limit {
+			t.Fatalf("training %d saw an event at %d ≥ cut %d", i, ts, limit)
+		}
+	}
+}
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+func popularityOf(env TrainEnv) candidates.Source {
+	m, _ := kinds["popularity"].train(context.Background(), env, &NoParams{})
+	return m
+}
