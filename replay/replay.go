@@ -124,6 +124,7 @@ func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options)
 	}
 	steps := make([]step, len(split.Test))
 
+	started := time.Now()
 	rep := progress.New("replay", int64(len(split.Test)), opt.Progress)
 	var (
 		wg       sync.WaitGroup
@@ -165,7 +166,12 @@ func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options)
 	if firstErr != nil {
 		return nil, firstErr
 	}
-	return summarize(split, steps, opt), nil
+	out := summarize(split, steps, opt)
+	out.Seconds = time.Since(started).Seconds()
+	if out.Seconds > 0 {
+		out.StepsPerSecond = float64(out.TestSteps) / out.Seconds
+	}
+	return out, nil
 }
 
 // replayer holds one worker's scratch.
@@ -261,6 +267,9 @@ type Report struct {
 	LatencyMS      map[string]float64            `json:"latency_ms"`
 	// StageOrder lists the stage names in the order the recommender reported them.
 	StageOrder []string `json:"stage_order,omitempty"`
+	// Seconds is the replay's wall time; StepsPerSecond its throughput over all test steps.
+	Seconds        float64 `json:"seconds"`
+	StepsPerSecond float64 `json:"steps_per_second"`
 }
 
 func summarize(split dataset.Split, steps []step, opt Options) *Report {

@@ -150,7 +150,7 @@ func TestDeterministicAcrossWorkers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep.LatencyMS = nil
+		rep.LatencyMS, rep.Seconds, rep.StepsPerSecond = nil, 0, 0
 		reports = append(reports, rep)
 	}
 	for _, r := range reports[1:] {

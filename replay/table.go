@@ -52,6 +52,7 @@ func WriteTable(w io.Writer, names []string, reps []*Report) error {
 	for _, q := range []string{"p50", "p95", "p99"} {
 		row("latency "+q+" ms", func(r *Report) string { return fmt.Sprintf("%.3f", r.LatencyMS[q]) })
 	}
+	row("replay steps/s", func(r *Report) string { return fmt.Sprintf("%.0f", r.StepsPerSecond) })
 	return tw.Flush()
 }
 

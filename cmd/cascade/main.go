@@ -20,7 +20,7 @@ type Globals struct {
 	Log    *slog.Logger    `kong:"-"`
 	Stdout io.Writer       `kong:"-"`
 
-	Quiet      bool `help:"Log warnings and errors only."`
+	Quiet      bool `short:"q" help:"Log warnings and errors only."`
 	NoProgress bool `help:"Disable progress bars and progress log lines."`
 }
 
