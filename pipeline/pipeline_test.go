@@ -140,8 +140,12 @@ func TestNoTestEventReachesAnyModel(t *testing.T) {
 	var mu sync.Mutex
 	var latest []int64
 	kinds["spy"] = &modelKind{
-		source:    true,
-		newParams: func() any { return &struct{ X int `yaml:"x"` }{} },
+		source: true,
+		newParams: func() any {
+			return &struct {
+				X int `yaml:"x"`
+			}{}
+		},
 		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
 			mu.Lock()
 			latest = append(latest, env.Events[len(env.Events)-1].Time)

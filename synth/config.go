@@ -128,7 +128,7 @@ func Small(seed int64) Config {
 	c.Seed = seed
 	c.Users, c.Items, c.Events = 600, 500, 20_000
 	c.Genres = 12
-	c.Days, c.ActiveDays = 365, 180
+	c.Days, c.ActiveDays = 365, 270
 	c.Impressions = 2000
 	return c
 }
