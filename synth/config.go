@@ -4,6 +4,11 @@
 // generates, and the writer of the generic on-disk format the dataset loaders read. The project's
 // tests and its demo run on these worlds; the truth model lets tests check what a ranker learned.
 //
+// Generate builds a World from a Config (DefaultConfig is MovieLens-1M sized, Small a world for
+// unit tests); World.WriteDir writes events.csv, items.csv, users.csv, truth.json,
+// impressions.jsonl and a README.md; (*Truth).Affinity is the true preference of a user for an
+// item at a time given the recent history, and ReadTruth reads it back from truth.json.
+//
 // Generation is deterministic for a Config (same files byte for byte on a given platform): every
 // user and every logged request has its own seeded random source, so the work can be spread over
 // cores without changing the result.
@@ -133,14 +138,17 @@ func Small(seed int64) Config {
 	return c
 }
 
-// maxUserEvents is the most events one user may have: a share of the catalog available at Start,
-// so the no-repeat rule can always be met.
-func (c *Config) maxUserEvents() int {
+// MaxUserEvents is the most events one user may have: MaxUserShare of the catalog available at
+// Start, so that the no-repeat rule can always be met.
+func (c Config) MaxUserEvents() int {
 	return max(1, int(c.MaxUserShare*(1-c.NewItems)*float64(c.Items)))
 }
 
+// MaxEvents is the most events Validate accepts for the numbers of users and items.
+func (c Config) MaxEvents() int64 { return int64(c.Users) * int64(c.MaxUserEvents()) }
+
 // Validate reports every parameter out of range, naming the Config field.
-func (c *Config) Validate() error {
+func (c Config) Validate() error {
 	var errs []error
 	check := func(ok bool, field string, v any, want string) {
 		if !ok {
@@ -187,8 +195,8 @@ func (c *Config) Validate() error {
 	check(finite(c.PositionDecay) && c.PositionDecay >= 0, "PositionDecay", c.PositionDecay, ">= 0")
 	check(c.Workers >= 0, "Workers", c.Workers, ">= 0")
 	if c.Users > 0 && c.Items > 0 && c.Events > 0 && c.MaxUserShare > 0 && c.NewItems >= 0 && c.NewItems < 1 {
-		if limit := int64(c.Users) * int64(c.maxUserEvents()); int64(c.Events) > limit {
-			errs = append(errs, fmt.Errorf("synth: Events = %d, want <= %d: users may not consume an item twice and each takes at most %d items", c.Events, limit, c.maxUserEvents()))
+		if limit := c.MaxEvents(); int64(c.Events) > limit {
+			errs = append(errs, fmt.Errorf("synth: Events = %d, want <= %d: no user consumes an item twice, and each takes at most %d items", c.Events, limit, c.MaxUserEvents()))
 		}
 	}
 	return errors.Join(errs...)

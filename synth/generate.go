@@ -58,8 +58,6 @@ type model struct {
 	position    []int32 // of each item in order
 	itemCluster []int32
 	qMu         []float64 // q_i·μ_c, items × clusters
-	// trials and scans count rejection-sampling proposals and exact fallbacks, for tuning.
-	trials, scans, refreshes atomic.Int64
 }
 
 // newModel draws the model parameters, the catalog and the users with their event counts.
@@ -182,7 +180,7 @@ func newModel(cfg *Config) *model {
 		until[u] = arrival[u] + int64(life)
 		activity[u] = math.Exp(cfg.ActivitySigma*r.NormFloat64()) * (life + 7*day)
 	}
-	counts := allocate(cfg.Events, activity, cfg.MinUserEvents, cfg.maxUserEvents())
+	counts := allocate(cfg.Events, activity, cfg.MinUserEvents, cfg.MaxUserEvents())
 	segments := segmentsByActivity(counts)
 	tr.Users = make([]UserTruth, nUsers)
 	for u := range tr.Users {
@@ -340,11 +338,6 @@ func (m *model) generateEvents(ctx context.Context) ([]userEvents, error) {
 	for wk := range errs {
 		wg.Go(func() {
 			s := newSampler(m)
-			defer func() {
-				m.trials.Add(int64(s.trials))
-				m.scans.Add(int64(s.scans))
-				m.refreshes.Add(int64(s.refreshes))
-			}()
 			for {
 				u := int(next.Add(1) - 1)
 				if u >= len(out) {
@@ -460,12 +453,14 @@ func (h *mergeHeap) Pop() any {
 }
 
 const modelText = `item factors q_i = mean of the item's genre factors + noise; ` +
+	`bias_i = item_bias*(1 - 2*popularity percentile + N(0, 0.25)); ` +
 	`long-term taste l_u(t) = (1-d)*taste_start + d*taste_end with d = min(1, max(0, drift*(t-arrival)/(end-start))); ` +
 	`short-term interest s = mean factors of the user's last history_len items; ` +
-	`p = (1-short_term_weight)*l_u(t) + short_term_weight*s (p = l_u(t) with no history); affinity = p.q_i; ` +
+	`p = (1-short_term_weight)*l_u(t) + short_term_weight*s (p = l_u(t) with no history); affinity = p.q_i + bias_i; ` +
 	`an event picks item i among released, not yet consumed items with probability proportional to exp(affinity/temperature + popularity_logit); ` +
 	`rating = clamp(round(rating_bias + rating_scale*affinity + rating_noise*N(0,1)), 1, 5); ` +
-	`logging policy: pool = top pool_size items by policy logit policy_pop_weight*popularity_logit + policy_affinity_weight*(policy_taste.q_i)/temperature, ` +
-	`slate = Plackett-Luce draw of shown items from the pool with weights exp(policy logit); ` +
+	`logging policy: pool = top pool_size released, unconsumed items by policy logit ` +
+	`policy_pop_weight*popularity_logit + policy_affinity_weight*(policy_taste.q_i + bias_i)/temperature, ` +
+	`slate = Plackett-Luce draw of shown items from the pool with weights exp(policy logit), ` +
+	`propensity = probability that the policy puts the item at that position; ` +
 	`click probability at position k = k^-position_decay * sigmoid(click_scale*affinity + click_bias)`
-

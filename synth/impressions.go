@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"math"
+	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 )
@@ -92,6 +94,7 @@ type logger struct {
 	weight []float64
 	at     []int
 	p      []float64
+	pl     plScratch
 }
 
 type poolItem struct {
@@ -215,7 +218,7 @@ func siftDown(h []poolItem, i int, less func(a, b poolItem) bool) {
 
 // slate draws the shown items from the pool by Plackett–Luce sampling with weights
 // exp(policy logit) and computes their position propensities.
-func (lg *logger) slate(r interface{ Float64() float64 }) []Shown {
+func (lg *logger) slate(r *rand.Rand) []Shown {
 	pool := lg.pool
 	if len(pool) == 0 {
 		return nil
@@ -254,12 +257,19 @@ func (lg *logger) slate(r interface{ Float64() float64 }) []Shown {
 			}
 		}
 	}
-	prop := plMarginals(lg.weight, lg.at)
+	prop := lg.pl.marginals(lg.weight, lg.at, 0.4)
 	shown := make([]Shown, n)
 	for k, j := range lg.at {
-		shown[k] = Shown{Item: pool[j].item, Position: k + 1, Propensity: min(prop[k], 1)}
+		shown[k] = Shown{Item: pool[j].item, Position: k + 1, Propensity: roundSignificant(min(prop[k], 1), 8)}
 	}
 	return shown
+}
+
+// roundSignificant rounds x to n significant digits: the propensities are accurate to about 1e-8
+// relative, and more digits would only lengthen the log.
+func roundSignificant(x float64, n int) float64 {
+	y, _ := strconv.ParseFloat(strconv.FormatFloat(x, 'g', n, 64), 64)
+	return y
 }
 
 func dot32(a, b []float32) float64 {
@@ -282,11 +292,30 @@ func dot32(a, b []float32) float64 {
 // converges geometrically; the polynomial products for every i come from prefix and suffix
 // products truncated to the needed degree. Every term is non-negative, so nothing cancels.
 func plMarginals(w []float64, at []int) []float64 {
-	return plMarginalsStep(w, at, 0.4)
+	var sc plScratch
+	return sc.marginals(w, at, 0.4)
 }
 
-func plMarginalsStep(w []float64, at []int, step float64) []float64 {
-	res := make([]float64, len(at))
+// plScratch holds plMarginals' buffers for reuse across requests.
+type plScratch struct {
+	res, wn, a, b, pre, preAt, sufAt []float64
+	slot, needPre, needSuf           []int
+}
+
+// grow returns buf resized to n, reallocating only when it is too small.
+func grow[T any](buf []T, n int) []T {
+	if cap(buf) < n {
+		return make([]T, n)
+	}
+	return buf[:n]
+}
+
+// marginals is plMarginals with trapezoid step step (in ln t); the result is valid until the
+// next call.
+func (sc *plScratch) marginals(w []float64, at []int, step float64) []float64 {
+	res := grow(sc.res, len(at))
+	sc.res = res
+	clear(res)
 	if len(at) == 0 {
 		return res
 	}
@@ -299,11 +328,14 @@ func plMarginalsStep(w []float64, at []int, step float64) []float64 {
 	if len(at) == 1 {
 		return res
 	}
-	wn := make([]float64, len(w))
+	n := len(w)
+	sc.wn, sc.a, sc.b = grow(sc.wn, n), grow(sc.a, n), grow(sc.b, n)
+	wn, a, b := sc.wn, sc.a, sc.b
 	for j, x := range w {
 		wn[j] = x / wmax
 	}
-	slot := make([]int, len(w))
+	sc.slot = grow(sc.slot, n)
+	slot := sc.slot
 	for j := range slot {
 		slot[j] = -1
 	}
@@ -317,28 +349,23 @@ func plMarginalsStep(w []float64, at []int, step float64) []float64 {
 	deg := len(at) // coefficients 0..len(at)-1
 	// The prefix product past item j serves only targets after j, so it needs no more than the
 	// largest of their positions as degree; likewise the suffix product for targets before j.
-	needPre := make([]int, len(w)+1)
-	needSuf := make([]int, len(w)+1)
-	for j := range needSuf {
-		needPre[j], needSuf[j] = -1, -1
-	}
-	for j := len(w) - 1; j >= 0; j-- {
+	sc.needPre, sc.needSuf = grow(sc.needPre, n+1), grow(sc.needSuf, n+1)
+	needPre, needSuf := sc.needPre, sc.needSuf
+	needPre[n], needSuf[0] = -1, -1
+	for j := n - 1; j >= 0; j-- {
 		needPre[j] = needPre[j+1]
 		if slot[j] > 0 {
 			needPre[j] = max(needPre[j], slot[j])
 		}
 	}
-	for j := range w {
+	for j := range n {
 		needSuf[j+1] = needSuf[j]
 		if slot[j] > 0 {
 			needSuf[j+1] = max(needSuf[j+1], slot[j])
 		}
 	}
-	pre := make([]float64, deg)
-	preAt := make([]float64, len(at)*deg)
-	sufAt := make([]float64, len(at)*deg)
-	a := make([]float64, len(w))
-	b := make([]float64, len(w))
+	sc.pre, sc.preAt, sc.sufAt = grow(sc.pre, deg), grow(sc.preAt, len(at)*deg), grow(sc.sufAt, len(at)*deg)
+	pre, preAt, sufAt := sc.pre, sc.preAt, sc.sufAt
 	// For position k ≥ 1 the integrand is below w_i·t·(Σw·t)^k/k! ≤ Σw·t², negligible below
 	// t = √(1e-12/Σw); above w_i·t = 40 it is below e^{−40}.
 	xlo, xhi := 0.5*math.Log(1e-12/(wsum/wmax)), math.Log(40/wmin)
@@ -348,14 +375,14 @@ func plMarginalsStep(w []float64, at []int, step float64) []float64 {
 			switch wt := wj * t; {
 			case wt < 1e-17: // (a + b·z) is 1 to double precision
 				a[j], b[j] = 1, 0
-			case wt > 745: // and z beyond this
+			case wt > 700: // and z beyond this
 				a[j], b[j] = 0, 1
 			case wt < 0.1: // 1 − e^{−wt} by its series, accurate where 1 − a would cancel
 				y := -wt
 				b[j] = -y * (1 + y*(1.0/2+y*(1.0/6+y*(1.0/24+y*(1.0/120+y*(1.0/720+y*(1.0/5040+y*(1.0/40320+y/362880))))))))
 				a[j] = 1 - b[j]
 			default:
-				a[j] = math.Exp(-wt)
+				a[j] = fastExp(-wt)
 				b[j] = 1 - a[j]
 			}
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"sort"
 )
 
 // truthVersion is the format version of truth.json.
@@ -230,9 +229,4 @@ func (tr *Truth) check() error {
 		}
 	}
 	return nil
-}
-
-// searchTimes returns the number of times before t in the sorted times.
-func searchTimes(times []int64, t int64) int {
-	return sort.Search(len(times), func(i int) bool { return times[i] >= t })
 }

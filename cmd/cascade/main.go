@@ -31,6 +31,7 @@ type cli struct {
 	Train  trainCmd  `cmd:"" help:"Train every model a pipeline file names (tuning grids on the validation split) and write a model bundle."`
 	Replay replayCmd `cmd:"" help:"Replay the test split (replay-v1) through a trained pipeline and report metrics."`
 	Gbdt   gbdtCmd   `cmd:"" help:"Train, predict with and evaluate LightGBM-format gradient-boosted tree models."`
+	Gen    genCmd    `cmd:"" help:"Generate a synthetic world (events, items, users, ground truth, impressions) in the generic format."`
 }
 
 func main() {
