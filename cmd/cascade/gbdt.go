@@ -1,0 +1,274 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cascade-rec/cascade/progress"
+	"github.com/cascade-rec/cascade/ranker/gbdt"
+)
+
+// gbdtCmd groups the LightGBM-compatible GBDT subcommands. Data files are LightGBM's: TSV
+// (label first; tab, comma or space separated) or libsvm, with group sizes in FILE.query.
+type gbdtCmd struct {
+	Train   gbdtTrainCmd   `cmd:"" help:"Train a lambdarank or binary GBDT and write a LightGBM model.txt."`
+	Predict gbdtPredictCmd `cmd:"" help:"Write one raw score per data row (like LightGBM task=predict with raw scores) for any LightGBM v2-v4 model."`
+	Eval    gbdtEvalCmd    `cmd:"" help:"Print LightGBM's NDCG@k of a model on a data file as JSON."`
+}
+
+type gbdtTrainCmd struct {
+	Data          string   `required:"" placeholder:"FILE" help:"Training data (TSV or libsvm; FILE.query holds group sizes)."`
+	Valid         string   `placeholder:"FILE" help:"Validation data for metrics and early stopping."`
+	Objective     string   `enum:"lambdarank,binary" default:"lambdarank" help:"lambdarank or binary."`
+	Trees         int      `default:"100" help:"Boosting rounds."`
+	Leaves        int      `default:"31" help:"Max leaves per tree."`
+	MaxDepth      int      `name:"max-depth" default:"-1" help:"Max tree depth (<= 0: unlimited)."`
+	LearningRate  float64  `name:"learning-rate" default:"0.1" help:"Shrinkage."`
+	MinDataInLeaf int      `name:"min-data-in-leaf" default:"20" help:"Min rows per leaf."`
+	MinSumHessian float64  `name:"min-sum-hessian" default:"0.001" help:"Min sum of hessians per leaf."`
+	LambdaL2      float64  `name:"lambda-l2" default:"0" help:"L2 regularisation of leaf values."`
+	MinGain       float64  `name:"min-gain" default:"0" help:"Min gain to split."`
+	BaggingFrac   float64  `name:"bagging-fraction" default:"1" help:"Fraction of rows per bagging round."`
+	BaggingFreq   int      `name:"bagging-freq" default:"0" help:"Re-bag every N trees (0: no bagging)."`
+	FeatureFrac   float64  `name:"feature-fraction" default:"1" help:"Fraction of features per tree."`
+	MaxBin        int      `name:"max-bin" default:"255" help:"Max bins per feature (<= 255)."`
+	Seed          int      `default:"0" help:"Random seed (bin sampling, bagging, feature sampling; LightGBM's generators, so the same bags as LightGBM's seed)."`
+	EarlyStopping int      `name:"early-stopping" default:"0" help:"Stop after N rounds without improvement on --valid (0: off)."`
+	EvalAt        []int    `name:"eval-at" default:"1,3,5,10" help:"NDCG cut-offs; the first drives early stopping."`
+	FeatureNames  []string `name:"feature-names" help:"Comma-separated feature names (default Column_0...)."`
+	Threads       int      `default:"0" help:"Goroutines for histograms and gradients (0: GOMAXPROCS)."`
+	Out           string   `required:"" placeholder:"MODEL" help:"Model file to write."`
+}
+
+func (c *gbdtTrainCmd) Run(g *Globals) error {
+	p := gbdt.DefaultParams(c.Objective)
+	p.NumTrees = c.Trees
+	p.NumLeaves = c.Leaves
+	p.MaxDepth = c.MaxDepth
+	p.LearningRate = c.LearningRate
+	p.MinDataInLeaf = c.MinDataInLeaf
+	p.MinSumHessianInLeaf = c.MinSumHessian
+	p.LambdaL2 = c.LambdaL2
+	p.MinGainToSplit = c.MinGain
+	p.BaggingFraction = c.BaggingFrac
+	p.BaggingFreq = c.BaggingFreq
+	p.FeatureFraction = c.FeatureFrac
+	p.MaxBin = c.MaxBin
+	p.Seed = c.Seed
+	p.EarlyStoppingRounds = c.EarlyStopping
+	p.EvalAt = c.EvalAt
+	p.NumThreads = c.Threads
+	if c.EarlyStopping > 0 && c.Valid == "" {
+		return fmt.Errorf("--early-stopping needs --valid")
+	}
+
+	start := time.Now()
+	opt := gbdt.ReadOptions{RequireGroups: c.Objective == gbdt.ObjectiveLambdarank}
+	train, err := gbdt.ReadDataset(c.Data, opt)
+	if err != nil {
+		return err
+	}
+	if len(c.FeatureNames) > 0 {
+		if len(c.FeatureNames) != train.NumFeatures {
+			return fmt.Errorf("--feature-names has %d names, %s has %d features", len(c.FeatureNames), c.Data, train.NumFeatures)
+		}
+		train.FeatureNames = c.FeatureNames
+	}
+	var valid *gbdt.Dataset
+	if c.Valid != "" {
+		opt.MinFeatures = train.NumFeatures
+		if valid, err = gbdt.ReadDataset(c.Valid, opt); err != nil {
+			return err
+		}
+	}
+	g.Log.Info("read data", "train_rows", train.NumRows, "features", train.NumFeatures, "queries", len(train.Groups), "elapsed", time.Since(start).Round(time.Millisecond))
+
+	rep := progress.New("gbdt train", int64(c.Trees), progress.Options{Disabled: g.NoProgress, Logger: g.Log})
+	var last gbdt.Iteration
+	trainStart := time.Now()
+	m, err := gbdt.Train(g.Ctx, train, valid, p, gbdt.WithLogger(g.Log), gbdt.WithCallback(func(it gbdt.Iteration) {
+		last = it
+		rep.Add(1)
+		if len(it.Valid) > 0 {
+			rep.Describe("%s %.6f", it.Valid[0].Name, it.Valid[0].Value)
+		}
+	}))
+	rep.Finish()
+	if err != nil {
+		return err
+	}
+	trainTime := time.Since(trainStart)
+	if err := writeModel(c.Out, m); err != nil {
+		return err
+	}
+	args := []any{"trees", len(m.Trees), "train_seconds", fmt.Sprintf("%.2f", trainTime.Seconds()), "out", c.Out}
+	for _, r := range last.Valid {
+		args = append(args, "valid_"+r.Name, r.Value)
+	}
+	g.Log.Info("trained", args...)
+	return nil
+}
+
+func writeModel(path string, m *gbdt.Model) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := m.Save(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
+}
+
+type gbdtPredictCmd struct {
+	Model     string `required:"" placeholder:"MODEL" help:"LightGBM text model (v2-v4)."`
+	Data      string `required:"" placeholder:"FILE" help:"Data file (TSV or libsvm, label first)."`
+	Out       string `required:"" placeholder:"FILE" help:"Scores, one per line ('-' for stdout)."`
+	Transform bool   `help:"Apply the objective's output transform (sigmoid for binary) instead of raw scores."`
+}
+
+func (c *gbdtPredictCmd) Run(g *Globals) error {
+	m, d, err := loadModelAndData(c.Model, c.Data, false)
+	if err != nil {
+		return err
+	}
+	scores := scoreDataset(m, d)
+	if c.Transform {
+		m.Transform(scores)
+	}
+	w := g.Stdout
+	var f *os.File
+	if c.Out != "-" {
+		if f, err = os.Create(c.Out); err != nil {
+			return err
+		}
+		w = f
+	}
+	bw := bufio.NewWriter(w)
+	var buf []byte
+	for _, s := range scores {
+		buf = strconv.AppendFloat(buf[:0], s, 'g', 17, 64)
+		buf = append(buf, '\n')
+		bw.Write(buf)
+	}
+	err = bw.Flush()
+	if f != nil {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", c.Out, err)
+	}
+	g.Log.Info("predicted", "rows", len(scores), "trees", len(m.Trees), "out", c.Out)
+	return nil
+}
+
+// loadModelAndData loads the model, then the data padded to the model's width (libsvm rows
+// may omit trailing features); dense rows narrower than the model are an error.
+func loadModelAndData(model, data string, groups bool) (*gbdt.Model, *gbdt.Dataset, error) {
+	m, err := gbdt.LoadFile(model)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := gbdt.ReadDataset(data, gbdt.ReadOptions{MinFeatures: m.NumFeatures, RequireGroups: groups})
+	if err != nil {
+		return nil, nil, err
+	}
+	if d.NumFeatures < m.NumFeatures {
+		return nil, nil, fmt.Errorf("%s: %d features per row, the model %s uses %d", data, d.NumFeatures, model, m.NumFeatures)
+	}
+	return m, d, nil
+}
+
+// scoreDataset scores every row; columns past the model's features are ignored.
+func scoreDataset(m *gbdt.Model, d *gbdt.Dataset) []float64 {
+	scores := make([]float64, d.NumRows)
+	if d.NumFeatures == m.NumFeatures {
+		_ = m.Score(d.X, scores) // shapes match by construction
+		return scores
+	}
+	for i := range scores {
+		scores[i] = m.ScoreRow(d.Row(i))
+	}
+	return scores
+}
+
+type gbdtEvalCmd struct {
+	Model  string `xor:"source" required:"" placeholder:"MODEL" help:"LightGBM text model (v2-v4)."`
+	Scores string `xor:"source" required:"" placeholder:"FILE" help:"Evaluate these scores (one per data row, e.g. another ranker's predictions) instead of a model."`
+	Data   string `required:"" placeholder:"FILE" help:"Data file with FILE.query group sizes."`
+	At     []int  `default:"1,3,5,10" help:"NDCG cut-offs."`
+}
+
+func (c *gbdtEvalCmd) Run(g *Globals) error {
+	var scores []float64
+	var d *gbdt.Dataset
+	if c.Scores != "" {
+		var err error
+		if d, err = gbdt.ReadDataset(c.Data, gbdt.ReadOptions{RequireGroups: true}); err != nil {
+			return err
+		}
+		if scores, err = readScores(c.Scores, d.NumRows); err != nil {
+			return err
+		}
+	} else {
+		m, md, err := loadModelAndData(c.Model, c.Data, true)
+		if err != nil {
+			return err
+		}
+		d, scores = md, scoreDataset(m, md)
+	}
+	ndcg, err := gbdt.NDCG(d.Labels, scores, d.Groups, c.At, nil)
+	if err != nil {
+		return fmt.Errorf("%s: %w", c.Data, err)
+	}
+	// Written by hand to keep the keys in --at order.
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, k := range c.At {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q: %s", "ndcg@"+strconv.Itoa(k), strconv.FormatFloat(ndcg[i], 'g', -1, 64))
+	}
+	b.WriteString("}\n")
+	_, err = fmt.Fprint(g.Stdout, b.String())
+	return err
+}
+
+// readScores reads one number per line and requires one per data row.
+func readScores(path string, rows int) ([]float64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	scores := make([]float64, 0, rows)
+	line := 0
+	for sc.Scan() {
+		line++
+		s := strings.TrimSpace(sc.Text())
+		if s == "" {
+			continue
+		}
+		v, err := strconv.ParseFloat(strings.Fields(s)[0], 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: score %q is not a number", path, line, s)
+		}
+		scores = append(scores, v)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(scores) != rows {
+		return nil, fmt.Errorf("%s: %d scores for %d data rows", path, len(scores), rows)
+	}
+	return scores, nil
+}

@@ -1,0 +1,326 @@
+package gbdt
+
+import (
+	"fmt"
+	"math"
+)
+
+// objective computes first and second derivatives of the loss at the current scores.
+type objective interface {
+	gradients(scores, grad, hess []float64)
+	// initScore is the constant the first tree starts from (LightGBM's BoostFromScore).
+	initScore() float64
+	name() string // for the model header, e.g. "binary sigmoid:1"
+}
+
+// lambdarank is LightGBM's LambdarankNDCG objective.
+type lambdarank struct {
+	labels     []float64
+	groups     []int // group start offsets, len = nGroups+1
+	labelGain  []float64
+	truncation int
+	norm       bool
+	sigmoid    float64
+	invMaxDCG  []float64
+	workers    int
+	disc       []float64 // discount by rank, up to the largest group
+	order      []int32   // per query, the documents by the previous round's scores
+	table      *sigmoidTable
+	scratch    []rankScratch
+}
+
+// defaultLabelGain is LightGBM's default label_gain: 2^i - 1 for i in 0..30.
+func defaultLabelGain() []float64 {
+	g := make([]float64, 31)
+	for i := range g {
+		g[i] = float64(uint64(1)<<uint(i) - 1)
+	}
+	return g
+}
+
+// groupOffsets turns group sizes into start offsets.
+func groupOffsets(sizes []int) []int {
+	off := make([]int, len(sizes)+1)
+	for i, s := range sizes {
+		off[i+1] = off[i] + s
+	}
+	return off
+}
+
+// checkRankLabels requires non-negative integer labels that index labelGain.
+func checkRankLabels(d *Dataset, labelGain []float64) error {
+	for i, y := range d.Labels {
+		if y < 0 || y != math.Trunc(y) || int(y) >= len(labelGain) {
+			return fmt.Errorf("%s: label %v: lambdarank needs integer labels in [0, %d]", d.where(i), y, len(labelGain)-1)
+		}
+	}
+	return nil
+}
+
+func newLambdarank(d *Dataset, p *Params, workers int) (*lambdarank, error) {
+	if d.Groups == nil {
+		return nil, fmt.Errorf("%s: lambdarank needs query groups (a .query file)", d.Source)
+	}
+	gain := p.LabelGain
+	if gain == nil {
+		gain = defaultLabelGain()
+	}
+	if err := checkRankLabels(d, gain); err != nil {
+		return nil, err
+	}
+	o := &lambdarank{
+		labels:     d.Labels,
+		groups:     groupOffsets(d.Groups),
+		labelGain:  gain,
+		truncation: p.LambdarankTruncationLevel,
+		norm:       !p.LambdarankNoNorm,
+		sigmoid:    p.Sigmoid,
+		workers:    workers,
+	}
+	if o.sigmoid <= 0 {
+		o.sigmoid = 1
+	}
+	if o.truncation <= 0 {
+		o.truncation = 30
+	}
+	nq := len(d.Groups)
+	o.invMaxDCG = make([]float64, nq)
+	for q := 0; q < nq; q++ {
+		lab := d.Labels[o.groups[q]:o.groups[q+1]]
+		if m := maxDCGAtK(lab, o.truncation, gain); m > 0 {
+			o.invMaxDCG[q] = 1 / m
+		}
+	}
+	maxGroup := 0
+	for _, g := range d.Groups {
+		maxGroup = max(maxGroup, g)
+	}
+	o.disc = make([]float64, maxGroup)
+	for i := range o.disc {
+		o.disc[i] = discount(i)
+	}
+	o.order = make([]int32, len(d.Labels))
+	for q := 0; q < nq; q++ {
+		for i := o.groups[q]; i < o.groups[q+1]; i++ {
+			o.order[i] = int32(i - o.groups[q])
+		}
+	}
+	o.scratch = make([]rankScratch, workers)
+	o.table = newSigmoidTable(o.sigmoid)
+	return o, nil
+}
+
+func (o *lambdarank) name() string       { return "lambdarank" }
+func (o *lambdarank) initScore() float64 { return 0 }
+
+func (o *lambdarank) gradients(scores, grad, hess []float64) {
+	nq := len(o.groups) - 1
+	// Queries are independent; worker w takes a contiguous block so each owns its scratch.
+	workers := min(o.workers, nq)
+	parallelFor(workers, workers, func(w int) {
+		lo, hi := nq*w/workers, nq*(w+1)/workers
+		for q := lo; q < hi; q++ {
+			b, e := o.groups[q], o.groups[q+1]
+			o.query(o.labels[b:e], scores[b:e], grad[b:e], hess[b:e], o.invMaxDCG[q], o.order[b:e], &o.scratch[w])
+		}
+	})
+}
+
+// discount is LightGBM's DCG position discount for 0-based rank i.
+func discount(i int) float64 { return 1 / math.Log2(float64(i)+2) }
+
+// query computes λ-gradients for one group exactly as LightGBM's
+// LambdarankNDCG::GetGradientsForOneQuery (same sigmoid table, float32 accumulation): for
+// every pair with different labels where the better
+// ranked document is within the truncation level, ΔNDCG-weighted logistic pair loss,
+// normalised by score distance and by log2(1+Σ|λ|)/Σ|λ|.
+//
+// order holds the query's ranking from the previous round and receives this round's: scores
+// move little between rounds, so an insertion sort from there is close to linear.
+func (o *lambdarank) query(label, score, lambdas, hessians []float64, invMaxDCG float64, order []int32, w *rankScratch) {
+	n := len(label)
+	for i := range lambdas {
+		lambdas[i], hessians[i] = 0, 0
+	}
+	if n <= 1 || invMaxDCG == 0 {
+		return
+	}
+	w.grow(n)
+	// Sorting by (score desc, index asc), a total order, gives LightGBM's stable sort.
+	keys := w.keys[:n]
+	for r, i := range order {
+		keys[r] = rankKey{score[i], i}
+	}
+	for r := 1; r < n; r++ {
+		k := keys[r]
+		j := r
+		for ; j > 0 && (keys[j-1].s < k.s || (keys[j-1].s == k.s && keys[j-1].i > k.i)); j-- {
+			keys[j] = keys[j-1]
+		}
+		keys[j] = k
+	}
+	idx := w.idx[:n]
+	for r, k := range keys {
+		idx[r] = int(k.i)
+		order[r] = k.i
+	}
+	best, worst := score[idx[0]], score[idx[n-1]]
+	norm := o.norm && best != worst
+	lab, sc, gain, lam, hes := w.lab[:n], w.sc[:n], w.gain[:n], w.lam[:n], w.hes[:n]
+	for r, i := range idx {
+		lab[r] = label[i]
+		sc[r] = score[i]
+		gain[r] = o.labelGain[int(label[i])]
+		lam[r], hes[r] = 0, 0
+	}
+	disc := o.disc
+	sig := o.sigmoid
+	sumLambdas := 0.0
+	sig2 := sig * sig
+	for i := 0; i < n-1 && i < o.truncation; i++ {
+		li, si, gi, di := lab[i], sc[i], gain[i], disc[i]
+		// lam[i] and hes[i] only change in this inner loop now: keep them in registers.
+		lamI, hesI := lam[i], hes[i]
+		for j := i + 1; j < n; j++ {
+			lj := lab[j]
+			if lj == li {
+				continue
+			}
+			// sgn is +1 when i is the better-labelled document of the pair, -1 when j is.
+			// Negating a difference is exact, so this equals LightGBM's high/low form bit
+			// for bit while sparing an unpredictable branch.
+			sgn := 2*float64(b2i(li > lj)) - 1
+			delta := sgn * (si - sc[j])
+			dNDCG := sgn * (gi - gain[j]) * math.Abs(di-disc[j]) * invMaxDCG
+			if norm {
+				dNDCG /= float32Hundredth + math.Abs(delta)
+			}
+			p := o.table.at(delta)
+			pLambda := p * (-sig * dNDCG)
+			pHess := p * (1 - p) * (sig2 * dNDCG)
+			// LightGBM accumulates in float32 (score_t).
+			l32 := float32(sgn * pLambda)
+			h32 := float32(pHess)
+			lamI += l32
+			hesI += h32
+			lam[j] -= l32
+			hes[j] += h32
+			sumLambdas -= 2 * pLambda
+		}
+		lam[i], hes[i] = lamI, hesI
+	}
+	f := 1.0
+	if o.norm && sumLambdas > 0 {
+		f = math.Log2(1+sumLambdas) / sumLambdas
+	}
+	for r, i := range idx {
+		lambdas[i] = float64(float32(float64(lam[r]) * f))
+		hessians[i] = float64(float32(float64(hes[r]) * f))
+	}
+}
+
+// float32Hundredth is LightGBM's 0.01f, promoted to double where it regularises ΔNDCG.
+const float32Hundredth = float64(float32(0.01))
+
+// sigmoidTable is LightGBM's lookup table for the pair probability 1/(1+exp(σx)): 2^20 bins
+// over [-25/σ, 25/σ], clamped outside. Using it (rather than exp) reproduces LightGBM's
+// gradients, and with them its trees.
+type sigmoidTable struct {
+	lo, hi, factor float64
+	v              []float64
+}
+
+func newSigmoidTable(sigma float64) *sigmoidTable {
+	const bins = 1 << 20
+	t := &sigmoidTable{lo: -50 / sigma / 2}
+	t.hi = -t.lo
+	t.factor = bins / (t.hi - t.lo)
+	t.v = make([]float64, bins)
+	for i := range t.v {
+		x := float64(i)/t.factor + t.lo
+		t.v[i] = 1 / (1 + math.Exp(x*sigma))
+	}
+	return t
+}
+
+func (t *sigmoidTable) at(x float64) float64 {
+	switch {
+	case x <= t.lo:
+		return t.v[0]
+	case x >= t.hi:
+		return t.v[len(t.v)-1]
+	}
+	return t.v[int((x-t.lo)*t.factor)]
+}
+
+// rankScratch holds one worker's per-query buffers.
+type rankScratch struct {
+	keys          []rankKey
+	idx           []int
+	lab, sc, gain []float64
+	lam, hes      []float32
+}
+
+type rankKey struct {
+	s float64
+	i int32
+}
+
+func (w *rankScratch) grow(n int) {
+	if cap(w.idx) >= n {
+		return
+	}
+	w.idx = make([]int, n)
+	w.keys = make([]rankKey, n)
+	w.lab = make([]float64, n)
+	w.sc = make([]float64, n)
+	w.gain = make([]float64, n)
+	w.lam = make([]float32, n)
+	w.hes = make([]float32, n)
+}
+
+// binaryLogloss is LightGBM's binary objective with sigmoid 1 and labels {0, 1}.
+type binaryLogloss struct {
+	labels []float64
+	sum    float64
+}
+
+func newBinary(d *Dataset) (*binaryLogloss, error) {
+	o := &binaryLogloss{labels: d.Labels}
+	for i, y := range d.Labels {
+		if y != 0 && y != 1 {
+			return nil, fmt.Errorf("%s: label %v: binary needs labels 0 or 1", d.where(i), y)
+		}
+		o.sum += y
+	}
+	return o, nil
+}
+
+func (o *binaryLogloss) name() string { return "binary sigmoid:1" }
+
+// kEpsilon is LightGBM's 1e-15f.
+const kEpsilon = float64(float32(1e-15))
+
+// initScore is log(p/(1-p)) of the mean label (LightGBM's boost_from_average).
+func (o *binaryLogloss) initScore() float64 {
+	p := o.sum / float64(len(o.labels))
+	p = max(min(p, 1-kEpsilon), kEpsilon)
+	return math.Log(p / (1 - p))
+}
+
+// gradients are LightGBM's for sigmoid 1, labels as ±1 and float32 results (score_t):
+// g = -y/(1+exp(y·s)) = p - label, h = |g|(1-|g|) = p(1-p).
+func (o *binaryLogloss) gradients(scores, grad, hess []float64) {
+	for i, s := range scores {
+		y := -1.0
+		if o.labels[i] > 0 {
+			y = 1
+		}
+		r := -y / (1 + math.Exp(y*s))
+		a := math.Abs(r)
+		grad[i] = float64(float32(r))
+		hess[i] = float64(float32(a * (1 - a)))
+	}
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
