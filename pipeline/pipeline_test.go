@@ -26,7 +26,7 @@ var smallWorld = sync.OnceValues(func() (*dataset.Dataset, error) {
 	// Larger than synth.Small so that popularity is not the whole story.
 	cfg := synth.DefaultConfig()
 	cfg.Seed, cfg.Impressions = 1, 0
-	cfg.Users, cfg.Items, cfg.Events = 1500, 1200, 100_000
+	cfg.Users, cfg.Items, cfg.Events = 1500, 3000, 100_000
 	w, err := synth.Generate(context.Background(), cfg)
 	if err != nil {
 		return nil, err
