@@ -1,0 +1,11 @@
+//go:build !linux
+
+package main
+
+import "time"
+
+// threadCPU is not available on this platform; reports show wall time only.
+func threadCPU() time.Duration { return 0 }
+
+// processCPU is not available on this platform.
+func processCPU() time.Duration { return 0 }

@@ -1,0 +1,361 @@
+package twotower
+
+import (
+	"math"
+	"math/rand/v2"
+
+	"github.com/cascade-rec/cascade/nn"
+)
+
+// arch is everything that fixes the shape of the network.
+type arch struct {
+	dim, histLen, heads, userBuckets, attrDim, ctxDim int
+	hidden                                            []int
+	numItems                                          int
+	catCards                                          []int
+	numNumeric                                        int
+}
+
+func (a *arch) queryIn() int {
+	n := a.dim + 2*a.ctxDim
+	if a.userBuckets > 0 {
+		n += a.dim
+	}
+	return n
+}
+
+func (a *arch) itemIn() int { return a.dim + len(a.catCards)*a.attrDim + 2*a.numNumeric }
+
+// net holds the parameters of both towers. The item-ID table is shared: it embeds the history
+// items of the query tower and the candidate items of the item tower.
+type net struct {
+	a     arch
+	item  *nn.Embedding // numItems × dim
+	pos   *nn.Embedding // histLen × dim, position 0 = the most recent history item
+	user  *nn.Embedding // userBuckets × dim, nil without user embedding
+	hour  *nn.Embedding // 24 × ctxDim, nil without context
+	dow   *nn.Embedding // 7 × ctxDim
+	attn  *nn.MultiHeadAttention
+	ln    *nn.LayerNorm
+	qMLP  []*nn.Linear
+	attrs []*nn.Embedding // one per categorical item attribute
+	iMLP  []*nn.Linear
+	ps    nn.Params
+}
+
+func newNet(a arch, rng *rand.Rand) *net {
+	std := 1 / math.Sqrt(float64(a.dim))
+	n := &net{a: a}
+	n.item = nn.NewEmbedding("item", a.numItems, a.dim, true, std, rng)
+	n.pos = nn.NewEmbedding("pos", a.histLen, a.dim, false, std, rng)
+	if a.userBuckets > 0 {
+		n.user = nn.NewEmbedding("user", a.userBuckets, a.dim, true, std, rng)
+	}
+	if a.ctxDim > 0 {
+		n.hour = nn.NewEmbedding("hour", 24, a.ctxDim, false, std, rng)
+		n.dow = nn.NewEmbedding("dow", 7, a.ctxDim, false, std, rng)
+	}
+	n.attn = nn.NewMultiHeadAttention("attn", a.dim, a.heads, rng)
+	n.ln = nn.NewLayerNorm("ln", a.dim)
+	n.qMLP = newMLP("query", a.queryIn(), a.hidden, a.dim, rng)
+	for i, c := range a.catCards {
+		n.attrs = append(n.attrs, nn.NewEmbedding("attr"+itoa(i), c, a.attrDim, true, 1/math.Sqrt(float64(a.attrDim)), rng))
+	}
+	n.iMLP = newMLP("itemmlp", a.itemIn(), a.hidden, a.dim, rng)
+	n.collect()
+	return n
+}
+
+func newMLP(name string, in int, hidden []int, out int, rng *rand.Rand) []*nn.Linear {
+	var ls []*nn.Linear
+	for i, h := range hidden {
+		ls = append(ls, nn.NewLinear(name+itoa(i), in, h, rng))
+		in = h
+	}
+	return append(ls, nn.NewLinear(name+itoa(len(hidden)), in, out, rng))
+}
+
+func itoa(i int) string {
+	if i < 10 {
+		return string(rune('0' + i))
+	}
+	return itoa(i/10) + string(rune('0'+i%10))
+}
+
+// collect lists the parameters in a fixed order (the order of the model file).
+func (n *net) collect() {
+	ps := nn.Params{n.item.T, n.pos.T}
+	if n.user != nil {
+		ps = append(ps, n.user.T)
+	}
+	if n.hour != nil {
+		ps = append(ps, n.hour.T, n.dow.T)
+	}
+	ps = append(ps, n.attn.Params()...)
+	ps = append(ps, n.ln.Params()...)
+	for _, l := range n.qMLP {
+		ps = append(ps, l.Params()...)
+	}
+	for _, e := range n.attrs {
+		ps = append(ps, e.T)
+	}
+	for _, l := range n.iMLP {
+		ps = append(ps, l.Params()...)
+	}
+	n.ps = ps
+}
+
+// replica returns a network sharing n's weights with its own gradients, for one worker.
+func (n *net) replica() *net {
+	r := &net{a: n.a, item: n.item.Replica(), pos: n.pos.Replica(), attn: n.attn.Replica(), ln: n.ln.Replica()}
+	if n.user != nil {
+		r.user = n.user.Replica()
+	}
+	if n.hour != nil {
+		r.hour, r.dow = n.hour.Replica(), n.dow.Replica()
+	}
+	for _, l := range n.qMLP {
+		r.qMLP = append(r.qMLP, l.Replica())
+	}
+	for _, e := range n.attrs {
+		r.attrs = append(r.attrs, e.Replica())
+	}
+	for _, l := range n.iMLP {
+		r.iMLP = append(r.iMLP, l.Replica())
+	}
+	r.collect()
+	return r
+}
+
+// ws is one worker's (or one request's) activations and gradient scratch. Buffers grow to the
+// largest shard seen and are reused, so steady-state steps and requests do not allocate.
+type ws struct {
+	// Query inputs, filled by addQuery: packed history, positions, per-row offsets.
+	hIDs, hPos, hOff   []int32
+	users, hours, dows []int32
+
+	x0, att, h1, lnSt []float32
+	ast               nn.AttentionState
+	pooled, z0        []float32
+	qAct              [][]float32
+	qNorm             []float32
+
+	// Item inputs.
+	iIDs  []int32
+	i0    []float32
+	iAct  [][]float32
+	iNorm []float32
+
+	// Backward scratch.
+	dq       [][]float32
+	dz0, dPl []float32
+	dh1, dr  []float32
+	dx0      []float32
+	di       [][]float32
+	di0      []float32
+}
+
+func growF(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n, n+n/4)
+	}
+	return s[:n]
+}
+
+func growLayers(s [][]float32, layers []*nn.Linear, rows int) [][]float32 {
+	if len(s) != len(layers) {
+		s = make([][]float32, len(layers))
+	}
+	for i, l := range layers {
+		s[i] = growF(s[i], rows*l.Out)
+	}
+	return s
+}
+
+// resetQueries starts a new batch of queries.
+func (w *ws) resetQueries() {
+	w.hIDs, w.hPos = w.hIDs[:0], w.hPos[:0]
+	w.hOff = append(w.hOff[:0], 0)
+	w.users, w.hours, w.dows = w.users[:0], w.hours[:0], w.dows[:0]
+}
+
+// addQuery appends one query: the last histLen items of hist that are in the catalog (oldest
+// first), the user's bucket and the request time.
+func (w *ws) addQuery(a *arch, hist []int32, user int32, t int64) {
+	// Walk back from the most recent item so that unknown IDs do not use up the window.
+	n := 0
+	start := len(w.hIDs)
+	for i := len(hist) - 1; i >= 0 && n < a.histLen; i-- {
+		if it := hist[i]; it >= 0 && int(it) < a.numItems {
+			w.hIDs = append(w.hIDs, it)
+			n++
+		}
+	}
+	// Reverse into oldest-first order; position = distance from the most recent item.
+	ids := w.hIDs[start:]
+	for i, j := 0, len(ids)-1; i < j; i, j = i+1, j-1 {
+		ids[i], ids[j] = ids[j], ids[i]
+	}
+	for i := range ids {
+		w.hPos = append(w.hPos, int32(len(ids)-1-i))
+	}
+	w.hOff = append(w.hOff, int32(len(w.hIDs)))
+	w.users = append(w.users, userBucket(user, a.userBuckets))
+	w.hours = append(w.hours, hourOfDay(t))
+	w.dows = append(w.dows, dayOfWeek(t))
+}
+
+// queryForward runs the query tower on the queries added since resetQueries and writes their
+// L2-normalised embeddings to out (rows × dim).
+func (n *net) queryForward(w *ws, out []float32) {
+	a := &n.a
+	d := a.dim
+	rows := len(w.hOff) - 1
+	T := len(w.hIDs)
+	w.x0 = growF(w.x0, T*d)
+	w.att = growF(w.att, T*d)
+	w.h1 = growF(w.h1, T*d)
+	w.lnSt = growF(w.lnSt, 2*T)
+	n.item.Forward(w.hIDs, w.x0, d)
+	for t, p := range w.hPos {
+		nn.Axpy(1, n.pos.T.Row(int(p)), w.x0[t*d:(t+1)*d])
+	}
+	n.attn.Forward(w.x0, w.hOff, w.att, &w.ast)
+	nn.Axpy(1, w.x0, w.att) // residual
+	n.ln.Forward(w.att, T, w.h1, w.lnSt)
+
+	qin := a.queryIn()
+	w.pooled = growF(w.pooled, rows*d)
+	w.z0 = growF(w.z0, rows*qin)
+	nn.MeanPool(w.h1, d, w.hOff, w.pooled)
+	for b := 0; b < rows; b++ {
+		copy(w.z0[b*qin:b*qin+d], w.pooled[b*d:(b+1)*d])
+	}
+	col := d
+	if n.user != nil {
+		n.user.Forward(w.users, w.z0[col:], qin)
+		col += d
+	}
+	if n.hour != nil {
+		n.hour.Forward(w.hours, w.z0[col:], qin)
+		n.dow.Forward(w.dows, w.z0[col+a.ctxDim:], qin)
+	}
+	w.qAct = growLayers(w.qAct, n.qMLP, rows)
+	mlpForward(n.qMLP, w.z0, rows, w.qAct)
+	w.qNorm = growF(w.qNorm, rows)
+	nn.L2Normalize(w.qAct[len(w.qAct)-1], rows, d, out, w.qNorm)
+}
+
+// queryBackward accumulates the parameter gradients of the query tower from dOut, the gradient
+// of the loss with respect to the normalised embeddings out of the matching queryForward.
+func (n *net) queryBackward(w *ws, out, dOut []float32) {
+	a := &n.a
+	d := a.dim
+	rows := len(w.hOff) - 1
+	T := len(w.hIDs)
+	qin := a.queryIn()
+	w.dq = growLayers(w.dq, n.qMLP, rows)
+	last := w.dq[len(w.dq)-1]
+	nn.L2NormalizeBackward(out, dOut, rows, d, w.qNorm, last)
+	w.dz0 = growF(w.dz0, rows*qin)
+	mlpBackward(n.qMLP, w.z0, rows, w.qAct, w.dq, w.dz0)
+
+	col := d
+	if n.user != nil {
+		n.user.Backward(w.users, w.dz0[col:], qin)
+		col += d
+	}
+	if n.hour != nil {
+		n.hour.Backward(w.hours, w.dz0[col:], qin)
+		n.dow.Backward(w.dows, w.dz0[col+a.ctxDim:], qin)
+	}
+	w.dPl = growF(w.dPl, rows*d)
+	for b := 0; b < rows; b++ {
+		copy(w.dPl[b*d:(b+1)*d], w.dz0[b*qin:b*qin+d])
+	}
+	w.dh1 = growF(w.dh1, T*d)
+	w.dr = growF(w.dr, T*d)
+	w.dx0 = growF(w.dx0, T*d)
+	nn.MeanPoolBackward(w.dPl, d, w.hOff, w.dh1)
+	n.ln.Backward(w.att, w.dh1, T, w.lnSt, w.dr)
+	n.attn.Backward(w.x0, w.dr, w.hOff, &w.ast, w.dx0)
+	nn.Axpy(1, w.dr, w.dx0) // residual
+	n.item.Backward(w.hIDs, w.dx0, d)
+	n.pos.Backward(w.hPos, w.dx0, d)
+}
+
+// itemForward runs the item tower on items ids and writes their normalised embeddings to out.
+func (n *net) itemForward(w *ws, f *itemFeatures, ids []int32, out []float32) {
+	a := &n.a
+	d := a.dim
+	rows := len(ids)
+	in := a.itemIn()
+	w.i0 = growF(w.i0, rows*in)
+	n.item.Forward(ids, w.i0, in)
+	col := d
+	for c, e := range n.attrs {
+		cf := &f.cats[c]
+		for r, id := range ids {
+			e.MeanBagForward(cf.off[id:id+2], cf.ids, w.i0[r*in+col:], in)
+		}
+		col += a.attrDim
+	}
+	if k := 2 * a.numNumeric; k > 0 {
+		for r, id := range ids {
+			copy(w.i0[r*in+col:r*in+col+k], f.numeric[int(id)*k:int(id+1)*k])
+		}
+	}
+	w.iAct = growLayers(w.iAct, n.iMLP, rows)
+	mlpForward(n.iMLP, w.i0, rows, w.iAct)
+	w.iNorm = growF(w.iNorm, rows)
+	nn.L2Normalize(w.iAct[len(w.iAct)-1], rows, d, out, w.iNorm)
+}
+
+// itemBackward is the backward pass of itemForward.
+func (n *net) itemBackward(w *ws, f *itemFeatures, ids []int32, out, dOut []float32) {
+	a := &n.a
+	d := a.dim
+	rows := len(ids)
+	in := a.itemIn()
+	w.di = growLayers(w.di, n.iMLP, rows)
+	last := w.di[len(w.di)-1]
+	nn.L2NormalizeBackward(out, dOut, rows, d, w.iNorm, last)
+	w.di0 = growF(w.di0, rows*in)
+	mlpBackward(n.iMLP, w.i0, rows, w.iAct, w.di, w.di0)
+	n.item.Backward(ids, w.di0, in)
+	col := d
+	for c, e := range n.attrs {
+		cf := &f.cats[c]
+		for r, id := range ids {
+			e.MeanBagBackward(cf.off[id:id+2], cf.ids, w.di0[r*in+col:], in)
+		}
+		col += a.attrDim
+	}
+}
+
+// mlpForward runs Linear(+ReLU except after the last layer) layers; act[i] is layer i's output.
+func mlpForward(ls []*nn.Linear, x []float32, rows int, act [][]float32) {
+	in := x
+	for i, l := range ls {
+		l.Forward(in, rows, act[i])
+		if i < len(ls)-1 {
+			nn.ReLU(act[i], act[i])
+		}
+		in = act[i]
+	}
+}
+
+// mlpBackward back-propagates from grad[len-1] (the gradient of the last layer's output) down to
+// dx; grad[i] is used as scratch for the gradient of layer i's output.
+func mlpBackward(ls []*nn.Linear, x []float32, rows int, act, grad [][]float32, dx []float32) {
+	for i := len(ls) - 1; i >= 0; i-- {
+		if i < len(ls)-1 {
+			nn.ReLUBackward(act[i], grad[i], grad[i])
+		}
+		in, din := x, dx
+		if i > 0 {
+			in, din = act[i-1], grad[i-1]
+		}
+		ls[i].Backward(in, grad[i], rows, din)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package twotower
+
+const raceEnabled = false

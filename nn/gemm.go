@@ -1,0 +1,202 @@
+package nn
+
+import (
+	"fmt"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+var impl gonum.Implementation
+
+// Gemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices, where op(A) is m×k and
+// op(B) is k×n, on the calling goroutine only and without allocating in steady state. Callers
+// parallelise over the batch themselves.
+//
+// On amd64 with AVX2 and FMA it runs a 6×16 register-blocked micro-kernel (k blocked by 256 so
+// that the panel of B stays in L2; op(B)ᵀ is packed first; ragged edges go through zero-padded
+// copies). Elsewhere it calls gonum's serial SSE2 code in tiles small enough that gonum never
+// spawns its per-block goroutines, which allocate and, on these shapes, are slower than one
+// thread (shared/notes/dependencies.md §3).
+func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	useKernel := haveKernel && !(transA && transB) && k > 0 && alpha != 0 && m*n*k >= 2048
+	if useKernel && beta == 0 {
+		kernelGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, true)
+		return
+	}
+	if beta != 1 {
+		for i := 0; i < m; i++ {
+			row := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(row)
+			} else {
+				for j := range row {
+					row[j] *= beta
+				}
+			}
+		}
+	}
+	if k == 0 || alpha == 0 {
+		return
+	}
+	if useKernel {
+		kernelGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc, false)
+		return
+	}
+	gonumGemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, c, ldc)
+}
+
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	switch {
+	case m < 0 || n < 0 || k < 0:
+		panic(fmt.Sprintf("nn: gemm with negative size %d×%d×%d", m, n, k))
+	case lda < max(1, ac) || ldb < max(1, bc) || ldc < max(1, n):
+		panic(fmt.Sprintf("nn: gemm leading dimension too small (lda %d, ldb %d, ldc %d for %d×%d×%d)", lda, ldb, ldc, m, n, k))
+	case ar > 0 && ac > 0 && len(a) < (ar-1)*lda+ac,
+		br > 0 && bc > 0 && len(b) < (br-1)*ldb+bc,
+		len(c) < (m-1)*ldc+n:
+		panic(fmt.Sprintf("nn: gemm operand too short for %d×%d×%d", m, n, k))
+	}
+}
+
+const (
+	kernMR   = 6   // rows of the micro-kernel's C block (it is 16 columns wide)
+	gemmRows = 64  // gonum path: C tiles below gonum's 4-block parallel threshold
+	gemmCols = 192 //
+	gemmKC   = 256 // kernel path: k panel
+)
+
+func gonumGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+	tA, tB := blas.NoTrans, blas.NoTrans
+	if transA {
+		tA = blas.Trans
+	}
+	if transB {
+		tB = blas.Trans
+	}
+	for i0 := 0; i0 < m; i0 += gemmRows {
+		mi := min(gemmRows, m-i0)
+		var ai []float32
+		if transA {
+			ai = a[i0:] // columns i0.. of the k×m matrix A
+		} else {
+			ai = a[i0*lda:]
+		}
+		for j0 := 0; j0 < n; j0 += gemmCols {
+			nj := min(gemmCols, n-j0)
+			var bj []float32
+			if transB {
+				bj = b[j0*ldb:]
+			} else {
+				bj = b[j0:]
+			}
+			impl.Sgemm(tA, tB, mi, nj, k, alpha, ai, lda, bj, ldb, 1, c[i0*ldc+j0:], ldc)
+		}
+	}
+}
+
+// gemmBuf is the kernel path's packing scratch.
+type gemmBuf struct{ bt, ap, bp, ct []float32 }
+
+var gemmPool = sync.Pool{New: func() any { return new(gemmBuf) }}
+
+// kernelGemm adds alpha·op(A)·op(B) to C, or stores it when overwrite is set (beta = 0: C is
+// neither cleared nor read).
+func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, overwrite bool) {
+	g := gemmPool.Get().(*gemmBuf)
+	defer gemmPool.Put(g)
+	if transB {
+		// Pack op(B) = Bᵀ (k×n) so that the kernel reads 16 consecutive columns.
+		g.bt = grow(g.bt, k*n)
+		for j := 0; j < n; j++ {
+			for l, v := range b[j*ldb : j*ldb+k] {
+				g.bt[l*n+j] = v
+			}
+		}
+		b, ldb = g.bt, n
+	}
+	ars, acs := lda, 1 // A(i,l) = a[i·ars + l·acs]
+	if transA {
+		ars, acs = 1, lda
+	}
+	nFull := n &^ 15
+	g.ct = grow(g.ct, kernMR*16)
+	for k0 := 0; k0 < k; k0 += gemmKC {
+		kk := min(gemmKC, k-k0)
+		set := overwrite && k0 == 0
+		if nFull < n {
+			// The last, narrower strip of B, zero-padded to 16 columns.
+			g.bp = grow(g.bp, kk*16)
+			for l := 0; l < kk; l++ {
+				row := g.bp[l*16 : l*16+16]
+				off := (k0+l)*ldb + nFull
+				clear(row[copy(row, b[off:off+n-nFull]):])
+			}
+		}
+		for i0 := 0; i0 < m; i0 += kernMR {
+			mi := min(kernMR, m-i0)
+			ap, pars, pacs := &a[i0*ars+k0*acs], ars, acs
+			if mi < kernMR {
+				// The last rows of A, zero-padded to a full block.
+				g.ap = grow(g.ap, kernMR*kk)
+				clear(g.ap)
+				for r := 0; r < mi; r++ {
+					for l := 0; l < kk; l++ {
+						g.ap[r*kk+l] = a[(i0+r)*ars+(k0+l)*acs]
+					}
+				}
+				ap, pars, pacs = &g.ap[0], kk, 1
+			}
+			for j0 := 0; j0 < nFull; j0 += 16 {
+				bp := &b[k0*ldb+j0]
+				if mi == kernMR {
+					kern6x16(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)
+					continue
+				}
+				kern6x16(kk, ap, pars, pacs, bp, ldb, &g.ct[0], 16, alpha, true)
+				putBlock(c[i0*ldc+j0:], ldc, g.ct, mi, 16, set)
+			}
+			if nFull < n {
+				kern6x16(kk, ap, pars, pacs, &g.bp[0], 16, &g.ct[0], 16, alpha, true)
+				putBlock(c[i0*ldc+nFull:], ldc, g.ct, mi, n-nFull, set)
+			}
+		}
+	}
+}
+
+// putBlock adds (or, with set, copies) the top-left rows×cols of the kernMR×16 block t to c.
+func putBlock(c []float32, ldc int, t []float32, rows, cols int, set bool) {
+	for r := 0; r < rows; r++ {
+		row := c[r*ldc : r*ldc+cols]
+		if set {
+			copy(row, t[r*16:])
+			continue
+		}
+		for j := range row {
+			row[j] += t[r*16+j]
+		}
+	}
+}
+
+// Dot returns x·y.
+func Dot(x, y []float32) float32 {
+	return impl.Sdot(len(x), x, 1, y[:len(x)], 1)
+}
+
+// Axpy computes y += alpha·x.
+func Axpy(alpha float32, x, y []float32) {
+	impl.Saxpy(len(x), alpha, x, 1, y[:len(x)], 1)
+}

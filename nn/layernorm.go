@@ -1,0 +1,81 @@
+package nn
+
+import "math"
+
+// LayerNorm normalises each row to zero mean and unit variance, then applies a learned gain and
+// bias: y = (x-μ)/sqrt(σ²+Eps)·g + b.
+type LayerNorm struct {
+	Dim        int
+	Eps        float32
+	Gain, Bias *Param
+}
+
+// NewLayerNorm returns a layer with gain 1 and bias 0.
+func NewLayerNorm(name string, dim int) *LayerNorm {
+	l := &LayerNorm{Dim: dim, Eps: 1e-5, Gain: NewParam(name+".g", 1, dim, false), Bias: NewParam(name+".b", 1, dim, false)}
+	l.Gain.Fill(1)
+	return l
+}
+
+// Params returns the layer's parameters.
+func (l *LayerNorm) Params() Params { return Params{l.Gain, l.Bias} }
+
+// Replica returns a layer sharing l's weights with its own gradients.
+func (l *LayerNorm) Replica() *LayerNorm {
+	return &LayerNorm{Dim: l.Dim, Eps: l.Eps, Gain: l.Gain.Replica(), Bias: l.Bias.Replica()}
+}
+
+// Forward normalises n rows of x into y and stores each row's mean and reciprocal standard
+// deviation in stats[2i], stats[2i+1] for Backward. y may alias x.
+func (l *LayerNorm) Forward(x []float32, n int, y, stats []float32) {
+	d := l.Dim
+	g, b := l.Gain.W, l.Bias.W
+	for i := 0; i < n; i++ {
+		xr := x[i*d : (i+1)*d]
+		var s float64
+		for _, v := range xr {
+			s += float64(v)
+		}
+		mu := s / float64(d)
+		var ss float64
+		for _, v := range xr {
+			t := float64(v) - mu
+			ss += t * t
+		}
+		rstd := 1 / math.Sqrt(ss/float64(d)+float64(l.Eps))
+		m, r := float32(mu), float32(rstd)
+		stats[2*i], stats[2*i+1] = m, r
+		yr := y[i*d : (i+1)*d]
+		for j, v := range xr {
+			yr[j] = (v-m)*r*g[j] + b[j]
+		}
+	}
+}
+
+// Backward accumulates the gain and bias gradients and sets dx from dy, given the forward input
+// x and stats. dx may alias dy.
+func (l *LayerNorm) Backward(x, dy []float32, n int, stats, dx []float32) {
+	d := l.Dim
+	g, gg, gb := l.Gain.W, l.Gain.G, l.Bias.G
+	inv := 1 / float32(d)
+	for i := 0; i < n; i++ {
+		xr, dyr, dxr := x[i*d:(i+1)*d], dy[i*d:(i+1)*d], dx[i*d:(i+1)*d]
+		m, r := stats[2*i], stats[2*i+1]
+		// dxhat = dy·g;  dx = r·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat))
+		var s1, s2 float32
+		for j := range xr {
+			xh := (xr[j] - m) * r
+			dh := dyr[j] * g[j]
+			s1 += dh
+			s2 += dh * xh
+			gg[j] += dyr[j] * xh
+			gb[j] += dyr[j]
+		}
+		s1 *= inv
+		s2 *= inv
+		for j := range xr {
+			xh := (xr[j] - m) * r
+			dxr[j] = r * (dyr[j]*g[j] - s1 - xh*s2)
+		}
+	}
+}
