@@ -316,6 +316,17 @@ func (t Trial) Label() string {
 	return strings.Join(parts, ", ")
 }
 
+// labelWithout is Label without the given keys: trials that share it train the same model.
+func (t Trial) labelWithout(skip []string) string {
+	vals := make(map[string]any, len(t.Values))
+	for k, v := range t.Values {
+		if !slices.Contains(skip, k) {
+			vals[k] = v
+		}
+	}
+	return Trial{Values: vals}.Label()
+}
+
 // Grid expands the named model's parameters into trials (one when no parameter is a list).
 func (c *Config) Grid(model string) ([]Trial, error) {
 	m, ok := c.Models[model]

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cascade-rec/cascade/candidates/als"
 	"github.com/cascade-rec/cascade/candidates/popularity"
+	"github.com/cascade-rec/cascade/candidates/twotower"
 )
 
 // modelKind is how the pipeline trains and loads one model type.
@@ -15,6 +16,11 @@ type modelKind struct {
 	newParams func() any // pointer to the defaults; grid values are decoded over it
 	train     func(ctx context.Context, env TrainEnv, params any) (Model, error)
 	load      func(path string) (Model, error)
+	// serving names the parameters that only change how a trained model serves (e.g. the
+	// two-tower's prior_beta); tuning trains once per combination of the others and applies
+	// each serving value with serve.
+	serving []string
+	serve   func(m Model, params any) (Model, error)
 }
 
 // NoParams is the parameter set of a model without parameters.
@@ -59,7 +65,47 @@ var kinds = map[string]*modelKind{
 		},
 		load: func(path string) (Model, error) { return als.LoadALS(path) },
 	},
+	"twotower": {
+		source:    true,
+		newParams: func() any { p := twotower.DefaultParams(); return &p },
+		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
+			data := twotower.TrainData{Events: env.Events, NumUsers: env.NumUsers, NumItems: env.NumItems, ItemAttrs: env.Dataset.ItemAttrs}
+			m, _, err := twotower.Train(ctx, data, *params.(*twotower.Params), twotower.Options{Workers: env.Workers, Progress: env.Progress, Logger: env.Logger})
+			if err != nil {
+				return nil, err
+			}
+			return towerModel{m}, nil
+		},
+		load: func(path string) (Model, error) {
+			m, err := twotower.Load(path)
+			if err != nil {
+				return nil, err
+			}
+			return towerModel{m}, nil
+		},
+		serving: []string{"prior_beta"},
+		serve: func(m Model, params any) (Model, error) {
+			t, err := m.(towerModel).WithPriorBeta(params.(*twotower.Params).PriorBeta)
+			if err != nil {
+				return nil, err
+			}
+			return towerModel{t}, nil
+		},
+	},
 }
+
+// towerModel adapts the two-tower model to the bundle: its Save returns the file's checksum and
+// its index build report goes into the manifest.
+type towerModel struct{ *twotower.Model }
+
+func (t towerModel) Save(path string) (string, error) {
+	if err := t.Model.Save(path); err != nil {
+		return "", err
+	}
+	return fileSHA256(path)
+}
+
+func (t towerModel) Info() any { return t.IndexReport() }
 
 func kindNames() []string {
 	names := make([]string, 0, len(kinds))

@@ -99,11 +99,21 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		if len(trials) > 1 {
 			log.Info("tuning on the validation split", "model", name, "type", mc.Type, "combinations", len(trials), "metric", cfg.Tuning.Metric)
 			bestScore := -1.0
+			trainedBy := map[string]Model{} // by the combination of non-serving parameters
 			for i, tr := range trials {
 				start := time.Now()
-				m, err := kind.train(ctx, validEnv, tr.Params)
-				if err != nil {
-					return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
+				key := tr.labelWithout(kind.serving)
+				m, ok := trainedBy[key]
+				if !ok {
+					if m, err = kind.train(ctx, validEnv, tr.Params); err != nil {
+						return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
+					}
+					trainedBy[key] = m
+				}
+				if kind.serve != nil {
+					if m, err = kind.serve(m, tr.Params); err != nil {
+						return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
+					}
 				}
 				rep, err := replay.Run(ctx, valid, replay.Source(name, m, 100), replay.Options{
 					Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(), Fallback: replay.Source("fallback", validFallback, 100),
@@ -129,6 +139,9 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			return nil, fmt.Errorf("model %s: %w", name, err)
 		}
 		entry.TrainSeconds = time.Since(start).Seconds()
+		if r, ok := m.(interface{ Info() any }); ok {
+			entry.Info = r.Info()
+		}
 		if err := saveModel(outDir, name, mc.Type, m, entry); err != nil {
 			return nil, err
 		}
@@ -251,6 +264,7 @@ type ModelEntry struct {
 	Trials       []TrialResult  `json:"trials,omitempty"`
 	TrainSeconds float64        `json:"train_seconds"`
 	DataSpan     DataSpan       `json:"data_span"`
+	Info         any            `json:"info,omitempty"` // model-specific build facts, e.g. the ANN index report
 	Artifact     string         `json:"artifact"`
 	SHA256       string         `json:"sha256"`
 }
