@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cascade-rec/cascade/features"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -29,8 +30,14 @@ type Config struct {
 	// Fallback names the model that answers requests whose history holds no known item
 	// (replay-v1 §3); empty means a popularity model trained for the purpose.
 	Fallback string       `yaml:"fallback"`
-	Final    FinalConfig  `yaml:"final"`
-	Tuning   TuningConfig `yaml:"tuning"`
+	Filter   FilterConfig `yaml:"filter"`
+	// Features is the feature stage; it is required by rankers.
+	Features *FeaturesConfig `yaml:"features"`
+	// Rankers run in order over the candidates; each one's score is a feature of the next.
+	Rankers     []RankerConfig    `yaml:"rankers"`
+	RankingData RankingDataConfig `yaml:"ranking_data"`
+	Final       FinalConfig       `yaml:"final"`
+	Tuning      TuningConfig      `yaml:"tuning"`
 
 	// path, source and file keep the text for error positions and the manifest.
 	path   string
@@ -72,9 +79,76 @@ type ModelConfig struct {
 // RetrieveConfig is the candidate stage: sources merged into one list.
 type RetrieveConfig struct {
 	Sources []SourceConfig `yaml:"sources"`
+	// BudgetMS bounds each source; a source over budget or failing is replaced by the fallback
+	// model's list (counted).
+	BudgetMS float64 `yaml:"budget_ms"`
 	// Merge is how source lists combine: "interleave" (round-robin by rank, the default) or
 	// "concat" (source order). Duplicates keep their first position.
 	Merge string `yaml:"merge"`
+}
+
+// FilterConfig removes candidates before they are ranked.
+type FilterConfig struct {
+	// ExcludeSeen drops items already in the request's history (replay-v1's rule); default true.
+	ExcludeSeen *bool `yaml:"exclude_seen"`
+	// Exclude lists external item IDs never to recommend.
+	Exclude []string `yaml:"exclude"`
+	// Rules drop items by attribute.
+	Rules []FilterRule `yaml:"rules"`
+	// BudgetMS bounds the stage; over budget, the unfiltered list goes on (counted).
+	BudgetMS float64 `yaml:"budget_ms"`
+}
+
+// FilterRule drops items whose categorical column holds one of Values, or whose numeric column
+// lies outside [Min, Max].
+type FilterRule struct {
+	Column string   `yaml:"column"`
+	Values []string `yaml:"exclude"`
+	Min    *float64 `yaml:"min"`
+	Max    *float64 `yaml:"max"`
+}
+
+// FeaturesConfig is the feature stage: features.Config parameters, computed over the same
+// window as the first-stage models.
+type FeaturesConfig struct {
+	Params   map[string]any `yaml:"params"`
+	BudgetMS float64        `yaml:"budget_ms"`
+}
+
+// RankerConfig is one ranking stage.
+type RankerConfig struct {
+	Name   string         `yaml:"name"`
+	Type   string         `yaml:"type"` // attention | lightgbm
+	Params map[string]any `yaml:"params"`
+	// Keep truncates the list to the ranker's top Keep (0 keeps every candidate).
+	Keep int `yaml:"keep"`
+	// BudgetMS bounds the ranker; over budget the previous order is kept (counted).
+	BudgetMS float64 `yaml:"budget_ms"`
+	// Model, for lightgbm, names a LightGBM model.txt (trained elsewhere, e.g. on `cascade
+	// export-ltr` data) to use instead of training one; its feature names must match the schema.
+	Model string `yaml:"model"`
+}
+
+// RankingDataConfig says how ranker training data is made: the candidate and feature stages,
+// trained on the validation split's train part, run at each validation event; the target and
+// whatever the user takes within HorizonDays are the positives, the other candidates negatives.
+type RankingDataConfig struct {
+	HorizonDays float64 `yaml:"horizon_days"`
+	// MaxRequests caps the requests used (evenly spaced over the window); 0 = all.
+	MaxRequests int `yaml:"max_requests"`
+	// Negatives keeps at most this many proposed negatives per request for training (uniformly
+	// sampled; every positive is kept); 0 = all.
+	Negatives int `yaml:"negatives"`
+	// RandomNegatives adds uniformly random catalog items as extra negatives, as a share of the
+	// kept negatives (0: rankers learn only from what was proposed).
+	RandomNegatives float64 `yaml:"random_negatives"`
+	// StackFraction is the share of requests (the earlier ones) the first ranker trains on; the
+	// later ones train the next ranker on the first one's scores, so that a stacked score is
+	// never judged on its own training data.
+	StackFraction float64 `yaml:"stack_fraction"`
+	// ValidFraction is each ranker's share of its requests (the latest) kept for early stopping.
+	ValidFraction float64 `yaml:"valid_fraction"`
+	Seed          uint64  `yaml:"seed"`
 }
 
 // SourceConfig is one candidate source: a model and how many candidates it proposes.
@@ -168,6 +242,29 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Final.K == 0 {
 		c.Final.K = 100
+	}
+	if c.Filter.ExcludeSeen == nil {
+		t := true
+		c.Filter.ExcludeSeen = &t
+	}
+	rd := &c.RankingData
+	if rd.HorizonDays == 0 {
+		rd.HorizonDays = 7
+	}
+	if rd.MaxRequests == 0 {
+		rd.MaxRequests = 8000
+	}
+	if rd.Negatives == 0 {
+		rd.Negatives = 100
+	}
+	if rd.StackFraction == 0 {
+		rd.StackFraction = 0.5
+	}
+	if rd.ValidFraction == 0 {
+		rd.ValidFraction = 0.2
+	}
+	if rd.Seed == 0 {
+		rd.Seed = 1
 	}
 	if c.Tuning.Metric == "" {
 		c.Tuning.Metric = "ndcg@10"
@@ -275,6 +372,9 @@ func (c *Config) validate() error {
 			return c.errAt("$.fallback", "fallback", "model %q of type %s cannot propose candidates", c.Fallback, m.Type)
 		}
 	}
+	if err := c.validateStages(); err != nil {
+		return err
+	}
 	if c.Final.K <= 0 || c.Final.K > 10_000 {
 		return c.errAt("$.final.k", "final.k", "must be in 1..10000, got %d", c.Final.K)
 	}
@@ -282,6 +382,118 @@ func (c *Config) validate() error {
 		return c.errAt("$.tuning.metric", "tuning.metric", "unknown metric %q (want hr@K, ndcg@K or mrr@K with K in 10, 20, 50, 100)", c.Tuning.Metric)
 	}
 	return nil
+}
+
+func (c *Config) validateStages() error {
+	for i, r := range c.Filter.Rules {
+		p := fmt.Sprintf("$.filter.rules[%d]", i)
+		if r.Column == "" {
+			return c.errAt(p, fmt.Sprintf("filter.rules[%d].column", i), "a rule needs a column")
+		}
+		if len(r.Values) == 0 && r.Min == nil && r.Max == nil {
+			return c.errAt(p, fmt.Sprintf("filter.rules[%d]", i), "a rule needs exclude values or a min/max range")
+		}
+	}
+	if c.Features != nil {
+		if _, err := c.featureConfig(); err != nil {
+			return err
+		}
+	}
+	if len(c.Rankers) > 0 && c.Features == nil {
+		return c.errAt("$.rankers", "rankers", "rankers need the feature stage: add a features section")
+	}
+	seen := map[string]bool{}
+	for i, r := range c.Rankers {
+		p := fmt.Sprintf("$.rankers[%d]", i)
+		key := fmt.Sprintf("rankers[%d]", i)
+		if r.Name == "" || seen[r.Name] || c.Models[r.Name].Type != "" {
+			return c.errAt(p+".name", key+".name", "each ranker needs a unique name that is not a model's (got %q)", r.Name)
+		}
+		seen[r.Name] = true
+		kind, ok := rankerKinds[r.Type]
+		if !ok {
+			return c.errAt(p+".type", key+".type", "unknown ranker type %q (known: attention, lightgbm)", r.Type)
+		}
+		if r.Keep < 0 {
+			return c.errAt(p+".keep", key+".keep", "must be ≥ 0, got %d", r.Keep)
+		}
+		if r.Model != "" && r.Type != "lightgbm" {
+			return c.errAt(p+".model", key+".model", "only lightgbm rankers load an external model")
+		}
+		if _, err := c.rankerParams(i, kind); err != nil {
+			return err
+		}
+	}
+	rd := c.RankingData
+	switch {
+	case rd.HorizonDays < 0:
+		return c.errAt("$.ranking_data.horizon_days", "ranking_data.horizon_days", "must be ≥ 0")
+	case rd.MaxRequests < 0:
+		return c.errAt("$.ranking_data.max_requests", "ranking_data.max_requests", "must be ≥ 0")
+	case rd.Negatives < 0:
+		return c.errAt("$.ranking_data.negatives", "ranking_data.negatives", "must be ≥ 0")
+	case rd.RandomNegatives < 0 || rd.RandomNegatives > 10:
+		return c.errAt("$.ranking_data.random_negatives", "ranking_data.random_negatives", "must be in [0, 10]")
+	case rd.StackFraction <= 0 || rd.StackFraction >= 1:
+		return c.errAt("$.ranking_data.stack_fraction", "ranking_data.stack_fraction", "must be in (0, 1)")
+	case rd.ValidFraction <= 0 || rd.ValidFraction >= 1:
+		return c.errAt("$.ranking_data.valid_fraction", "ranking_data.valid_fraction", "must be in (0, 1)")
+	}
+	for _, b := range []struct {
+		path string
+		v    float64
+	}{{"retrieve.budget_ms", c.Retrieve.BudgetMS}, {"filter.budget_ms", c.Filter.BudgetMS}} {
+		if b.v < 0 {
+			return c.errAt("$."+b.path, b.path, "must be ≥ 0 (0: no budget)")
+		}
+	}
+	return nil
+}
+
+// featureConfig decodes the feature stage's parameters.
+func (c *Config) featureConfig() (features.Config, error) {
+	fc := features.DefaultConfig()
+	if c.Features == nil {
+		return fc, nil
+	}
+	for k, v := range c.Features.Params {
+		if _, ok := v.([]any); ok && k != "features" && k != "numeric_columns" {
+			return fc, c.errAt("$.features.params."+k, "features.params."+k, "grids are for models; give one value")
+		}
+	}
+	if err := decodeParams(c.Features.Params, &fc); err != nil {
+		return fc, c.errAt("$.features.params", "features.params", "%s", oneLine(err))
+	}
+	if err := fc.Validate(); err != nil {
+		return fc, c.errAt("$.features.params", "features.params", "%s", oneLine(err))
+	}
+	return fc, nil
+}
+
+// rankerParams decodes ranker i's parameters over its kind's defaults.
+func (c *Config) rankerParams(i int, kind *rankerKind) (any, error) {
+	r := c.Rankers[i]
+	base := fmt.Sprintf("$.rankers[%d].params", i)
+	key := fmt.Sprintf("rankers[%d].params", i)
+	allowed := yamlKeys(kind.newParams())
+	for k, v := range r.Params {
+		if !slices.Contains(allowed, k) {
+			return nil, c.errAt(base+"."+k, key+"."+k, "unknown parameter for ranker type %s (known: %s)", r.Type, strings.Join(allowed, ", "))
+		}
+		if _, ok := v.([]any); ok && k != "hidden" && k != "eval_at" {
+			return nil, c.errAt(base+"."+k, key+"."+k, "grids are for first-stage models; rankers early-stop on their own validation requests")
+		}
+	}
+	params := kind.newParams()
+	if err := decodeParams(r.Params, params); err != nil {
+		return nil, c.errAt(base, key, "%s", oneLine(err))
+	}
+	if v, ok := params.(interface{ Validate() error }); ok {
+		if err := v.Validate(); err != nil {
+			return nil, c.errAt(base, key, "%s", oneLine(err))
+		}
+	}
+	return params, nil
 }
 
 func validMetric(m string) bool {

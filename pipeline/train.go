@@ -87,6 +87,9 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 	if err != nil {
 		return nil, err
 	}
+	// validModels are the first-stage models trained on the validation split's train part: the
+	// candidate and feature stages that ranker training data is built with.
+	validModels := map[string]Model{}
 	for _, name := range cfg.ModelNames() {
 		mc := cfg.Models[name]
 		kind := kinds[mc.Type]
@@ -127,9 +130,15 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 				log.Info("trial", "model", name, "params", tr.Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", score))
 				if score > bestScore {
 					best, bestScore = i, score
+					validModels[name] = m
 				}
 			}
 			log.Info("chosen", "model", name, "params", trials[best].Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", bestScore))
+		}
+		if _, ok := validModels[name]; !ok && (cfg.Features != nil || len(cfg.Rankers) > 0) {
+			if validModels[name], err = kind.train(ctx, validEnv, trials[best].Params); err != nil {
+				return nil, fmt.Errorf("model %s: %w", name, err)
+			}
 		}
 		entry.Chosen = trials[best].Values
 		entry.Params = trials[best].Params
@@ -159,6 +168,14 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			return nil, err
 		}
 		man.Models[fallbackName] = entry
+	}
+	if cfg.FallbackModel() == fallbackName {
+		validModels[fallbackName] = validFallback
+	}
+	if cfg.Features != nil {
+		if err := trainRankingStages(ctx, cfg, ds, split, valid, validModels, outDir, man, opt); err != nil {
+			return nil, err
+		}
 	}
 	if err := man.write(outDir); err != nil {
 		return nil, err
@@ -232,6 +249,28 @@ type Manifest struct {
 	Dataset  DatasetInfo            `json:"dataset"`
 	Split    SplitInfo              `json:"split"`
 	Models   map[string]*ModelEntry `json:"models"`
+	// Features is the feature stage's statistics (absent without a feature stage).
+	Features *FeaturesEntry `json:"features,omitempty"`
+	// Rankers are the ranking stages by name.
+	Rankers map[string]*ModelEntry `json:"rankers,omitempty"`
+	// RankingData describes the requests the rankers were trained on.
+	RankingData *RankingDataInfo `json:"ranking_data,omitempty"`
+}
+
+// FeaturesEntry is the feature stage in the bundle.
+type FeaturesEntry struct {
+	ModelEntry
+	Schema []string `json:"schema"`
+}
+
+// RankingDataInfo counts the ranker training requests and the windows they came from.
+type RankingDataInfo struct {
+	Events       int            `json:"validation_events"`
+	Requests     int            `json:"requests"`
+	WithTarget   int            `json:"with_target"`
+	WithPositive int            `json:"with_positive"`
+	PerRanker    map[string]int `json:"per_ranker_requests"`
+	Seconds      float64        `json:"seconds"`
 }
 
 // DatasetInfo identifies the data a bundle was trained on.

@@ -36,10 +36,12 @@ type Response struct {
 	Stages []Stage
 }
 
-// Stage is the candidate list of one stage or source, best first.
+// Stage is the candidate list of one stage or source, best first, and the time it took (0 when
+// the recommender does not time its stages).
 type Stage struct {
-	Name  string
-	Items []candidates.Candidate
+	Name     string
+	Items    []candidates.Candidate
+	Duration time.Duration
 }
 
 // Options configure Run.
@@ -93,6 +95,7 @@ type step struct {
 	top10         []int32
 	stageRank     []int // per stage (in first-seen order of names), 0 if absent
 	stageNames    []string
+	stageTimes    []time.Duration
 	latency       time.Duration
 }
 
@@ -234,6 +237,7 @@ func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Ev
 			for _, s := range resp.Stages {
 				st.stageNames = append(st.stageNames, s.Name)
 				st.stageRank = append(st.stageRank, rankOf(s.Items, e.Item))
+				st.stageTimes = append(st.stageTimes, s.Duration)
 			}
 		}
 		push(e)
@@ -265,6 +269,8 @@ type Report struct {
 	Slices         map[string]map[string]float64 `json:"slices"`
 	Stages         map[string]map[string]float64 `json:"stages"`
 	LatencyMS      map[string]float64            `json:"latency_ms"`
+	// StageLatencyMS has per-stage latency percentiles where the recommender times its stages.
+	StageLatencyMS map[string]map[string]float64 `json:"stage_latency_ms,omitempty"`
 	// StageOrder lists the stage names in the order the recommender reported them.
 	StageOrder []string `json:"stage_order,omitempty"`
 	// Seconds is the replay's wall time; StepsPerSecond its throughput over all test steps.
@@ -291,6 +297,7 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 	warm.init(opt.Ks)
 	cold.init(opt.Ks)
 	stageHits := map[string][]float64{}
+	stageLat := map[string][]float64{}
 	var lat []float64
 	popSum := 0.0
 	for i := range steps {
@@ -332,6 +339,9 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 					h[k]++
 				}
 			}
+			if d := st.stageTimes[j]; d > 0 {
+				stageLat[name] = append(stageLat[name], float64(d)/float64(time.Millisecond))
+			}
 		}
 		lat = append(lat, float64(st.latency)/float64(time.Millisecond))
 	}
@@ -352,6 +362,13 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 			m[fmt.Sprintf("recall@%d", n)] = h[k] / counted
 		}
 		rep.Stages[name] = m
+	}
+	for name, l := range stageLat {
+		sort.Float64s(l)
+		if rep.StageLatencyMS == nil {
+			rep.StageLatencyMS = map[string]map[string]float64{}
+		}
+		rep.StageLatencyMS[name] = map[string]float64{"p50": quantile(l, 0.5), "p95": quantile(l, 0.95), "p99": quantile(l, 0.99)}
 	}
 	sort.Float64s(lat)
 	for _, q := range []float64{50, 95, 99} {

@@ -52,6 +52,17 @@ func WriteTable(w io.Writer, names []string, reps []*Report) error {
 	for _, q := range []string{"p50", "p95", "p99"} {
 		row("latency "+q+" ms", func(r *Report) string { return fmt.Sprintf("%.3f", r.LatencyMS[q]) })
 	}
+	for _, st := range stageNames(reps) {
+		if !anyStageLatency(reps, st) {
+			continue
+		}
+		row(st+" p99 ms", func(r *Report) string {
+			if m, ok := r.StageLatencyMS[st]; ok {
+				return fmt.Sprintf("%.3f", m["p99"])
+			}
+			return "-"
+		})
+	}
 	row("replay steps/s", func(r *Report) string { return fmt.Sprintf("%.0f", r.StepsPerSecond) })
 	return tw.Flush()
 }
@@ -130,4 +141,13 @@ func recallKeys(reps []*Report) []string {
 		return a < b
 	})
 	return keys
+}
+
+func anyStageLatency(reps []*Report, name string) bool {
+	for _, r := range reps {
+		if _, ok := r.StageLatencyMS[name]; ok {
+			return true
+		}
+	}
+	return false
 }

@@ -1,0 +1,373 @@
+package pipeline
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/features"
+	"github.com/cascade-rec/cascade/ranker"
+)
+
+// trainRankingStages builds the feature statistics and trains the rankers.
+//
+// Windows (no model sees the labels it is judged on): the first-stage models in validModels and
+// the statistics used for ranker training data are fit on the validation split's train part; the
+// ranking requests are built at the validation events (labels from the validation window only);
+// the rankers train on them, each later ranker on later requests than the one before (stacking
+// without reusing a ranker's own training requests); finally the statistics are rebuilt on the
+// whole train split for serving, as the first-stage models were refit.
+func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, split, valid dataset.Split, validModels map[string]Model, outDir string, man *Manifest, opt Options) error {
+	log := opt.logger()
+	fc, err := cfg.featureConfig()
+	if err != nil {
+		return err
+	}
+	if len(cfg.Rankers) > 0 {
+		start := time.Now()
+		st, err := features.Build(ctx, valid.Train, valid.TrainItems, ds, fc)
+		if err != nil {
+			return fmt.Errorf("feature statistics (validation window): %w", err)
+		}
+		p, err := assemble(cfg, validModels, st, nil, ds, valid.TrainItems)
+		if err != nil {
+			return err
+		}
+		set, err := buildRankingSet(ctx, p, valid, cfg.RankingData, opt.Workers)
+		if err != nil {
+			return err
+		}
+		info := &RankingDataInfo{Events: set.Stats.Events, Requests: set.Stats.Requests, WithTarget: set.Stats.WithTarget, WithPositive: set.Stats.WithPositive, PerRanker: map[string]int{}}
+		log.Info("ranking data built", "requests", set.Stats.Requests, "with_target", set.Stats.WithTarget, "features", len(set.FeatureNames), "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+		man.Rankers = map[string]*ModelEntry{}
+		trained := make([]rankerModel, 0, len(cfg.Rankers))
+		reqs := set.Requests
+		cut := len(reqs)
+		if len(cfg.Rankers) > 1 {
+			cut = int(float64(len(reqs)) * cfg.RankingData.StackFraction)
+		}
+		rng := rand.New(rand.NewPCG(cfg.RankingData.Seed, 0x5eed))
+		for i, rc := range cfg.Rankers {
+			part := reqs[:cut]
+			if i > 0 {
+				part = reqs[cut:]
+			}
+			// Later rankers see the candidates the earlier ones kept, with their scores.
+			names := slices.Clone(set.FeatureNames)
+			for j := 0; j < i; j++ {
+				names = append(names, rankerColumn(cfg.Rankers[j].Name))
+			}
+			if i > 0 {
+				if part, err = applyRankers(ctx, cfg, trained, set.FeatureNames, part); err != nil {
+					return err
+				}
+			}
+			var kept []ranker.Request
+			for _, r := range part {
+				if r.HasPositive() {
+					kept = append(kept, sampleNegatives(r, len(names), cfg.RankingData.Negatives, rng))
+				}
+			}
+			nv := int(float64(len(kept)) * cfg.RankingData.ValidFraction)
+			if len(kept)-nv < 10 || nv < 1 {
+				return fmt.Errorf("ranker %s: only %d training requests with a positive: too few validation events (use a longer data set or a larger horizon_days)", rc.Name, len(kept))
+			}
+			train := &ranker.Set{FeatureNames: names, Requests: kept[:len(kept)-nv]}
+			vset := &ranker.Set{FeatureNames: names, Requests: kept[len(kept)-nv:]}
+			kind := rankerKinds[rc.Type]
+			var m rankerModel
+			t0 := time.Now()
+			entry := &ModelEntry{Type: rc.Type, Artifact: "ranker." + rc.Name + "." + rc.Type}
+			if rc.Model != "" {
+				path := rc.Model
+				if !filepath.IsAbs(path) && cfg.path != "" {
+					path = filepath.Join(filepath.Dir(cfg.path), path)
+				}
+				if m, err = kind.load(path); err != nil {
+					return fmt.Errorf("ranker %s: %w", rc.Name, err)
+				}
+				if err := ranker.CheckFeatures(m.FeatureNames(), names); err != nil {
+					return fmt.Errorf("ranker %s: %s: %w", rc.Name, path, err)
+				}
+			} else {
+				params, err := cfg.rankerParams(i, kind)
+				if err != nil {
+					return err
+				}
+				log.Info("training ranker", "ranker", rc.Name, "type", rc.Type, "requests", len(train.Requests), "validation", len(vset.Requests), "features", len(names))
+				env := rankerEnv{NumItems: valid.TrainItems, Logger: log, Progress: opt.Progress, Workers: opt.Workers}
+				if m, err = kind.train(ctx, env, train, vset, params); err != nil {
+					return fmt.Errorf("ranker %s: %w", rc.Name, err)
+				}
+				entry.Params = params
+			}
+			entry.TrainSeconds = time.Since(t0).Seconds()
+			if entry.SHA256, err = m.Save(filepath.Join(outDir, entry.Artifact)); err != nil {
+				return fmt.Errorf("ranker %s: %w", rc.Name, err)
+			}
+			entry.DataSpan = span(valid.Test)
+			man.Rankers[rc.Name] = entry
+			info.PerRanker[rc.Name] = len(kept)
+			trained = append(trained, m)
+			log.Info("trained ranker", "ranker", rc.Name, "seconds", fmt.Sprintf("%.1f", entry.TrainSeconds))
+		}
+		info.Seconds = time.Since(start).Seconds()
+		man.RankingData = info
+	}
+	st, err := features.Build(ctx, split.Train, split.TrainItems, ds, fc)
+	if err != nil {
+		return fmt.Errorf("feature statistics: %w", err)
+	}
+	e := &FeaturesEntry{ModelEntry: ModelEntry{Type: "features", Artifact: "features.stats", DataSpan: span(split.Train)}}
+	if e.SHA256, err = st.Save(filepath.Join(outDir, e.Artifact)); err != nil {
+		return err
+	}
+	p, err := assemble(cfg, validModels, st, nil, ds, split.TrainItems)
+	if err != nil {
+		return err
+	}
+	e.Schema = p.extract.FeatureNames()
+	man.Features = e
+	return nil
+}
+
+// applyRankers runs trained rankers over requests as serving would: each adds its score column and
+// reorders and truncates the candidates.
+func applyRankers(ctx context.Context, cfg *Config, rankers []rankerModel, base []string, reqs []ranker.Request) ([]ranker.Request, error) {
+	out := make([]ranker.Request, len(reqs))
+	for i, r := range reqs {
+		names := slices.Clone(base)
+		q := candidates.Query{User: r.User, History: r.History, Time: r.Time}
+		items, labels, dense := r.Items, r.Labels, r.Dense
+		for j, m := range rankers {
+			nf := len(names)
+			cols, err := columnsOf(m.FeatureNames(), names)
+			if err != nil {
+				return nil, err
+			}
+			x := make([]float32, 0, len(items)*len(cols))
+			for k := range items {
+				row := dense[k*nf : (k+1)*nf]
+				for _, c := range cols {
+					x = append(x, row[c])
+				}
+			}
+			scores := make([]float32, len(items))
+			if err := m.Score(ctx, q, items, x, scores); err != nil {
+				return nil, err
+			}
+			order := make([]int, len(items))
+			for k := range order {
+				order[k] = k
+			}
+			slices.SortStableFunc(order, func(a, b int) int {
+				switch {
+				case scores[a] > scores[b]:
+					return -1
+				case scores[a] < scores[b]:
+					return 1
+				}
+				return 0
+			})
+			if keep := cfg.Rankers[j].Keep; keep > 0 && len(order) > keep {
+				order = order[:keep]
+			}
+			ni, nl := make([]int32, len(order)), make([]float32, len(order))
+			nd := make([]float32, 0, len(order)*(nf+1))
+			for k, o := range order {
+				ni[k], nl[k] = items[o], labels[o]
+				nd = append(nd, dense[o*nf:(o+1)*nf]...)
+				nd = append(nd, scores[o])
+			}
+			items, labels, dense = ni, nl, nd
+			names = append(names, rankerColumn(cfg.Rankers[j].Name))
+		}
+		r.Items, r.Labels, r.Dense, r.Proposed = items, labels, dense, len(items)
+		out[i] = r
+	}
+	return out, nil
+}
+
+func columnsOf(want, have []string) ([]int, error) {
+	idx := make(map[string]int, len(have))
+	for i, n := range have {
+		idx[n] = i
+	}
+	cols := make([]int, len(want))
+	for i, n := range want {
+		c, ok := idx[n]
+		if !ok {
+			return nil, ranker.CheckFeatures(want, have)
+		}
+		cols[i] = c
+	}
+	return cols, nil
+}
+
+// buildRankingSet runs p's candidate and feature stages at the validation events of s: the
+// history is everything of the user before the event; positives are the target and whatever the
+// user takes within the horizon (inside the window); the other candidates are negatives.
+func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd RankingDataConfig, workers int) (*ranker.Set, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	byUser := map[int32][]dataset.Event{}
+	for _, e := range s.Train {
+		byUser[e.User] = append(byUser[e.User], e)
+	}
+	type step struct {
+		user int32
+		pos  int // index of the event in byUser[user]
+	}
+	var steps []step
+	for _, e := range s.Test {
+		byUser[e.User] = append(byUser[e.User], e)
+		steps = append(steps, step{e.User, len(byUser[e.User]) - 1})
+	}
+	if rd.MaxRequests > 0 && len(steps) > rd.MaxRequests {
+		picked := make([]step, rd.MaxRequests)
+		for i := range picked {
+			picked[i] = steps[i*len(steps)/rd.MaxRequests]
+		}
+		steps = picked
+	}
+	horizon := int64(rd.HorizonDays * 86400)
+	reqs := make([]ranker.Request, len(steps))
+	keep := make([]bool, len(steps))
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	chunk := (len(steps) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(steps))
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			sc := p.pool.Get().(*scratch)
+			defer p.pool.Put(sc)
+			rng := rand.New(rand.NewPCG(rd.Seed, uint64(lo)))
+			for i := lo; i < hi; i++ {
+				st := steps[i]
+				evs := byUser[st.user]
+				e := evs[st.pos]
+				hist := make([]int32, st.pos)
+				times := make([]int64, st.pos)
+				known := false
+				for k, h := range evs[:st.pos] {
+					hist[k], times[k] = h.Item, h.Time
+					known = known || int(h.Item) < s.TrainItems
+				}
+				if !known {
+					continue // replay answers these with the fallback; nothing to rank
+				}
+				q := candidates.Query{User: st.user, History: hist, HistoryTimes: times, Time: e.Time}
+				r, err := p.rankingRequest(ctx, sc, q, rd, s.TrainItems, rng)
+				if err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				if r == nil {
+					continue
+				}
+				r.Target = e.Item
+				for k, it := range r.Items {
+					if it == e.Item {
+						r.Labels[k] = 1
+					}
+				}
+				for _, f := range evs[st.pos+1:] {
+					if f.Time-e.Time > horizon {
+						break
+					}
+					for k, it := range r.Items {
+						if it == f.Item {
+							r.Labels[k] = 1
+						}
+					}
+				}
+				reqs[i], keep[i] = *r, true
+			}
+		}(lo, hi)
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return nil, firstErr
+	}
+	set := &ranker.Set{FeatureNames: p.extract.FeatureNames()}
+	set.Stats.Events = len(s.Test)
+	for i, r := range reqs {
+		if !keep[i] {
+			continue
+		}
+		set.Requests = append(set.Requests, r)
+		set.Stats.Requests++
+		if r.HasPositive() {
+			set.Stats.WithPositive++
+		}
+		if slices.Contains(r.Items[:r.Proposed], r.Target) {
+			set.Stats.WithTarget++
+		}
+	}
+	return set, nil
+}
+
+// rankingRequest runs the candidate and feature stages for q (plus random negatives when asked)
+// and returns the request with zero labels, or nil when nothing was proposed.
+func (p *Pipeline) rankingRequest(ctx context.Context, sc *scratch, q candidates.Query, rd RankingDataConfig, numItems int, rng *rand.Rand) (*ranker.Request, error) {
+	var res Result
+	merged, err := p.retrieve(ctx, sc, q, nil, &res)
+	if err != nil {
+		return nil, err
+	}
+	if len(merged) == 0 {
+		return nil, nil
+	}
+	items := make([]int32, len(merged))
+	for i, c := range merged {
+		items[i] = c.Item
+	}
+	proposed := len(items)
+	if rd.RandomNegatives > 0 {
+		in := map[int32]bool{}
+		for _, it := range items {
+			in[it] = true
+		}
+		for _, it := range q.History {
+			in[it] = true
+		}
+		want := int(rd.RandomNegatives * float64(min(len(items), max(rd.Negatives, 1))))
+		for tries := 0; want > 0 && tries < 20*want; tries++ {
+			it := int32(rng.IntN(numItems))
+			if !in[it] {
+				in[it] = true
+				items = append(items, it)
+				want--
+			}
+		}
+	}
+	if err := p.featureMatrix(ctx, sc, q, items); err != nil {
+		return nil, err
+	}
+	nf := len(p.extract.FeatureNames())
+	return &ranker.Request{
+		User: q.User, Time: q.Time, History: q.History, Items: items,
+		Labels: make([]float32, len(items)), Dense: slices.Clone(sc.wide[:len(items)*nf]),
+		Target: -1, Proposed: proposed,
+	}, nil
+}
