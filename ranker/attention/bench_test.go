@@ -1,0 +1,94 @@
+package attention
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+// benchModel is an untrained model of the serving benchmark's shape: d = 64, 4 dense features,
+// 10,000 items; the request has 500 candidates and a 50-item history.
+func benchModel(tb testing.TB, attention string) (*Model, []int32, []int32, []float32) {
+	tb.Helper()
+	p := DefaultParams()
+	p.Attention = attention
+	rng := rand.New(rand.NewPCG(1, 2))
+	const numItems, nf = 10000, 4
+	nt := newNet(p, numItems, nf, rng)
+	m := newModel(p, []string{"f0", "f1", "f2", "f3"}, nt)
+	hist := make([]int32, 50)
+	for i := range hist {
+		hist[i] = int32(rng.IntN(numItems))
+	}
+	cands := make([]int32, 500)
+	for i := range cands {
+		cands[i] = int32(rng.IntN(numItems))
+	}
+	dense := make([]float32, len(cands)*nf)
+	for i := range dense {
+		dense[i] = float32(rng.NormFloat64())
+	}
+	return m, hist, cands, dense
+}
+
+func benchmarkScore(b *testing.B, attention string) {
+	m, hist, cands, dense := benchModel(b, attention)
+	dst := make([]float32, len(cands))
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := m.Score(ctx, hist, cands, dense, dst); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/request")
+}
+
+// BenchmarkScore500x50 scores 500 candidates against a 50-item history with d = 64 (run with
+// -cpu 1 for the one-core figure).
+func BenchmarkScore500x50(b *testing.B)     { benchmarkScore(b, AttentionDIN) }
+func BenchmarkScore500x50Dot(b *testing.B)  { benchmarkScore(b, AttentionDot) }
+func BenchmarkScore500x50Mean(b *testing.B) { benchmarkScore(b, AttentionMean) }
+
+// TestScoreLatency measures the p50/p99 latency of Score on one core (GOMAXPROCS 1) for the
+// benchmark shape. It only reports unless CASCADE_BENCH=1, when it also enforces p99 ≤ 2 ms.
+func TestScoreLatency(t *testing.T) {
+	if testing.Short() || raceEnabled {
+		t.Skip("timing")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for _, att := range []string{AttentionDIN, AttentionDot, AttentionMean} {
+		m, hist, cands, dense := benchModel(t, att)
+		dst := make([]float32, len(cands))
+		ctx := context.Background()
+		const warm, runs = 50, 1000
+		lat := make([]time.Duration, 0, runs)
+		cpu := make([]time.Duration, 0, runs)
+		for i := range warm + runs {
+			t0, c0 := time.Now(), threadCPU()
+			if err := m.Score(ctx, hist, cands, dense, dst); err != nil {
+				t.Fatal(err)
+			}
+			if i >= warm {
+				cpu = append(cpu, threadCPU()-c0)
+				lat = append(lat, time.Since(t0))
+			}
+		}
+		slices.Sort(lat)
+		slices.Sort(cpu)
+		p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
+		t.Logf("%s: 500 candidates × 50 history, d = 64, 1 core: wall p50 %.3f ms, p99 %.3f ms; thread CPU p50 %.3f ms, p99 %.3f ms",
+			att, ms(p50), ms(p99), ms(cpu[len(cpu)/2]), ms(cpu[len(cpu)*99/100]))
+		if os.Getenv("CASCADE_BENCH") == "1" && att == AttentionDIN && p99 > 2*time.Millisecond {
+			t.Errorf("din p99 %.3f ms, want ≤ 2 ms", ms(p99))
+		}
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }

@@ -1,0 +1,130 @@
+package attention
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/cascade-rec/cascade/artifact"
+)
+
+// Kind is the artifact kind of a saved model; version is the payload format this build writes
+// (and the newest it reads).
+const (
+	Kind    = "attention"
+	version = 1
+)
+
+// Save writes the model to path as an artifact of kind "attention" and returns the file's hex
+// SHA-256. The file holds the parameters, the item count, the feature schema with its
+// standardisation, and every weight by name and shape.
+func (m *Model) Save(path string) (string, error) {
+	pj, err := json.Marshal(m.p)
+	if err != nil {
+		return "", fmt.Errorf("save attention model: %w", err)
+	}
+	var e artifact.Encoder
+	e.String(string(pj))
+	e.Int(m.net.numItems)
+	e.Strings(m.features)
+	e.Float32s(m.net.mean)
+	e.Float32s(m.net.std)
+	ps := m.net.params()
+	e.Int(len(ps))
+	for _, p := range ps {
+		e.String(p.Name)
+		e.Int(p.Rows)
+		e.Int(p.Cols)
+		e.Float32s(p.W)
+	}
+	sum, err := artifact.WriteFile(path, artifact.Header{Kind: Kind, Version: version}, e.Bytes())
+	if err != nil {
+		return "", fmt.Errorf("save attention model: %w", err)
+	}
+	return sum, nil
+}
+
+// Load reads a model written by Save. A damaged, foreign or inconsistent file is refused with an
+// error wrapping artifact.ErrCorrupt.
+func Load(path string) (*Model, error) {
+	_, payload, err := artifact.ReadFile(path, Kind, version)
+	if err != nil {
+		return nil, fmt.Errorf("load attention model: %w", err)
+	}
+	m, err := decode(payload)
+	if err != nil {
+		return nil, fmt.Errorf("load attention model %s: %w", path, err)
+	}
+	return m, nil
+}
+
+func decode(payload []byte) (*Model, error) {
+	corrupt := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s", artifact.ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	d := artifact.NewDecoder(payload)
+	pj := d.String()
+	numItems := d.Int()
+	features := d.Strings()
+	mean, std := d.Float32s(), d.Float32s()
+	type tensor struct {
+		name       string
+		rows, cols int
+		w          []float32
+	}
+	k := d.Int()
+	if k < 0 || k > 1024 {
+		return nil, corrupt("%d weight tensors", k)
+	}
+	tensors := make([]tensor, k)
+	for i := range tensors {
+		tensors[i] = tensor{d.String(), d.Int(), d.Int(), d.Float32s()}
+	}
+	if err := d.Err(); err != nil {
+		return nil, err
+	}
+
+	var p Params
+	if err := json.Unmarshal([]byte(pj), &p); err != nil {
+		return nil, corrupt("parameters: %v", err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", artifact.ErrCorrupt, err)
+	}
+	if numItems < 0 || int64(numItems)*int64(p.Dim) > int64(len(payload)) {
+		return nil, corrupt("item count %d does not fit the file", numItems)
+	}
+	nf := len(features)
+	if len(mean) != nf || len(std) != nf {
+		return nil, corrupt("%d features with %d means and %d deviations", nf, len(mean), len(std))
+	}
+	for j := range std {
+		if !finite(mean[j]) || !finite(std[j]) || std[j] <= 0 {
+			return nil, corrupt("feature %q: mean %v, std %v", features[j], mean[j], std[j])
+		}
+	}
+	// Rebuild the architecture, then overwrite its random initial weights.
+	nt := newNet(p, numItems, nf, rand.New(rand.NewPCG(0, 0)))
+	copy(nt.mean, mean)
+	copy(nt.std, std)
+	ps := nt.params()
+	if k != len(ps) {
+		return nil, corrupt("%d weight tensors, the architecture has %d", k, len(ps))
+	}
+	for i, q := range ps {
+		t := tensors[i]
+		if t.name != q.Name || t.rows != q.Rows || t.cols != q.Cols || len(t.w) != len(q.W) {
+			return nil, corrupt("tensor %q %d×%d (%d values), the architecture wants %q %d×%d", t.name, t.rows, t.cols, len(t.w), q.Name, q.Rows, q.Cols)
+		}
+		for _, v := range t.w {
+			if !finite(v) {
+				return nil, corrupt("tensor %q holds a non-finite weight", t.name)
+			}
+		}
+		copy(q.W, t.w)
+	}
+	return newModel(p, features, nt), nil
+}
+
+func finite(v float32) bool { return !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) }
