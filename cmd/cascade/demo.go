@@ -11,12 +11,13 @@ import (
 )
 
 type demoCmd struct {
-	Config string `default:"ials.yaml" help:"Pipeline file to demonstrate (default: the embedded ials.yaml)."`
+	Config []string `default:"popularity.yaml,ials.yaml,demo.yaml" sep:"," help:"Pipeline files to train and replay side by side (default: popularity, iALS and the full design at demo size, all embedded)."`
 	Data   string `help:"Data set directory (default: the file's synthetic world)."`
 	Keep   string `help:"Keep the trained bundle in this directory instead of a temporary one."`
 }
 
-// Run trains the pipeline on an embedded default and replays it beside the popularity baseline.
+// Run trains the pipelines on an embedded default (a generated synthetic world) and replays them
+// side by side.
 func (c *demoCmd) Run(g *Globals) error {
 	dir := c.Keep
 	if dir == "" {
@@ -27,7 +28,7 @@ func (c *demoCmd) Run(g *Globals) error {
 		defer os.RemoveAll(tmp)
 		dir = tmp
 	}
-	names := []string{"popularity.yaml", c.Config}
+	names := c.Config
 	var reps []*replay.Report
 	var labels []string
 	for _, name := range names {

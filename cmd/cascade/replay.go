@@ -2,8 +2,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/cascade-rec/cascade/dataset"
@@ -13,37 +16,77 @@ import (
 )
 
 type replayCmd struct {
-	Config  string `required:"" help:"Pipeline file the bundle was trained from."`
-	Data    string `help:"Data set directory; overrides the file's dataset.path."`
-	Models  string `required:"" help:"Model bundle directory written by 'cascade train'."`
-	JSON    string `name:"json" help:"Write the replay-v1 JSON report to this file."`
-	Workers int    `help:"Parallel workers (0: GOMAXPROCS)."`
+	Config  string   `help:"Pipeline file the bundle was trained from."`
+	Compare []string `help:"Replay several pipeline files side by side (repeat the flag or separate with commas); the bundle of NAME.yaml is MODELS/NAME, trained first when absent." sep:","`
+	Data    string   `help:"Data set directory; overrides the files' dataset.path."`
+	Models  string   `required:"" help:"Model bundle directory written by 'cascade train' (with --compare: the directory holding one bundle per file)."`
+	JSON    string   `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name)."`
+	Report  string   `help:"Write a Markdown report with PNG plots (ndcg@K per configuration, recall@N per stage) to this directory."`
+	Workers int      `help:"Parallel workers (0: GOMAXPROCS)."`
 }
 
 func (c *replayCmd) Run(g *Globals) error {
-	cfg, err := loadConfig(c.Config)
-	if err != nil {
-		return err
+	files := c.Compare
+	if c.Config != "" {
+		files = append([]string{c.Config}, files...)
 	}
-	ds, err := cfg.LoadData(g.Ctx, c.Data, cacheDir(), g.Log)
-	if err != nil {
-		return err
+	if len(files) == 0 {
+		return errors.New("replay: give --config FILE or --compare A.yaml,B.yaml")
 	}
-	rep, err := runReplay(g, cfg, ds, c.Models, c.Workers)
-	if err != nil {
-		return err
+	compare := len(c.Compare) > 0
+	var names []string
+	var reps []*replay.Report
+	for _, file := range files {
+		cfg, err := loadConfig(file)
+		if err != nil {
+			return err
+		}
+		ds, err := cfg.LoadData(g.Ctx, c.Data, cacheDir(), g.Log)
+		if err != nil {
+			return err
+		}
+		dir := c.Models
+		if compare {
+			dir = filepath.Join(c.Models, cfg.Name)
+			if _, err := os.Stat(filepath.Join(dir, "manifest.json")); errors.Is(err, fs.ErrNotExist) {
+				g.Log.Info("no bundle yet: training", "pipeline", cfg.Name, "out", dir)
+				if _, err := pipeline.Train(g.Ctx, cfg, ds, dir, pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers}); err != nil {
+					return err
+				}
+			}
+		}
+		rep, err := runReplay(g, cfg, ds, dir, c.Workers)
+		if err != nil {
+			return err
+		}
+		names = append(names, cfg.Name)
+		reps = append(reps, rep)
 	}
-	if err := replay.WriteTable(g.Stdout, []string{cfg.Name}, []*replay.Report{rep}); err != nil {
+	if err := replay.WriteTable(g.Stdout, names, reps); err != nil {
 		return err
 	}
 	if c.JSON != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
+		var v any = reps[0]
+		if compare {
+			m := map[string]*replay.Report{}
+			for i, n := range names {
+				m[n] = reps[i]
+			}
+			v = m
+		}
+		b, err := json.MarshalIndent(v, "", "  ")
 		if err != nil {
 			return err
 		}
 		if err := os.WriteFile(c.JSON, append(b, '\n'), 0o644); err != nil {
 			return fmt.Errorf("replay report: %w", err)
 		}
+	}
+	if c.Report != "" {
+		if err := replay.WriteReport(c.Report, names, reps); err != nil {
+			return err
+		}
+		fmt.Fprintf(g.Stdout, "report written to %s\n", filepath.Join(c.Report, "report.md"))
 	}
 	return nil
 }
