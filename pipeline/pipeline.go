@@ -284,6 +284,16 @@ func (c *Config) exclusions(ds *dataset.Dataset, numItems int) ([]bool, error) {
 	return ex, nil
 }
 
+// models returns the first-stage models by name.
+func (p *Pipeline) models() map[string]Model {
+	m := map[string]Model{}
+	for _, s := range p.sources {
+		m[s.name] = s.m
+	}
+	m[p.cfg.FallbackModel()] = p.fallback
+	return m
+}
+
 // Manifest returns the bundle's manifest (nil for a pipeline assembled during training).
 func (p *Pipeline) Manifest() *Manifest { return p.manifest }
 
