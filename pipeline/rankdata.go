@@ -30,7 +30,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 	if err != nil {
 		return err
 	}
-	if len(cfg.Rankers) > 0 {
+	if len(cfg.Rankers) > 0 || opt.OnlyRankingData {
 		start := time.Now()
 		st, err := features.Build(ctx, valid.Train, valid.TrainItems, ds, fc)
 		if err != nil {
@@ -43,6 +43,14 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		set, err := buildRankingSet(ctx, p, valid, cfg.RankingData, opt.Workers)
 		if err != nil {
 			return err
+		}
+		if opt.RankingData != nil {
+			if err := opt.RankingData(set); err != nil {
+				return err
+			}
+		}
+		if opt.OnlyRankingData {
+			return nil
 		}
 		info := &RankingDataInfo{Events: set.Stats.Events, Requests: set.Stats.Requests, WithTarget: set.Stats.WithTarget, WithPositive: set.Stats.WithPositive, PerRanker: map[string]int{}}
 		log.Info("ranking data built", "requests", set.Stats.Requests, "with_target", set.Stats.WithTarget, "features", len(set.FeatureNames), "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))

@@ -14,6 +14,7 @@ import (
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/progress"
+	"github.com/cascade-rec/cascade/ranker"
 	"github.com/cascade-rec/cascade/replay"
 )
 
@@ -42,6 +43,11 @@ type Options struct {
 	Progress progress.Options
 	// Workers bounds parallelism of training and validation replay; 0 means GOMAXPROCS.
 	Workers int
+	// RankingData, when set, receives the ranker training set (all requests, all proposed
+	// candidates) right after it is built, e.g. to export it for LightGBM.
+	RankingData func(*ranker.Set) error
+	// OnlyRankingData stops Train once the ranking set is built: no refit, no rankers.
+	OnlyRankingData bool
 }
 
 func (o Options) logger() *slog.Logger {
@@ -142,6 +148,9 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		}
 		entry.Chosen = trials[best].Values
 		entry.Params = trials[best].Params
+		if opt.OnlyRankingData {
+			continue
+		}
 		start := time.Now()
 		m, err := kind.train(ctx, fullEnv, trials[best].Params)
 		if err != nil {
@@ -158,7 +167,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		man.Models[name] = entry
 		log.Info("trained", "model", name, "type", mc.Type, "seconds", fmt.Sprintf("%.2f", entry.TrainSeconds))
 	}
-	if cfg.FallbackModel() == fallbackName {
+	if cfg.FallbackModel() == fallbackName && !opt.OnlyRankingData {
 		m, err := kinds["popularity"].train(ctx, fullEnv, kinds["popularity"].newParams())
 		if err != nil {
 			return nil, err

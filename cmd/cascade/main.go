@@ -27,11 +27,12 @@ type Globals struct {
 type cli struct {
 	Globals
 
-	Demo   demoCmd   `cmd:"" help:"Run the main job end to end on an embedded default: generate a synthetic world, train, replay, print the table."`
-	Train  trainCmd  `cmd:"" help:"Train every model a pipeline file names (tuning grids on the validation split) and write a model bundle."`
-	Replay replayCmd `cmd:"" help:"Replay the test split (replay-v1) through a trained pipeline and report metrics."`
-	Gbdt   gbdtCmd   `cmd:"" help:"Train, predict with and evaluate LightGBM-format gradient-boosted tree models."`
-	Gen    genCmd    `cmd:"" help:"Generate a synthetic world (events, items, users, ground truth, impressions) in the generic format."`
+	Demo      demoCmd      `cmd:"" help:"Run the main job end to end on an embedded default: generate a synthetic world, train, replay, print the table."`
+	Train     trainCmd     `cmd:"" help:"Train every model a pipeline file names (tuning grids on the validation split) and write a model bundle."`
+	Replay    replayCmd    `cmd:"" help:"Replay the test split (replay-v1) through a trained pipeline and report metrics."`
+	Gbdt      gbdtCmd      `cmd:"" help:"Train, predict with and evaluate LightGBM-format gradient-boosted tree models."`
+	ExportLtr exportLTRCmd `cmd:"" name:"export-ltr" help:"Write a pipeline's ranker training data (candidates, features, labels at the validation events) in LightGBM's format."`
+	Gen       genCmd       `cmd:"" help:"Generate a synthetic world (events, items, users, ground truth, impressions) in the generic format."`
 }
 
 func main() {
