@@ -294,6 +294,47 @@ func (p *Pipeline) models() map[string]Model {
 	return m
 }
 
+// ErrNoEmbeddings is returned by Similar when no model of the pipeline embeds items.
+var ErrNoEmbeddings = errors.New("no model of this pipeline embeds items (similar items need a twotower model)")
+
+// Similar returns the k items nearest to item by the first model that embeds items (the
+// two-tower's item tower), best first, leaving out the item itself.
+func (p *Pipeline) Similar(ctx context.Context, item int32, k int) ([]candidates.Candidate, error) {
+	type embedder interface {
+		ItemEmbeddings() []float32
+		Dim() int
+	}
+	for _, name := range p.cfg.ModelNames() {
+		m, ok := p.models()[name]
+		if !ok {
+			continue
+		}
+		e, ok := m.(embedder)
+		if !ok {
+			continue
+		}
+		emb, d := e.ItemEmbeddings(), e.Dim()
+		n := len(emb) / d
+		if item < 0 || int(item) >= n {
+			return nil, fmt.Errorf("item %d is not in the catalog of model %s (%d items)", item, name, n)
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		q := emb[int(item)*d : (int(item)+1)*d]
+		scores := make([]float32, n)
+		for i := range scores {
+			var s float32
+			for j, v := range emb[i*d : (i+1)*d] {
+				s += v * q[j]
+			}
+			scores[i] = s
+		}
+		return candidates.TopK(scores, k, func(id int32) bool { return id == item }, nil), nil
+	}
+	return nil, ErrNoEmbeddings
+}
+
 // Manifest returns the bundle's manifest (nil for a pipeline assembled during training).
 func (p *Pipeline) Manifest() *Manifest { return p.manifest }
 
