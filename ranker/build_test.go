@@ -13,6 +13,7 @@ import (
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/progress"
 )
 
 // listSource proposes the items of a fixed ranking (scores descending), skipping as asked, and
@@ -45,9 +46,13 @@ func (s *listSource) Recommend(_ context.Context, q candidates.Query, n int, ski
 
 const day = int64(24 * 3600)
 
+var quiet = progress.Options{Disabled: true}
+
 // handLog: user 0 takes 1, 2, 3, 4 on days 0, 10, 10.5, 20; user 1 takes 5 then 1 on days 1, 11.
 func handLog() []dataset.Event {
-	ev := func(u, i int32, t int64) dataset.Event { return dataset.Event{User: u, Item: i, Time: t, Value: float32(math.NaN())} }
+	ev := func(u, i int32, t int64) dataset.Event {
+		return dataset.Event{User: u, Item: i, Time: t, Value: float32(math.NaN())}
+	}
 	return []dataset.Event{
 		ev(0, 1, 0),
 		ev(1, 5, 1*day),
@@ -61,7 +66,7 @@ func handLog() []dataset.Event {
 func TestBuildFromLogLabelsAndHistory(t *testing.T) {
 	log := handLog()
 	src := &listSource{ranking: []int32{0, 1, 2, 3, 4, 5, 6, 7}}
-	opt := LogOptions{Source: src, K: 5, Horizon: 24 * time.Hour, Features: []FeatureProvider{SourceFeatures{}, HistoryLength{}}}
+	opt := LogOptions{Progress: quiet, Source: src, K: 5, Horizon: 24 * time.Hour, Features: []FeatureProvider{SourceFeatures{}, HistoryLength{}}}
 	// The window is the last four events; user 1's day-1 event is outside it but is history.
 	s, err := BuildFromLog(context.Background(), log, 2, len(log), opt)
 	if err != nil {
@@ -121,7 +126,7 @@ func TestBuildFromLogKeepsMissedTargetsAndDropsNoHistory(t *testing.T) {
 	log := handLog()
 	// Item 4 is never proposed, so the day-20 request has no positive; it stays in the set.
 	src := &listSource{ranking: []int32{0, 1, 2, 3, 5, 6}}
-	s, err := BuildFromLog(context.Background(), log, 0, len(log), LogOptions{Source: src, K: 3})
+	s, err := BuildFromLog(context.Background(), log, 0, len(log), LogOptions{Progress: quiet, Source: src, K: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,14 +143,14 @@ func TestBuildFromLogKeepsMissedTargetsAndDropsNoHistory(t *testing.T) {
 	}
 	// A source that proposes nothing leaves requests out unless there is a fallback.
 	empty := &listSource{}
-	s, err = BuildFromLog(context.Background(), log, 0, len(log), LogOptions{Source: empty, K: 3})
+	s, err = BuildFromLog(context.Background(), log, 0, len(log), LogOptions{Progress: quiet, Source: empty, K: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s.Stats.NoCandidates != 4 || len(s.Requests) != 0 {
 		t.Fatalf("stats %+v", s.Stats)
 	}
-	s, err = BuildFromLog(context.Background(), log, 0, len(log), LogOptions{Source: empty, Fallback: src, K: 3})
+	s, err = BuildFromLog(context.Background(), log, 0, len(log), LogOptions{Progress: quiet, Source: empty, Fallback: src, K: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +162,7 @@ func TestBuildFromLogKeepsMissedTargetsAndDropsNoHistory(t *testing.T) {
 func TestBuildFromLogMaxHistory(t *testing.T) {
 	log := handLog()
 	src := &listSource{ranking: []int32{0, 1, 2, 3, 4, 5}}
-	s, err := BuildFromLog(context.Background(), log, 5, 6, LogOptions{Source: src, K: 2, MaxHistory: 2, Features: []FeatureProvider{HistoryLength{}}})
+	s, err := BuildFromLog(context.Background(), log, 5, 6, LogOptions{Progress: quiet, Source: src, K: 2, MaxHistory: 2, Features: []FeatureProvider{HistoryLength{}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +191,7 @@ func TestBuildFromLogRandomNegatives(t *testing.T) {
 	build := func(workers int) *Set {
 		s, err := BuildFromLog(context.Background(), log, 40, len(log), LogOptions{
 			Source: &listSource{ranking: ranking}, K: 10, RandomNegatives: 0.5, NumItems: 200, Seed: 3, Workers: workers,
+			Progress: quiet,
 			Features: []FeatureProvider{SourceFeatures{}},
 		})
 		if err != nil {
@@ -227,12 +233,12 @@ func TestBuildFromLogErrors(t *testing.T) {
 		opt      LogOptions
 		want     string
 	}{
-		{"no source", log, 0, 1, LogOptions{K: 1}, "Source"},
-		{"k", log, 0, 1, LogOptions{Source: src}, "K"},
-		{"window", log, 2, 9, LogOptions{Source: src, K: 1}, "window"},
-		{"order", []dataset.Event{{Time: 2}, {Time: 1}}, 0, 2, LogOptions{Source: src, K: 1}, "time order"},
-		{"random without catalog", log, 0, 1, LogOptions{Source: src, K: 1, RandomNegatives: 1}, "NumItems"},
-		{"repeated feature", log, 0, 1, LogOptions{Source: src, K: 1, Features: []FeatureProvider{HistoryLength{}, HistoryLength{}}}, "twice"},
+		{"no source", log, 0, 1, LogOptions{Progress: quiet, K: 1}, "Source"},
+		{"k", log, 0, 1, LogOptions{Progress: quiet, Source: src}, "K"},
+		{"window", log, 2, 9, LogOptions{Progress: quiet, Source: src, K: 1}, "window"},
+		{"order", []dataset.Event{{Time: 2}, {Time: 1}}, 0, 2, LogOptions{Progress: quiet, Source: src, K: 1}, "time order"},
+		{"random without catalog", log, 0, 1, LogOptions{Progress: quiet, Source: src, K: 1, RandomNegatives: 1}, "NumItems"},
+		{"repeated feature", log, 0, 1, LogOptions{Progress: quiet, Source: src, K: 1, Features: []FeatureProvider{HistoryLength{}, HistoryLength{}}}, "twice"},
 	}
 	for _, c := range cases {
 		_, err := BuildFromLog(context.Background(), c.log, c.from, c.to, c.opt)
@@ -242,7 +248,7 @@ func TestBuildFromLogErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := BuildFromLog(ctx, log, 0, len(log), LogOptions{Source: src, K: 1}); err == nil {
+	if _, err := BuildFromLog(ctx, log, 0, len(log), LogOptions{Progress: quiet, Source: src, K: 1}); err == nil {
 		t.Error("a cancelled context gave no error")
 	}
 }
@@ -250,7 +256,7 @@ func TestBuildFromLogErrors(t *testing.T) {
 func ExampleBuildFromLog() {
 	log := handLog()
 	src := &listSource{ranking: []int32{0, 1, 2, 3, 4, 5}}
-	s, _ := BuildFromLog(context.Background(), log, 2, len(log), LogOptions{Source: src, K: 3})
+	s, _ := BuildFromLog(context.Background(), log, 2, len(log), LogOptions{Progress: quiet, Source: src, K: 3})
 	for _, r := range s.Requests {
 		fmt.Println(r.History, r.Items, r.Labels)
 	}

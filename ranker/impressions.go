@@ -27,9 +27,9 @@ type ImpressionOptions struct {
 
 // impressionLine is one line of impressions.jsonl as package synth writes it.
 type impressionLine struct {
-	RequestID string `json:"request_id"`
-	UserID    string `json:"user_id"`
-	Timestamp int64  `json:"timestamp"`
+	RequestID string      `json:"request_id"`
+	UserID    string      `json:"user_id"`
+	Timestamp int64       `json:"timestamp"`
 	Shown     []shownLine `json:"shown"`
 	Clicked   []string    `json:"clicked"`
 }
