@@ -124,6 +124,11 @@ type RankerConfig struct {
 	Keep int `yaml:"keep"`
 	// BudgetMS bounds the ranker; over budget the previous order is kept (counted).
 	BudgetMS float64 `yaml:"budget_ms"`
+	// ItemInit, for attention, names a first-stage model whose item vectors initialise the
+	// ranker's item table (iALS factors or two-tower item embeddings of the validation window;
+	// their size must equal the ranker's dim). With freeze_items they stay fixed, which on small
+	// logs beats learning the table (docs/benchmarks.md).
+	ItemInit string `yaml:"item_init"`
 	// Model, for lightgbm, names a LightGBM model.txt (trained elsewhere, e.g. on `cascade
 	// export-ltr` data) to use instead of training one; its feature names must match the schema.
 	Model string `yaml:"model"`
@@ -416,6 +421,14 @@ func (c *Config) validateStages() error {
 		}
 		if r.Keep < 0 {
 			return c.errAt(p+".keep", key+".keep", "must be ≥ 0, got %d", r.Keep)
+		}
+		if r.ItemInit != "" {
+			if r.Type != "attention" {
+				return c.errAt(p+".item_init", key+".item_init", "only attention rankers take item vectors")
+			}
+			if t := c.Models[r.ItemInit].Type; t != "ials" && t != "twotower" {
+				return c.errAt(p+".item_init", key+".item_init", "%q is not an ials or twotower model of this file", r.ItemInit)
+			}
 		}
 		if r.Model != "" && r.Type != "lightgbm" {
 			return c.errAt(p+".model", key+".model", "only lightgbm rankers load an external model")

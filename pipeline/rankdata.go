@@ -14,6 +14,7 @@ import (
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/features"
 	"github.com/cascade-rec/cascade/ranker"
+	"github.com/cascade-rec/cascade/ranker/attention"
 )
 
 // trainRankingStages builds the feature statistics and trains the rankers.
@@ -111,6 +112,16 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 				}
 				log.Info("training ranker", "ranker", rc.Name, "type", rc.Type, "requests", len(train.Requests), "validation", len(vset.Requests), "features", len(names))
 				env := rankerEnv{NumItems: valid.TrainItems, Logger: log, Progress: opt.Progress, Workers: opt.Workers}
+				if rc.ItemInit != "" {
+					vecs, dim, err := itemVectors(validModels[rc.ItemInit])
+					if err != nil {
+						return fmt.Errorf("ranker %s: item_init: %w", rc.Name, err)
+					}
+					if want := params.(*attention.Params).Dim; dim != want {
+						return fmt.Errorf("ranker %s: item_init %s has %d-dimensional vectors, the ranker's dim is %d (set dim: %d)", rc.Name, rc.ItemInit, dim, want, dim)
+					}
+					env.ItemInit = vecs
+				}
 				if m, err = kind.train(ctx, env, train, vset, params); err != nil {
 					return fmt.Errorf("ranker %s: %w", rc.Name, err)
 				}

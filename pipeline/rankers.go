@@ -30,6 +30,8 @@ type rankerModel interface {
 
 type rankerEnv struct {
 	NumItems int
+	// ItemInit holds initial item vectors (row-major, the ranker's dim wide), or nil.
+	ItemInit []float32
 	Logger   *slog.Logger
 	Progress progress.Options
 	Workers  int
@@ -50,7 +52,10 @@ var rankerKinds = map[string]*rankerKind{
 			if p.Workers == 0 {
 				p.Workers = env.Workers
 			}
-			m, _, err := attention.Train(ctx, train, valid, env.NumItems, p, attention.TrainOptions{Progress: env.Progress})
+			if env.ItemInit != nil && len(env.ItemInit)%p.Dim != 0 {
+				return nil, fmt.Errorf("item_init vectors do not have the ranker's dim %d", p.Dim)
+			}
+			m, _, err := attention.Train(ctx, train, valid, env.NumItems, p, attention.TrainOptions{ItemInit: env.ItemInit, Progress: env.Progress})
 			if err != nil {
 				return nil, err
 			}
@@ -262,4 +267,22 @@ func sampleNegatives(r ranker.Request, nf, k int, rng *rand.Rand) ranker.Request
 	}
 	out.Proposed = len(out.Items)
 	return out
+}
+
+// itemVectors returns a model's item vectors and their size: iALS factors or two-tower item
+// embeddings.
+func itemVectors(m Model) ([]float32, int, error) {
+	switch v := m.(type) {
+	case interface {
+		ItemEmbeddings() []float32
+		Dim() int
+	}:
+		return v.ItemEmbeddings(), v.Dim(), nil
+	case interface {
+		ItemFactors() []float32
+		Factors() int
+	}:
+		return v.ItemFactors(), v.Factors(), nil
+	}
+	return nil, 0, fmt.Errorf("model %T has no item vectors", m)
 }
