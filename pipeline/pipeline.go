@@ -7,7 +7,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -349,6 +348,9 @@ type scratch struct {
 	cols   []float32
 	scores []float32
 	order  []int
+	perm   []int
+	next   []int
+	ids    []int32
 	items  []int32
 }
 
@@ -481,12 +483,11 @@ func (p *Pipeline) rank(ctx context.Context, sc *scratch, q candidates.Query, me
 		sc.order = append(sc.order, i)
 	}
 	current := merged
-	explainScores := map[string][]float32{}
 	for ri, r := range p.rankers {
 		start := time.Now()
 		n := len(sc.order)
 		sc.cols = grow(sc.cols, n*len(r.cols))
-		ids := make([]int32, 0, n) // one small slice of IDs per ranker call
+		ids := sc.ids[:0]
 		for k, row := range sc.order {
 			src := sc.wide[row*w:]
 			dst := sc.cols[k*len(r.cols) : (k+1)*len(r.cols)]
@@ -495,6 +496,7 @@ func (p *Pipeline) rank(ctx context.Context, sc *scratch, q candidates.Query, me
 			}
 			ids = append(ids, sc.items[row])
 		}
+		sc.ids = ids
 		sc.scores = grow(sc.scores, n)
 		rctx, cancel := withBudget(ctx, r.budget)
 		err := r.m.Score(rctx, q, ids, sc.cols, sc.scores)
@@ -510,18 +512,27 @@ func (p *Pipeline) rank(ctx context.Context, sc *scratch, q candidates.Query, me
 			for k, row := range sc.order {
 				sc.wide[row*w+col] = sc.scores[k]
 			}
-			if opt.Explain {
-				explainScores[r.name] = nil // filled below from the wide matrix
-			}
 			// Sort rows by score (desc), ties by the previous order.
-			perm := make([]int, n)
-			for k := range perm {
-				perm[k] = k
+			perm := sc.perm[:0]
+			for k := 0; k < n; k++ {
+				perm = append(perm, k)
 			}
+			sc.perm = perm
 			scores := sc.scores[:n]
-			sort.SliceStable(perm, func(a, b int) bool { return scores[perm[a]] > scores[perm[b]] })
-			next := make([]int, n)
-			ranked := make([]candidates.Candidate, n)
+			slices.SortStableFunc(perm, func(a, b int) int {
+				switch {
+				case scores[a] > scores[b]:
+					return -1
+				case scores[a] < scores[b]:
+					return 1
+				}
+				return 0
+			})
+			if cap(sc.next) < n {
+				sc.next = make([]int, n)
+			}
+			next := sc.next[:n]
+			ranked := make([]candidates.Candidate, n) // returned to the caller: not pooled
 			for k, pk := range perm {
 				next[k] = sc.order[pk]
 				ranked[k] = candidates.Candidate{Item: sc.items[sc.order[pk]], Score: scores[pk]}
