@@ -4,11 +4,11 @@ import (
 	"encoding/json"
 	"testing"
 
-	"github.com/cascade-rec/cascade/candidates/ann/internal/synth"
+	"github.com/cascade-rec/cascade/candidates/ann/internal/vecgen"
 )
 
 func TestBuild(t *testing.T) {
-	c := synth.NewClusters(30, 16, 0.35, 41)
+	c := vecgen.NewClusters(30, 16, 0.35, 41)
 	vecs := c.Sample(4000, 42)
 	for _, tc := range []struct {
 		name     string
@@ -46,7 +46,7 @@ func TestBuild(t *testing.T) {
 }
 
 func TestBuildTargetRecall(t *testing.T) {
-	vecs := synth.Uniform(3000, 24, 51)
+	vecs := vecgen.Uniform(3000, 24, 51)
 	opts := BuildOptions{ExactThreshold: -1, RecallK: 50, TargetRecall: 0.99,
 		HNSW: HNSWOptions{M: 4, EfConstruction: 20, EfSearch: 8, Workers: 1}}
 	_, rep, err := Build(vecs, 24, opts)

@@ -11,8 +11,9 @@ import (
 )
 
 // HNSW defaults. M=16 with efConstruction=200 is the usual operating point
-// for 64–128-d embeddings; DefaultEfSearch reaches recall@100 >= 0.95 on the
-// clustered 1M benchmark (docs/benchmarks-ann.md).
+// for 64–128-d embeddings. On the clustered 1M benchmark DefaultEfSearch
+// gives recall@100 = 0.998 at ~5,000 queries/s per core, 58x exact search;
+// uniform (unclustered) data needs a much larger ef (docs/benchmarks-ann.md).
 const (
 	DefaultM              = 16
 	DefaultEfConstruction = 200
@@ -44,10 +45,11 @@ type HNSWOptions struct {
 	Workers int
 
 	// DropPrunedConnections disables keepPrunedConnections of the neighbour
-	// heuristic (Malkov & Yashunin, Alg. 4): by default, when the heuristic
+	// heuristic (Malkov & Yashunin, Alg. 4). By default, when the heuristic
 	// keeps fewer than the allowed neighbours, the list is topped up with the
-	// closest candidates it discarded, which raises recall per distance
-	// computation on clustered data.
+	// closest candidates it discarded, so lists stay full. On the 64-d
+	// benchmarks both settings gave the same recall: in high dimension the
+	// heuristic seldom discards enough for the top-up to matter.
 	DropPrunedConnections bool
 }
 

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cascade-rec/cascade/candidates/ann/internal/synth"
+	"github.com/cascade-rec/cascade/candidates/ann/internal/vecgen"
 )
 
 // The shared fixture: 12,000 clustered 32-d unit vectors, built once with
@@ -18,7 +18,7 @@ const (
 )
 
 var fixture = sync.OnceValues(func() (*HNSW, []float32) {
-	c := synth.NewClusters(20, fixDim, 0.35, 11)
+	c := vecgen.NewClusters(20, fixDim, 0.35, 11)
 	vecs := c.Sample(fixN, 12)
 	h, err := NewHNSW(vecs, fixDim, HNSWOptions{M: 12, EfConstruction: 100, EfSearch: 64, Seed: 5, Workers: 1})
 	if err != nil {
@@ -52,7 +52,7 @@ func TestHNSWRecall(t *testing.T) {
 }
 
 func TestHNSWParallelBuild(t *testing.T) {
-	c := synth.NewClusters(50, 16, 0.35, 21)
+	c := vecgen.NewClusters(50, 16, 0.35, 21)
 	vecs := c.Sample(3000, 22)
 	qs := c.Sample(100, 23)
 	h, err := NewHNSW(vecs, 16, HNSWOptions{M: 8, EfConstruction: 64, Workers: 4})
@@ -69,7 +69,7 @@ func TestHNSWParallelBuild(t *testing.T) {
 }
 
 func TestHNSWDeterministic(t *testing.T) {
-	vecs := synth.NewClusters(20, 8, 0.35, 31).Sample(1500, 32)
+	vecs := vecgen.NewClusters(20, 8, 0.35, 31).Sample(1500, 32)
 	opts := HNSWOptions{M: 6, EfConstruction: 40, Seed: 9, Workers: 1}
 	a, _ := NewHNSW(vecs, 8, opts)
 	b, _ := NewHNSW(vecs, 8, opts)

@@ -1,7 +1,7 @@
-// Package synth generates the synthetic embedding sets used by the ann
+// Package vecgen generates the synthetic embedding sets used by the ann
 // tests, benchmarks and cmd/annbench, so that all of them measure the same
 // distributions.
-package synth
+package vecgen
 
 import (
 	"math"
