@@ -379,21 +379,7 @@ func (p *Pipeline) Recommend(ctx context.Context, q candidates.Query, skip func(
 // retrieve runs the sources (each under its budget, a failing one replaced by the fallback
 // model) and merges their lists. The source lists stay in sc.lists for the feature stage.
 func (p *Pipeline) retrieve(ctx context.Context, sc *scratch, q candidates.Query, skip func(int32) bool, res *Result) ([]candidates.Candidate, error) {
-	clear(sc.seen)
-	if *p.cfg.Filter.ExcludeSeen {
-		for _, it := range q.History {
-			sc.seen[it] = struct{}{}
-		}
-	}
-	drop := func(id int32) bool {
-		if _, ok := sc.seen[id]; ok {
-			return true
-		}
-		if p.excluded != nil && int(id) < len(p.excluded) && p.excluded[id] {
-			return true
-		}
-		return skip != nil && skip(id)
-	}
+	drop := p.dropFunc(sc, q, skip)
 	for len(sc.lists) < len(p.sources) {
 		sc.lists = append(sc.lists, nil)
 	}
@@ -423,6 +409,26 @@ func (p *Pipeline) retrieve(ctx context.Context, sc *scratch, q candidates.Query
 		res.Stages = append(res.Stages, StageResult{Name: "merged", Items: merged, In: sumOut(res.Stages), Out: len(merged), Duration: time.Since(start)})
 	}
 	return merged, nil
+}
+
+// dropFunc is the filter stage as a predicate: seen items (when excluded), the exclude list and
+// attribute rules, and the caller's skip.
+func (p *Pipeline) dropFunc(sc *scratch, q candidates.Query, skip func(int32) bool) func(int32) bool {
+	clear(sc.seen)
+	if *p.cfg.Filter.ExcludeSeen {
+		for _, it := range q.History {
+			sc.seen[it] = struct{}{}
+		}
+	}
+	return func(id int32) bool {
+		if _, ok := sc.seen[id]; ok {
+			return true
+		}
+		if p.excluded != nil && int(id) < len(p.excluded) && p.excluded[id] {
+			return true
+		}
+		return skip != nil && skip(id)
+	}
 }
 
 func sumOut(st []StageResult) int {
@@ -648,6 +654,19 @@ func (r pipelineReplay) Recommend(ctx context.Context, q candidates.Query, skip 
 	return out, nil
 }
 
+// Fallback answers q with the fallback model alone (the non-personal list for histories with no
+// known item), applying the filter like the full path does.
+func (p *Pipeline) Fallback(ctx context.Context, q candidates.Query, n int, skip func(int32) bool) ([]candidates.Candidate, error) {
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
+	drop := p.dropFunc(sc, q, skip)
+	items, err := p.fallback.Recommend(ctx, q, n, drop, nil)
+	if err != nil {
+		return nil, fmt.Errorf("fallback: %w", err)
+	}
+	return items, nil
+}
+
 // FallbackReplay adapts the fallback model to the replay evaluator. Its answer stands in for every
 // stage, so per-stage recall counts fallback steps the way replay-v1 counts them for the model.
 func (p *Pipeline) FallbackReplay() replay.Recommender { return fallbackReplay{p} }
@@ -659,9 +678,9 @@ func (r fallbackReplay) Recommend(ctx context.Context, q candidates.Query, skip 
 	for _, s := range r.p.sources {
 		n = max(n, s.k)
 	}
-	items, err := r.p.fallback.Recommend(ctx, q, n, skip, nil)
+	items, err := r.p.Fallback(ctx, q, n, skip)
 	if err != nil {
-		return replay.Response{}, fmt.Errorf("fallback: %w", err)
+		return replay.Response{}, err
 	}
 	out := replay.Response{Items: items[:min(len(items), r.p.cfg.Final.K)]}
 	for _, s := range r.p.sources {

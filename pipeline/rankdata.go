@@ -283,15 +283,18 @@ func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd Ranki
 				e := evs[st.pos]
 				hist := make([]int32, st.pos)
 				times := make([]int64, st.pos)
+				values := make([]float32, st.pos)
 				known := false
 				for k, h := range evs[:st.pos] {
-					hist[k], times[k] = h.Item, h.Time
+					hist[k], times[k], values[k] = h.Item, h.Time, h.Value
 					known = known || int(h.Item) < s.TrainItems
 				}
 				if !known {
 					continue // replay answers these with the fallback; nothing to rank
 				}
-				q := candidates.Query{User: st.user, History: hist, HistoryTimes: times, Time: e.Time}
+				// The query carries what replay and serving pass (times and ratings), so that the
+				// features rankers learn from are the ones they will see.
+				q := candidates.Query{User: st.user, History: hist, HistoryTimes: times, HistoryValues: values, Time: e.Time}
 				r, err := p.rankingRequest(ctx, sc, q, rd, s.TrainItems, rng)
 				if err != nil {
 					mu.Lock()

@@ -64,8 +64,9 @@ func (o *LogOptions) validate() error {
 // userLog is the log regrouped by user: each user's items and times in log order, and the
 // position of every event in its user's list.
 type userLog struct {
-	items [][]int32
-	times [][]int64
+	items  [][]int32
+	times  [][]int64
+	values [][]float32 // explicit ratings (NaN if none), so that features match serving's
 	pos   []int32 // pos[i]: index of event i in its user's list
 }
 
@@ -84,15 +85,17 @@ func groupByUser(log []dataset.Event) (*userLog, error) {
 	for _, e := range log {
 		counts[e.User]++
 	}
-	ul := &userLog{items: make([][]int32, numUsers), times: make([][]int64, numUsers), pos: make([]int32, len(log))}
+	ul := &userLog{items: make([][]int32, numUsers), times: make([][]int64, numUsers), values: make([][]float32, numUsers), pos: make([]int32, len(log))}
 	for u, c := range counts {
 		ul.items[u] = make([]int32, 0, c)
 		ul.times[u] = make([]int64, 0, c)
+		ul.values[u] = make([]float32, 0, c)
 	}
 	for i, e := range log {
 		ul.pos[i] = int32(len(ul.items[e.User]))
 		ul.items[e.User] = append(ul.items[e.User], e.Item)
 		ul.times[e.User] = append(ul.times[e.User], e.Time)
+		ul.values[e.User] = append(ul.values[e.User], e.Value)
 	}
 	return ul, nil
 }
@@ -213,7 +216,7 @@ func (b *logBuilder) build(ctx context.Context, log []dataset.Event, i int, r *R
 		b.seen[it] = gen
 	}
 	skip := func(it int32) bool { return it >= 0 && int(it) < len(b.seen) && b.seen[it] == gen }
-	q := candidates.Query{User: e.User, History: hist, HistoryTimes: times[:p:p], Time: e.Time}
+	q := candidates.Query{User: e.User, History: hist, HistoryTimes: times[:p:p], HistoryValues: b.ul.values[e.User][:p:p], Time: e.Time}
 	var err error
 	b.cands, err = opt.Source.Recommend(ctx, q, opt.K, skip, b.cands[:0])
 	if err != nil {

@@ -12,8 +12,9 @@ import (
 
 type demoCmd struct {
 	Config []string `default:"popularity.yaml,ials.yaml,demo.yaml" sep:"," help:"Pipeline files to train and replay side by side (default: popularity, iALS and the full design at demo size, all embedded)."`
-	Data   string `help:"Data set directory (default: the file's synthetic world)."`
-	Keep   string `help:"Keep the trained bundle in this directory instead of a temporary one."`
+	Data   string   `help:"Data set directory (default: the file's synthetic world)."`
+	Keep   string   `help:"Keep the trained bundle in this directory instead of a temporary one."`
+	Serve  string   `help:"After the table, serve the last pipeline on this address (e.g. :8080) until interrupted, and print a ready curl line."`
 }
 
 // Run trains the pipelines on an embedded default (a generated synthetic world) and replays them
@@ -52,5 +53,8 @@ func (c *demoCmd) Run(g *Globals) error {
 		labels = append(labels, cfg.Name)
 	}
 	fmt.Fprintf(g.Stdout, "replay-v1 on %s\n", reps[0].Dataset)
-	return replay.WriteTable(g.Stdout, labels, reps)
+	if err := replay.WriteTable(g.Stdout, labels, reps); err != nil || c.Serve == "" {
+		return err
+	}
+	return serveDemo(g, names[len(names)-1], c.Data, dir, c.Serve)
 }

@@ -33,6 +33,7 @@ type cli struct {
 	Gbdt      gbdtCmd      `cmd:"" help:"Train, predict with and evaluate LightGBM-format gradient-boosted tree models."`
 	ExportLtr exportLTRCmd `cmd:"" name:"export-ltr" help:"Write a pipeline's ranker training data (candidates, features, labels at the validation events) in LightGBM's format."`
 	Gen       genCmd       `cmd:"" help:"Generate a synthetic world (events, items, users, ground truth, impressions) in the generic format."`
+	Serve     serveCmd     `cmd:"" help:"Serve a trained pipeline over HTTP: recommendations, events, similar items, metrics, hot reload."`
 }
 
 func main() {

@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/pipeline"
+	"github.com/cascade-rec/cascade/server"
+	"github.com/cascade-rec/cascade/server/history"
+)
+
+type serveCmd struct {
+	Config string `required:"" help:"Pipeline file the bundle was trained from (a path or an embedded example name)."`
+	Data   string `help:"Data set directory the bundle was trained on; overrides the file's dataset.path. Its events seed every user's history and its IDs are the catalog."`
+	Models string `required:"" help:"Model bundle directory written by 'cascade train'."`
+	serveOptions
+}
+
+// serveOptions are the server flags shared by serve and demo --serve.
+type serveOptions struct {
+	Addr          string        `default:":8080" help:"Public listener address."`
+	AdminAddr     string        `default:"127.0.0.1:9090" help:"Admin listener (POST /admin/reload, /metrics, /debug/pprof); empty disables it."`
+	PublicAdmin   bool          `help:"Allow a non-loopback --admin-addr."`
+	Timeout       time.Duration `default:"100ms" help:"Deadline of every recommendation; past it the fallback list answers (degraded)."`
+	MaxK          int           `help:"Largest k a request may ask for (default: the pipeline's final.k)."`
+	MaxConcurrent int           `help:"Pipelines running at once (default 2 × GOMAXPROCS); requests queue for a slot within their deadline."`
+	MaxBody       int64         `default:"1048576" help:"Largest request body in bytes."`
+
+	State           string        `default:"cascade-state" help:"Directory for the history log (STATE/history) and the served log (STATE/served.jsonl)."`
+	HistoryPerUser  int           `default:"200" help:"Events kept per user (data set and live)."`
+	HistoryMaxMB    int64         `default:"256" help:"Memory bound of the live history store, MiB (least recently active users are evicted beyond it)."`
+	HistorySync     string        `default:"always" enum:"always,interval,never" help:"When events reach disk: always (fsync before the answer, group commit), interval (every second), never."`
+	HistoryMemory   bool          `help:"Keep live events in memory only (nothing survives a restart)."`
+	ServedLog       string        `help:"Served-list log file (default STATE/served.jsonl); 'off' disables it."`
+	ServedLogMaxMB  int64         `default:"64" help:"Rotate the served log beyond this size, MiB."`
+	LogFeatures     bool          `help:"Log every served item's feature values (ranker training data), not only for explain requests."`
+	ShutdownTimeout time.Duration `default:"10s" help:"How long shutdown waits for in-flight requests."`
+}
+
+func (c *serveCmd) Run(g *Globals) error {
+	cfg, err := loadConfig(c.Config)
+	if err != nil {
+		return err
+	}
+	ds, err := cfg.LoadData(g.Ctx, c.Data, cacheDir(), g.Log)
+	if err != nil {
+		return err
+	}
+	return serve(g, cfg, ds, c.Models, c.serveOptions, nil)
+}
+
+// serve runs the recommendation server on a loaded pipeline file and data set until g.Ctx ends,
+// reloading the bundle on SIGHUP. ready, when set, is called once the listeners are bound.
+func serve(g *Globals, cfg *pipeline.Config, ds *dataset.Dataset, models string, o serveOptions, ready func(public, admin net.Addr)) error {
+	sc := server.Config{
+		Pipeline: cfg, Dataset: ds, Models: models,
+		Addr: o.Addr, AdminAddr: o.AdminAddr, PublicAdmin: o.PublicAdmin,
+		RequestTimeout: o.Timeout, ShutdownTimeout: o.ShutdownTimeout,
+		MaxK: o.MaxK, MaxBodyBytes: o.MaxBody, MaxConcurrent: o.MaxConcurrent,
+		History: history.Options{
+			PerUser:  o.HistoryPerUser,
+			MaxBytes: o.HistoryMaxMB << 20,
+			Sync:     history.Sync(o.HistorySync),
+		},
+		ServedLog: server.ServedLogConfig{Path: o.ServedLog, MaxBytes: o.ServedLogMaxMB << 20, Features: o.LogFeatures},
+		Logger:    g.Log,
+		OnListen:  ready,
+	}
+	if !o.HistoryMemory {
+		sc.History.Dir = filepath.Join(o.State, "history")
+	}
+	switch o.ServedLog {
+	case "":
+		sc.ServedLog.Path = filepath.Join(o.State, "served.jsonl")
+	case "off":
+		sc.ServedLog.Path = ""
+	}
+	s, err := server.New(sc)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(g.Ctx)
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				if v, err := s.Reload(ctx, ""); err != nil {
+					g.Log.Error("SIGHUP: model bundle refused; the current one keeps serving", "err", err)
+				} else {
+					g.Log.Info("SIGHUP: model bundle reloaded", "version", v)
+				}
+			}
+		}
+	}()
+	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	return nil
+}
+
+// serveDemo serves the demo's bundle of pipeline file name (trained into dir/NAME) on addr, with
+// its state in dir, and prints a curl line for a real user once it listens.
+func serveDemo(g *Globals, name, data, dir, addr string) error {
+	cfg, err := loadConfig(name)
+	if err != nil {
+		return err
+	}
+	ds, err := cfg.LoadData(g.Ctx, data, dir, g.Log) // the world the demo generated, from its cache
+	if err != nil {
+		return err
+	}
+	o := serveOptions{
+		Addr: addr, AdminAddr: "127.0.0.1:0", Timeout: 100 * time.Millisecond, MaxBody: 1 << 20,
+		State: filepath.Join(dir, "state"), HistoryPerUser: 200, HistoryMaxMB: 256, HistorySync: "always",
+		ServedLogMaxMB: 64, ShutdownTimeout: 10 * time.Second,
+	}
+	user := "1"
+	if n := len(ds.Events); n > 0 {
+		user = ds.Users.String(ds.Events[n-1].User)
+	}
+	return serve(g, cfg, ds, filepath.Join(dir, cfg.Name), o, func(public, admin net.Addr) {
+		host := public.String()
+		if tcp, ok := public.(*net.TCPAddr); ok && tcp.IP.IsUnspecified() {
+			host = net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
+		}
+		fmt.Fprintf(g.Stdout, "\nserving %s on http://%s (admin on %s); try:\n", cfg.Name, host, admin)
+		fmt.Fprintf(g.Stdout, "  curl -s http://%s/v1/recommend -d '{\"user_id\": %q, \"k\": 5, \"explain\": false}'\n", host, user)
+		fmt.Fprintf(g.Stdout, "Ctrl-C stops the server.\n")
+	})
+}

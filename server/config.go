@@ -1,0 +1,136 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime"
+	"time"
+
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/pipeline"
+	"github.com/cascade-rec/cascade/server/history"
+)
+
+// Config configures a Server. Pipeline, Dataset and Models are required; every other field has a
+// default (see New).
+type Config struct {
+	// Pipeline is the pipeline file the bundles were trained from.
+	Pipeline *pipeline.Config
+	// Dataset is the data set the bundles were trained on: its dictionaries map external IDs,
+	// and its events seed every user's history (the last History.PerUser of them).
+	Dataset *dataset.Dataset
+	// Models is the bundle directory loaded at start and by a reload without a directory.
+	Models string
+
+	// Addr is the public listener (":8080"); AdminAddr the admin listener ("127.0.0.1:9090",
+	// reload and pprof; "" disables it). A non-loopback AdminAddr needs PublicAdmin.
+	Addr        string
+	AdminAddr   string
+	PublicAdmin bool
+
+	// RequestTimeout is every recommendation's deadline (default 100 ms); the pipeline's stage
+	// budgets apply inside it, and a request that runs out of it is answered by the fallback list.
+	RequestTimeout time.Duration
+	// MaxConcurrent bounds the pipelines running at once (default 2 × GOMAXPROCS). The pipeline
+	// is CPU-bound: beyond the cores, more concurrency only stretches every request until all
+	// miss the deadline together. Requests wait for a slot within their deadline; one that
+	// cannot get one in time is answered by the fallback list (degraded, class overload).
+	MaxConcurrent int
+	// ShutdownTimeout bounds the drain of in-flight requests at shutdown (default 10 s).
+	ShutdownTimeout time.Duration
+
+	// Limits on input.
+	MaxBodyBytes int64 // default 1 MiB
+	MaxK         int   // default: the pipeline's final.k
+	MaxHistory   int   // items in a request's explicit history, default 1000
+	MaxExclude   int   // default 10000
+	MaxBatch     int   // events in one POST /v1/events, default 10000
+	MaxIDBytes   int   // length of a user or item ID, default 256
+
+	// History configures the live store; History.Catalog is set by New.
+	History history.Options
+	// ServedLog configures the log of served lists (off when Path is empty).
+	ServedLog ServedLogConfig
+
+	Logger *slog.Logger
+	// OnListen, when set, is called by Run once the listeners are bound (admin is nil without an
+	// admin listener), e.g. to print the address of ":0".
+	OnListen func(public, admin net.Addr)
+}
+
+func (c *Config) defaults() error {
+	if c.Pipeline == nil || c.Dataset == nil {
+		return errors.New("server: the pipeline file and its data set are required")
+	}
+	if c.Models == "" {
+		return errors.New("server: a model bundle directory is required")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.RequestTimeout == 0 {
+		c.RequestTimeout = 100 * time.Millisecond
+	}
+	if c.ShutdownTimeout == 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 1 << 20
+	}
+	if c.MaxK == 0 {
+		c.MaxK = c.Pipeline.Final.K
+	}
+	if c.MaxHistory == 0 {
+		c.MaxHistory = 1000
+	}
+	if c.MaxExclude == 0 {
+		c.MaxExclude = 10000
+	}
+	if c.MaxConcurrent == 0 {
+		c.MaxConcurrent = 2 * runtime.GOMAXPROCS(0)
+	}
+	if c.MaxBatch == 0 {
+		c.MaxBatch = 10000
+	}
+	if c.MaxIDBytes == 0 {
+		c.MaxIDBytes = 256
+	}
+	if c.History.PerUser == 0 {
+		c.History.PerUser = 200
+	}
+	if c.History.Logger == nil {
+		c.History.Logger = c.Logger
+	}
+	c.History.Catalog = c.Dataset.Items
+	switch {
+	case c.RequestTimeout < 0 || c.ShutdownTimeout < 0:
+		return errors.New("server: negative timeout")
+	case c.MaxK < 1 || c.MaxK > c.Pipeline.Final.K:
+		return fmt.Errorf("server: max k %d outside [1, %d] (the pipeline's final.k)", c.MaxK, c.Pipeline.Final.K)
+	case c.MaxBodyBytes < 1024 || c.MaxConcurrent < 1 || c.MaxHistory < 0 || c.MaxExclude < 0 || c.MaxBatch < 1 || c.MaxIDBytes < 1:
+		return errors.New("server: input limits out of range")
+	}
+	if c.AdminAddr != "" && !c.PublicAdmin {
+		if err := loopbackOnly(c.AdminAddr); err != nil {
+			return err
+		}
+	}
+	return c.ServedLog.defaults()
+}
+
+// loopbackOnly refuses an admin address that would listen beyond this machine.
+func loopbackOnly(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("server: admin address %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		return nil
+	}
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("server: admin address %q is not loopback: admin routes (reload, pprof) would be reachable from the network; use 127.0.0.1:PORT or allow it explicitly", addr)
+}

@@ -1,0 +1,432 @@
+// Package server owns Cascade's HTTP recommendation service: the JSON API (recommend, events,
+// similar items, health, metrics, the OpenAPI document), the admin listener (bundle reload,
+// pprof), hot reload of model bundles with validation and an atomic swap, per-request deadlines,
+// the served-list log, and graceful shutdown. The live history store it reads and writes is the
+// subpackage history.
+//
+// A Server holds no global state: New builds one from a Config; Handler and AdminHandler expose
+// its routes (for tests and embedding), Run serves them until its context ends.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/pprof"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/chi/v5/middleware"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/pipeline"
+	"github.com/cascade-rec/cascade/server/history"
+)
+
+// Server is the recommendation service.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	lim     limits
+	seed    *seedHistory
+	store   *history.Store
+	served  *servedLog
+	metrics *metrics
+	sources map[string]bool // the pipeline's retrieve sources, by stage name
+	slots   chan struct{}   // MaxConcurrent pipeline runs
+
+	cur      atomic.Pointer[bundle]
+	reloadMu sync.Mutex // one load at a time
+	stopping atomic.Bool
+
+	idPrefix string
+	idSeq    atomic.Uint64
+
+	handler, admin http.Handler
+	closeOnce      sync.Once
+	closeErr       error
+}
+
+// bundle is one loaded model bundle.
+type bundle struct {
+	p          *pipeline.Pipeline
+	dir        string
+	version    string
+	trainItems int32 // items [0, trainItems) are the models' catalog
+	loaded     time.Time
+}
+
+// New builds a server: it opens the history store (replaying its log) and the served log. The
+// model bundle is loaded by Run, or by Reload.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	s := &Server{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		lim:      limits{maxK: cfg.MaxK, maxHistory: cfg.MaxHistory, maxExclude: cfg.MaxExclude, maxBatch: cfg.MaxBatch, maxIDBytes: cfg.MaxIDBytes},
+		seed:     newSeedHistory(cfg.Dataset, cfg.History.PerUser),
+		sources:  map[string]bool{},
+		slots:    make(chan struct{}, cfg.MaxConcurrent),
+		idPrefix: hex.EncodeToString(b[:]),
+	}
+	for _, src := range cfg.Pipeline.Retrieve.Sources {
+		s.sources[src.Model] = true
+	}
+	var err error
+	if s.store, err = history.Open(cfg.History); err != nil {
+		return nil, err
+	}
+	if s.served, err = openServedLog(cfg.ServedLog, cfg.Logger); err != nil {
+		s.store.Close()
+		return nil, err
+	}
+	s.metrics = newMetrics(s.store, s.served)
+	s.log.Info("history seeded from the data set", "dataset", cfg.Dataset.Name, "events", s.seed.events(), "per_user", cfg.History.PerUser)
+	s.handler = s.routes()
+	s.admin = s.adminRoutes()
+	return s, nil
+}
+
+// Handler serves the public API.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// AdminHandler serves the admin routes (reload, metrics, pprof).
+func (s *Server) AdminHandler() http.Handler { return s.admin }
+
+func (s *Server) routes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.requestID, s.instrument, s.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &apiError{Status: http.StatusNotFound, Code: "not_found", Msg: "no such route: " + r.URL.Path})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Msg: r.Method + " is not allowed on " + r.URL.Path})
+	})
+	r.Post("/v1/recommend", s.handleRecommend)
+	r.Post("/v1/events", s.handleEvents)
+	r.Get("/v1/items/{id}/similar", s.handleSimilar)
+	r.Get("/healthz", s.handleHealth)
+	r.Get("/readyz", s.handleReady)
+	r.Get("/openapi.json", handleOpenAPI)
+	r.Method(http.MethodGet, "/metrics", s.metricsHandler())
+	return r
+}
+
+func (s *Server) adminRoutes() http.Handler {
+	r := chi.NewRouter()
+	r.Use(s.requestID, s.instrument, s.recoverer)
+	r.Post("/admin/reload", s.handleReload)
+	r.Get("/healthz", s.handleHealth)
+	r.Method(http.MethodGet, "/metrics", s.metricsHandler())
+	r.Get("/debug/pprof/*", pprof.Index)
+	r.Get("/debug/pprof/cmdline", pprof.Cmdline)
+	r.Get("/debug/pprof/profile", pprof.Profile)
+	r.Get("/debug/pprof/symbol", pprof.Symbol)
+	r.Get("/debug/pprof/trace", pprof.Trace)
+	return r
+}
+
+func (s *Server) metricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{Registry: s.metrics.reg})
+}
+
+// requestID takes a well-formed X-Request-Id from the client or makes one (a random per-process
+// prefix and a counter: unique, and cheaper than a random ID per request).
+func (s *Server) requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validRequestID(id) {
+			id = s.idPrefix + "-" + strconv.FormatUint(s.idSeq.Add(1), 36)
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), requestIDKey{}, id)))
+	})
+}
+
+type requestIDKey struct{}
+
+func requestIDOf(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// instrument counts requests and their latency by route pattern (not raw path, so item IDs do
+// not become label values).
+func (s *Server) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
+		next.ServeHTTP(ww, r)
+		route := "unmatched"
+		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+			route = rc.RoutePattern()
+		}
+		status := ww.Status()
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		s.metrics.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	})
+}
+
+// recoverer is the last line of defence: a panicking handler is logged with its stack and
+// answered 500, and counted (tests assert the count stays 0).
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.metrics.errors.WithLabelValues("panic").Inc()
+				s.log.Error("panic in handler", "request_id", requestIDOf(r.Context()), "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				writeJSON(w, http.StatusInternalServerError, &apiError{Code: "internal", Msg: "internal error"})
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Reload loads the bundle in dir (empty: the directory last loaded, at first Config.Models),
+// validates it (checksums and data fingerprint by pipeline.Open, then one smoke request) and
+// swaps it in atomically. On any error the current bundle keeps serving. It returns the new
+// bundle's version.
+func (s *Server) Reload(ctx context.Context, dir string) (string, error) {
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if dir == "" {
+		dir = s.cfg.Models
+		if b := s.cur.Load(); b != nil {
+			dir = b.dir
+		}
+	}
+	start := time.Now()
+	b, err := s.load(ctx, dir)
+	if err != nil {
+		s.metrics.reloads.WithLabelValues("refused").Inc()
+		s.metrics.errors.WithLabelValues("reload").Inc()
+		return "", err
+	}
+	old := s.cur.Swap(b)
+	s.metrics.reloads.WithLabelValues("ok").Inc()
+	if old != nil {
+		s.metrics.modelInfo.DeletePartialMatch(map[string]string{"version": old.version})
+	}
+	man := b.p.Manifest()
+	s.metrics.modelInfo.WithLabelValues(b.version, man.Pipeline, man.Created, man.Dataset.Name).Set(1)
+	prev := ""
+	if old != nil {
+		prev = old.version
+	}
+	s.log.Info("model bundle loaded", "dir", dir, "version", b.version, "previous", prev, "seconds", time.Since(start).Seconds())
+	return b.version, nil
+}
+
+// load opens and validates a bundle.
+func (s *Server) load(ctx context.Context, dir string) (*bundle, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := os.ReadFile(filepath.Join(abs, "manifest.json"))
+	if err != nil {
+		return nil, fmt.Errorf("model bundle: %w", err)
+	}
+	p, err := pipeline.Open(s.cfg.Pipeline, abs, s.cfg.Dataset)
+	if err != nil {
+		return nil, err
+	}
+	man := p.Manifest()
+	sum := sha256.Sum256(raw)
+	b := &bundle{
+		p:          p,
+		dir:        abs,
+		version:    fmt.Sprintf("%s-%s-%s", man.Pipeline, compactTime(man.Created), hex.EncodeToString(sum[:4])),
+		trainItems: int32(man.Split.TrainItems),
+		loaded:     time.Now(),
+	}
+	if err := s.smoke(ctx, b); err != nil {
+		return nil, fmt.Errorf("model bundle %s failed its smoke request: %w", abs, err)
+	}
+	return b, nil
+}
+
+func compactTime(rfc3339 string) string {
+	t, err := time.Parse(time.RFC3339, rfc3339)
+	if err != nil {
+		return "unknown"
+	}
+	return t.UTC().Format("20060102T150405Z")
+}
+
+// smoke runs one personal request (the most recent data set user's history) and one
+// non-personal one through a fresh bundle; both must answer with items.
+func (s *Server) smoke(ctx context.Context, b *bundle) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // the first call may warm caches
+	defer cancel()
+	ds := s.cfg.Dataset
+	if len(ds.Events) > 0 {
+		last := ds.Events[len(ds.Events)-1]
+		items, values, times := s.seed.get(last.User)
+		q := candidates.Query{User: last.User, History: items, HistoryTimes: times, HistoryValues: values, Time: last.Time}
+		if hasKnown(items, b.trainItems) {
+			res, err := b.p.Recommend(ctx, q, nil, pipeline.RecommendOptions{Explain: true})
+			if err != nil {
+				return err
+			}
+			if len(res.Items) == 0 {
+				return errors.New("a personal request returned no items")
+			}
+		}
+	}
+	resp, err := b.p.FallbackReplay().Recommend(ctx, candidates.Query{User: -1, Time: time.Now().Unix()}, nil)
+	if err != nil {
+		return err
+	}
+	if len(resp.Items) == 0 {
+		return errors.New("the fallback returned no items")
+	}
+	return nil
+}
+
+func hasKnown(items []int32, trainItems int32) bool {
+	for _, it := range items {
+		if it >= 0 && it < trainItems {
+			return true
+		}
+	}
+	return false
+}
+
+// Run serves the public (and admin) listeners, loading the bundle first if Reload has not, until
+// ctx ends; it then drains in-flight requests (up to ShutdownTimeout) and closes the store.
+func (s *Server) Run(ctx context.Context) error {
+	defer s.Close()
+	if s.cur.Load() == nil {
+		if _, err := s.Reload(ctx, ""); err != nil {
+			return err
+		}
+	}
+	type srv struct {
+		name string
+		hs   *http.Server
+		ln   net.Listener
+	}
+	var servers []srv
+	listen := func(name, addr string, h http.Handler) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("server: %s listener: %w", name, err)
+		}
+		hs := &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 5 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+			BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		}
+		servers = append(servers, srv{name, hs, ln})
+		s.log.Info("listening", "listener", name, "addr", ln.Addr().String())
+		return nil
+	}
+	if err := listen("public", s.cfg.Addr, s.handler); err != nil {
+		return err
+	}
+	if s.cfg.AdminAddr != "" {
+		if err := listen("admin", s.cfg.AdminAddr, s.admin); err != nil {
+			servers[0].ln.Close()
+			return err
+		}
+	}
+	if s.cfg.OnListen != nil {
+		var admin net.Addr
+		if len(servers) > 1 {
+			admin = servers[1].ln.Addr()
+		}
+		s.cfg.OnListen(servers[0].ln.Addr(), admin)
+	}
+	errc := make(chan error, len(servers))
+	for _, sv := range servers {
+		go func() {
+			if err := sv.hs.Serve(sv.ln); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("server: %s listener: %w", sv.name, err)
+				return
+			}
+			errc <- nil
+		}()
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	s.stopping.Store(true)
+	s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	defer cancel()
+	for _, sv := range servers {
+		if err := sv.hs.Shutdown(sctx); err != nil && runErr == nil {
+			runErr = fmt.Errorf("server: %s shutdown: %w", sv.name, err)
+		}
+	}
+	if err := s.Close(); err != nil && runErr == nil {
+		runErr = err
+	}
+	s.log.Info("stopped")
+	return runErr
+}
+
+// Addr-independent helpers for tests and embedding.
+
+// Version returns the served bundle's version ("" before the first load).
+func (s *Server) Version() string {
+	if b := s.cur.Load(); b != nil {
+		return b.version
+	}
+	return ""
+}
+
+// Store returns the live history store.
+func (s *Server) Store() *history.Store { return s.store }
+
+// Close flushes and closes the history store and the served log. Handlers must not be running.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		s.stopping.Store(true)
+		s.served.close()
+		s.closeErr = s.store.Close()
+	})
+	return s.closeErr
+}
