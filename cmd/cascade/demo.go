@@ -14,7 +14,7 @@ type demoCmd struct {
 	Config []string `default:"popularity.yaml,ials.yaml,demo.yaml" sep:"," help:"Pipeline files to train and replay side by side (default: popularity, iALS and the full design at demo size, all embedded)."`
 	Data   string   `help:"Data set directory (default: the file's synthetic world)."`
 	Keep   string   `help:"Keep the trained bundle in this directory instead of a temporary one."`
-	Serve  string   `help:"After the table, serve the last pipeline on this address (e.g. :8080) until interrupted, and print a ready curl line."`
+	Serve  string   `default:"127.0.0.1:8080" help:"After the table, serve the last pipeline on this address until interrupted (Ctrl-C), printing a ready curl line; empty to stop after the table."`
 }
 
 // Run trains the pipelines on an embedded default (a generated synthetic world) and replays them
