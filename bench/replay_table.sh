@@ -2,6 +2,7 @@
 # Trains and replays (replay-v1) every given pipeline file on every given data set and prints one
 # Markdown table. Usage:
 #   bash bench/replay_table.sh OUT_DIR "ml-100k ml-latest-small" examples/twotower-none.yaml examples/twotower-logq.yaml ...
+# recall@N columns are the last stage's list (the final list of a funnel).
 # Data sets are read from ${DATA:-../shared/datasets}. Reports (JSON) and bundles stay in OUT_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,7 +35,7 @@ for ds in sets:
         if not os.path.exists(p):
             continue
         r = json.load(open(p)); m = r["metrics"]
-        stage = r["stage_order"][0]; st = r["stages"][stage]
+        stage = r["stage_order"][-1]; st = r["stages"][stage]   # the last stage: the final list of a funnel
         man = json.load(open(os.path.join(out, f"{ds}-{name}", "manifest.json")))
         chosen = "; ".join(f"{mn}: " + ", ".join(f"{k}={v}" for k, v in sorted((e.get("params") or {}).items()) if len(e.get("trials") or []) > 0 and any(t["params"].get(k) != v for t in e["trials"]))
                            for mn, e in sorted(man["models"].items()) if e.get("trials")) or "-"

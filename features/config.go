@@ -34,7 +34,7 @@ type Config struct {
 // DefaultConfig returns the defaults: every feature, a 30-day half-life, a 7-day recent window,
 // 100 co-occurrence neighbours per item from pairs at most 5 events apart, read for the 5 most
 // recent distinct history items, and the "genres" column. The co-occurrence values won a probe
-// on MovieLens (docs/benchmarks-features.md): short windows and recent items rank better than
+// on MovieLens (docs/benchmarks.md): short windows and recent items rank better than
 // whole histories, and need a fraction of the memory.
 func DefaultConfig() Config {
 	return Config{

@@ -14,7 +14,7 @@ import (
 // clustered the data is) at recall 0.99+, but needs a build of seconds and
 // its recall must be monitored; exact cost grows linearly with the catalogue
 // while HNSW's grows roughly logarithmically, so above this size the gap
-// widens quickly (~50x at 1M; docs/benchmarks-ann.md).
+// widens quickly (~50x at 1M; docs/benchmarks.md).
 const DefaultExactThreshold = 20000
 
 // BuildOptions configures [Build]. The zero value selects the defaults.

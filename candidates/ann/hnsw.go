@@ -13,7 +13,7 @@ import (
 // HNSW defaults. M=16 with efConstruction=200 is the usual operating point
 // for 64–128-d embeddings. On the clustered 1M benchmark DefaultEfSearch
 // gives recall@100 = 0.998 at ~5,000 queries/s per core, 58x exact search;
-// uniform (unclustered) data needs a much larger ef (docs/benchmarks-ann.md).
+// uniform (unclustered) data needs a much larger ef (docs/benchmarks.md).
 const (
 	DefaultM              = 16
 	DefaultEfConstruction = 200

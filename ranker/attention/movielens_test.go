@@ -30,7 +30,7 @@ func sharedDataset(tb testing.TB, name string) string {
 	return ""
 }
 
-// mlSets are the ranking sets of the MovieLens benchmark (see docs/benchmarks-attention.md).
+// mlSets are the ranking sets of the MovieLens benchmark (see docs/benchmarks.md).
 type mlSets struct {
 	train, valid, test *ranker.Set
 	numItems           int

@@ -50,7 +50,7 @@ type Params struct {
 
 // DefaultParams returns the defaults: d = 64, the last 50 history items, a 16-wide DIN unit with
 // raw (unnormalised) weights and a recency bias, an output MLP of 64 and 32 units, the listwise
-// loss on every positive and 50 candidates per request. On MovieLens (docs/benchmarks-attention.md)
+// loss on every positive and 50 candidates per request. On MovieLens (docs/benchmarks.md)
 // raw weights beat softmax-normalised ones by 10–15% NDCG, and sampling 50 candidates trains 4×
 // faster than the full 200 with the same quality.
 func DefaultParams() Params {

@@ -3,7 +3,7 @@
 // and memory, then recall@k and single-thread queries/s for several efSearch
 // values, next to exact search on the same queries.
 //
-// The runs recorded in docs/benchmarks-ann.md are:
+// The runs recorded in docs/benchmarks.md are:
 //
 //	go run ./candidates/ann/cmd/annbench -data clustered -n 1000000
 //	go run ./candidates/ann/cmd/annbench -data uniform -n 100000 -workers 1 -ef 100,200,500,800
