@@ -67,7 +67,7 @@ type userLog struct {
 	items  [][]int32
 	times  [][]int64
 	values [][]float32 // explicit ratings (NaN if none), so that features match serving's
-	pos   []int32 // pos[i]: index of event i in its user's list
+	pos    []int32     // pos[i]: index of event i in its user's list
 }
 
 func groupByUser(log []dataset.Event) (*userLog, error) {
