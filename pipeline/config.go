@@ -208,74 +208,37 @@ func ParseConfig(path string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, &ConfigError{File: path, Msg: yaml.FormatError(err, false, true)}
 	}
-	cfg := &Config{path: path, source: string(data), file: file}
+	cfg := new(Config)
+	*cfg = defaultConfig()
+	cfg.path, cfg.source, cfg.file = path, string(data), file
 	if err := yaml.UnmarshalWithOptions(data, cfg, yaml.Strict()); err != nil {
 		return nil, &ConfigError{File: path, Msg: yaml.FormatError(err, false, true)}
 	}
-	cfg.applyDefaults()
+	if cfg.Filter.ExcludeSeen == nil { // an explicit null
+		t := true
+		cfg.Filter.ExcludeSeen = &t
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
 }
 
-func (c *Config) applyDefaults() {
-	if c.Split.TrainFraction == 0 {
-		c.Split.TrainFraction = 0.9
-	}
-	if c.Split.ValidationFraction == 0 {
-		c.Split.ValidationFraction = 0.9
-	}
-	if c.Dataset.Format == "" {
-		c.Dataset.Format = "auto"
-	}
-	s := &c.Dataset.Synthetic
-	if s.Users == 0 {
-		s.Users = 1500
-	}
-	if s.Items == 0 {
-		s.Items = 1200
-	}
-	if s.Events == 0 {
-		s.Events = 100_000
-	}
-	if s.Seed == 0 {
-		s.Seed = 1
-	}
-	if c.Retrieve.Merge == "" {
-		c.Retrieve.Merge = "interleave"
-	}
-	if c.Final.K == 0 {
-		c.Final.K = 100
-	}
-	if c.Filter.ExcludeSeen == nil {
-		t := true
-		c.Filter.ExcludeSeen = &t
-	}
-	rd := &c.RankingData
-	if rd.HorizonDays == 0 {
-		rd.HorizonDays = 7
-	}
-	if rd.MaxRequests == 0 {
-		rd.MaxRequests = 8000
-	}
-	if rd.Negatives == 0 {
-		rd.Negatives = 100
-	}
-	if rd.StackFraction == 0 {
-		rd.StackFraction = 0.5
-	}
-	if rd.ValidFraction == 0 {
-		rd.ValidFraction = 0.2
-	}
-	if rd.Seed == 0 {
-		rd.Seed = 1
-	}
-	if c.Tuning.Metric == "" {
-		c.Tuning.Metric = "ndcg@10"
-	}
-	if c.Name == "" {
-		c.Name = "pipeline"
+// defaultConfig holds every default; the file is decoded over it, so that an explicit zero
+// (negatives: 0 meaning all, say) stays zero.
+func defaultConfig() Config {
+	t := true
+	return Config{
+		Name:     "pipeline",
+		Dataset:  DatasetConfig{Format: "auto", Synthetic: SyntheticConfig{Users: 1500, Items: 1200, Events: 100_000, Seed: 1}},
+		Split:    SplitConfig{TrainFraction: 0.9, ValidationFraction: 0.9},
+		Retrieve: RetrieveConfig{Merge: "interleave"},
+		Filter:   FilterConfig{ExcludeSeen: &t},
+		RankingData: RankingDataConfig{
+			HorizonDays: 7, MaxRequests: 8000, Negatives: 100, StackFraction: 0.5, ValidFraction: 0.2, Seed: 1,
+		},
+		Final:  FinalConfig{K: 100},
+		Tuning: TuningConfig{Metric: "ndcg@10"},
 	}
 }
 

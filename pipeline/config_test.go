@@ -81,3 +81,22 @@ func TestParseConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// Defaults fill what a file leaves out, but an explicit value — zero included — is kept.
+func TestConfigDefaultsKeepExplicitZero(t *testing.T) {
+	cfg, err := ParseConfig("t.yaml", []byte(validConfig+"ranking_data: {negatives: 0, max_requests: 0}\ndataset: {synthetic: {users: 10}}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := cfg.RankingData
+	if rd.Negatives != 0 || rd.MaxRequests != 0 || rd.HorizonDays != 7 || rd.StackFraction != 0.5 {
+		t.Fatalf("ranking_data %+v", rd)
+	}
+	s := cfg.Dataset.Synthetic
+	if s.Users != 10 || s.Items != 1200 || s.Events != 100_000 {
+		t.Fatalf("synthetic %+v: the other fields should keep their defaults", s)
+	}
+	if !*cfg.Filter.ExcludeSeen || cfg.Final.K != 20 || cfg.Tuning.Metric != "ndcg@10" {
+		t.Fatalf("defaults %+v", cfg)
+	}
+}

@@ -303,8 +303,9 @@ func (p *Pipeline) Similar(ctx context.Context, item int32, k int) ([]candidates
 		ItemEmbeddings() []float32
 		Dim() int
 	}
+	models := p.models()
 	for _, name := range p.cfg.ModelNames() {
-		m, ok := p.models()[name]
+		m, ok := models[name]
 		if !ok {
 			continue
 		}

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"math"
 	"runtime"
-	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -64,28 +63,22 @@ type Options struct {
 // Source adapts a candidate source to a Recommender: its top n items are both the final list and
 // the one stage, named name.
 func Source(name string, src candidates.Source, n int) Recommender {
-	return &sourceRec{name: name, src: src, n: n, pool: sync.Pool{New: func() any { return new([]candidates.Candidate) }}}
+	return &sourceRec{name: name, src: src, n: n}
 }
 
 type sourceRec struct {
 	name string
 	src  candidates.Source
 	n    int
-	pool sync.Pool
 }
 
 func (s *sourceRec) Recommend(ctx context.Context, q candidates.Query, skip func(int32) bool) (Response, error) {
-	buf := s.pool.Get().(*[]candidates.Candidate)
-	defer s.pool.Put(buf)
-	items, err := s.src.Recommend(ctx, q, s.n, skip, (*buf)[:0])
+	// A fresh list per step: replay keeps only what it needs before the next call.
+	items, err := s.src.Recommend(ctx, q, s.n, skip, nil)
 	if err != nil {
 		return Response{}, err
 	}
-	*buf = items
-	// The caller reads the response before this goroutine's next call, but the pool may hand the
-	// buffer to another goroutine: return a copy.
-	out := slices.Clone(items)
-	return Response{Items: out, Stages: []Stage{{Name: s.name, Items: out}}}, nil
+	return Response{Items: items, Stages: []Stage{{Name: s.name, Items: items}}}, nil
 }
 
 // step is one test event's outcome.
