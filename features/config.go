@@ -134,3 +134,20 @@ func selectorNames() []string {
 	}
 	return names
 }
+
+// Selects reports whether the selector s — a feature name, a family name, or a family member, as
+// Config.Features takes them — picks the feature called name. Rankers use it to leave columns out.
+func Selects(s, name string) bool {
+	if s == name {
+		return true
+	}
+	for _, f := range families {
+		if s == f.name && strings.HasPrefix(name, f.name+"_") {
+			return true
+		}
+	}
+	return false
+}
+
+// ValidSelector reports whether s names a fixed feature, a family, or a member of a family.
+func ValidSelector(s string) bool { return knownSelector(s) }

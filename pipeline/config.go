@@ -8,6 +8,7 @@ package pipeline
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"reflect"
 	"slices"
@@ -129,6 +130,13 @@ type RankerConfig struct {
 	// their size must equal the ranker's dim). With freeze_items they stay fixed, which on small
 	// logs beats learning the table (docs/benchmarks.md).
 	ItemInit string `yaml:"item_init"`
+	// Optional lets validation drop the stage: the stack is trained and replayed on the
+	// validation split with and without it, and the better kept (README, "Choosing the ranking
+	// stack").
+	Optional bool `yaml:"optional"`
+	// DropFeatures lists features the ranker does not read (names or families, as
+	// features.params.features takes them). A list of such lists is a grid validation picks from.
+	DropFeatures []any `yaml:"drop_features"`
 	// Model, for lightgbm, names a LightGBM model.txt (trained elsewhere, e.g. on `cascade
 	// export-ltr` data) to use instead of training one; its feature names must match the schema.
 	Model string `yaml:"model"`
@@ -141,6 +149,10 @@ type RankingDataConfig struct {
 	HorizonDays float64 `yaml:"horizon_days"`
 	// MaxRequests caps the requests used (evenly spaced over the window); 0 = all.
 	MaxRequests int `yaml:"max_requests"`
+	// MaxPerUser caps each user's requests (evenly spaced over the user's events in the window),
+	// applied before MaxRequests, so that heavy users do not dominate what rankers learn; 0 = no
+	// cap.
+	MaxPerUser int `yaml:"max_requests_per_user"`
 	// Negatives keeps at most this many proposed negatives per request for training (uniformly
 	// sampled; every positive is kept); 0 = all.
 	Negatives int `yaml:"negatives"`
@@ -378,8 +390,7 @@ func (c *Config) validateStages() error {
 			return c.errAt(p+".name", key+".name", "each ranker needs a unique name that is not a model's (got %q)", r.Name)
 		}
 		seen[r.Name] = true
-		kind, ok := rankerKinds[r.Type]
-		if !ok {
+		if _, ok := rankerKinds[r.Type]; !ok {
 			return c.errAt(p+".type", key+".type", "unknown ranker type %q (known: attention, lightgbm)", r.Type)
 		}
 		if r.Keep < 0 {
@@ -396,7 +407,7 @@ func (c *Config) validateStages() error {
 		if r.Model != "" && r.Type != "lightgbm" {
 			return c.errAt(p+".model", key+".model", "only lightgbm rankers load an external model")
 		}
-		if _, err := c.rankerParams(i, kind); err != nil {
+		if _, err := c.rankerTrials(i); err != nil {
 			return err
 		}
 	}
@@ -406,6 +417,8 @@ func (c *Config) validateStages() error {
 		return c.errAt("$.ranking_data.horizon_days", "ranking_data.horizon_days", "must be ≥ 0")
 	case rd.MaxRequests < 0:
 		return c.errAt("$.ranking_data.max_requests", "ranking_data.max_requests", "must be ≥ 0")
+	case rd.MaxPerUser < 0:
+		return c.errAt("$.ranking_data.max_requests_per_user", "ranking_data.max_requests_per_user", "must be ≥ 0")
 	case rd.Negatives < 0:
 		return c.errAt("$.ranking_data.negatives", "ranking_data.negatives", "must be ≥ 0")
 	case rd.RandomNegatives < 0 || rd.RandomNegatives > 10:
@@ -446,31 +459,80 @@ func (c *Config) featureConfig() (features.Config, error) {
 	return fc, nil
 }
 
-// rankerParams decodes ranker i's parameters over its kind's defaults.
-func (c *Config) rankerParams(i int, kind *rankerKind) (any, error) {
+// rankerListKeys are ranker parameters whose single value is a list.
+var rankerListKeys = []string{"hidden", "eval_at"}
+
+// rankerTrials expands ranker i's parameters and drop_features into its grid. Each trial's
+// Values holds the combination (drop_features included when given) and Drop the selectors.
+func (c *Config) rankerTrials(i int) ([]rankerTrial, error) {
 	r := c.Rankers[i]
-	base := fmt.Sprintf("$.rankers[%d].params", i)
-	key := fmt.Sprintf("rankers[%d].params", i)
-	allowed := yamlKeys(kind.newParams())
-	for k, v := range r.Params {
-		if !slices.Contains(allowed, k) {
-			return nil, c.errAt(base+"."+k, key+"."+k, "unknown parameter for ranker type %s (known: %s)", r.Type, strings.Join(allowed, ", "))
+	kind := rankerKinds[r.Type]
+	base := fmt.Sprintf("$.rankers[%d]", i)
+	key := fmt.Sprintf("rankers[%d]", i)
+	trials, err := c.expand(base+".params", key+".params", "ranker type "+r.Type, r.Params, kind.newParams, rankerListKeys)
+	if err != nil {
+		return nil, err
+	}
+	drops := [][]string{nil}
+	if len(r.DropFeatures) > 0 {
+		drops = drops[:0]
+		lists := [][]any{r.DropFeatures}
+		if _, nested := r.DropFeatures[0].([]any); nested {
+			lists = lists[:0]
+			for j, v := range r.DropFeatures {
+				l, ok := v.([]any)
+				if !ok {
+					return nil, c.errAt(fmt.Sprintf("%s.drop_features[%d]", base, j), key+".drop_features", "a grid of feature lists needs a list at every position")
+				}
+				lists = append(lists, l)
+			}
 		}
-		if _, ok := v.([]any); ok && k != "hidden" && k != "eval_at" {
-			return nil, c.errAt(base+"."+k, key+"."+k, "grids are for first-stage models; rankers early-stop on their own validation requests")
+		for j, l := range lists {
+			var sel []string
+			for _, v := range l {
+				s, ok := v.(string)
+				if !ok || !features.ValidSelector(s) {
+					return nil, c.errAt(base+".drop_features", key+".drop_features", "entry %d: %v is not a feature or family name (known: %s)", j, v, strings.Join(features.FixedNames(), ", ")+", and the families "+strings.Join(features.FamilyNames(), ", "))
+				}
+				sel = append(sel, s)
+			}
+			drops = append(drops, sel)
 		}
 	}
-	params := kind.newParams()
-	if err := decodeParams(r.Params, params); err != nil {
-		return nil, c.errAt(base, key, "%s", oneLine(err))
-	}
-	if v, ok := params.(interface{ Validate() error }); ok {
-		if err := v.Validate(); err != nil {
-			return nil, c.errAt(base, key, "%s", oneLine(err))
+	var out []rankerTrial
+	for _, tr := range trials {
+		for _, d := range drops {
+			vals := maps.Clone(tr.Values)
+			if len(r.DropFeatures) > 0 {
+				vals["drop_features"] = "[" + strings.Join(d, " ") + "]"
+			}
+			out = append(out, rankerTrial{Trial: Trial{Values: vals, Params: tr.Params}, Drop: d})
 		}
 	}
-	return params, nil
+	// Name each trial by the values that tell it from its siblings.
+	for i := range out {
+		out[i].grid = map[string]any{}
+		for k, v := range out[i].Values {
+			for _, o := range out {
+				if fmt.Sprint(o.Values[k]) != fmt.Sprint(v) {
+					out[i].grid[k] = v
+					break
+				}
+			}
+		}
+	}
+	return out, nil
 }
+
+// rankerTrial is one combination of a ranker's grid.
+type rankerTrial struct {
+	Trial
+	Drop []string       // feature selectors the ranker does not read
+	grid map[string]any // the values that vary across the ranker's grid
+}
+
+// GridLabel is Label restricted to the values that vary across the grid.
+func (t rankerTrial) GridLabel() string { return Trial{Values: t.grid}.Label() }
 
 func validMetric(m string) bool {
 	for _, p := range []string{"hr", "ndcg", "mrr"} {
@@ -526,33 +588,44 @@ func (c *Config) Grid(model string) ([]Trial, error) {
 
 func (c *Config) grid(name string, kind *modelKind) ([]Trial, error) {
 	m := c.Models[name]
-	base := "$.models." + name + ".params"
-	allowed := yamlKeys(kind.newParams())
-	keys := make([]string, 0, len(m.Params))
-	for k := range m.Params {
+	return c.expand("$.models."+name+".params", "models."+name+".params", "type "+m.Type, m.Params, kind.newParams, nil)
+}
+
+// expand turns a parameter block into its grid: every combination of the values of the keys given
+// as lists, each decoded over newParams and validated. listKeys are parameters whose single value
+// is a list: for them only a list of lists is a grid.
+func (c *Config) expand(base, keyBase, what string, raw map[string]any, newParams func() any, listKeys []string) ([]Trial, error) {
+	allowed := yamlKeys(newParams())
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	lists := make([][]any, len(keys))
 	for i, k := range keys {
 		if !slices.Contains(allowed, k) {
-			return nil, c.errAt(base+"."+k, "models."+name+".params."+k, "unknown parameter for type %s (known: %s)", m.Type, strings.Join(allowed, ", "))
+			return nil, c.errAt(base+"."+k, keyBase+"."+k, "unknown parameter for %s (known: %s)", what, strings.Join(allowed, ", "))
 		}
-		switch v := m.Params[k].(type) {
+		switch v := raw[k].(type) {
 		case []any:
 			if len(v) == 0 {
-				return nil, c.errAt(base+"."+k, "models."+name+".params."+k, "an empty list leaves nothing to try")
+				return nil, c.errAt(base+"."+k, keyBase+"."+k, "an empty list leaves nothing to try")
 			}
 			lists[i] = v
+			if slices.Contains(listKeys, k) {
+				if _, nested := v[0].([]any); !nested {
+					lists[i] = []any{v} // one list value, not a grid
+				}
+			}
 		case map[string]any:
-			return nil, c.errAt(base+"."+k, "models."+name+".params."+k, "must be a value or a list of values, not a mapping")
+			return nil, c.errAt(base+"."+k, keyBase+"."+k, "must be a value or a list of values, not a mapping")
 		default:
 			lists[i] = []any{v}
 		}
 		// Decode each value alone first, so a type error names its own key.
 		for _, v := range lists[i] {
-			if err := decodeParams(map[string]any{k: v}, kind.newParams()); err != nil {
-				return nil, c.errAt(base+"."+k, "models."+name+".params."+k, "%s", oneLine(err))
+			if err := decodeParams(map[string]any{k: v}, newParams()); err != nil {
+				return nil, c.errAt(base+"."+k, keyBase+"."+k, "%s", oneLine(err))
 			}
 		}
 	}
@@ -563,7 +636,7 @@ func (c *Config) grid(name string, kind *modelKind) ([]Trial, error) {
 		for i, k := range keys {
 			vals[k] = lists[i][idx[i]]
 		}
-		params := kind.newParams()
+		params := newParams()
 		err := decodeParams(vals, params)
 		if err == nil {
 			if v, ok := params.(interface{ Validate() error }); ok {
@@ -573,7 +646,7 @@ func (c *Config) grid(name string, kind *modelKind) ([]Trial, error) {
 		if err != nil {
 			// Point at the parameter the message names, else at the params block.
 			msg := oneLine(err)
-			at, key := base, "models."+name+".params"
+			at, key := base, keyBase
 			// Validate messages read "<model>: <key> = <value>: …"; take the longest key
 			// mentioned so that "reg_exponent" is not taken for "reg".
 			best := ""

@@ -100,3 +100,78 @@ func TestConfigDefaultsKeepExplicitZero(t *testing.T) {
 		t.Fatalf("defaults %+v", cfg)
 	}
 }
+
+const stackConfig = validConfig + `features: {}
+rankers:
+  - name: attention
+    type: attention
+    optional: true
+    params: {hidden: [32, 16]}
+  - name: lightgbm
+    type: lightgbm
+    params: {leaves: [15, 31], eval_at: [5, 10]}
+    drop_features: [[], [item_age_days, score]]
+`
+
+func TestRankingStacks(t *testing.T) {
+	cfg, err := ParseConfig("t.yaml", []byte(stackConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stacks, err := cfg.rankingStacks()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// attention present or absent × 2 leaves × 2 feature sets; a flat list for a list-valued
+	// parameter (hidden, eval_at) is one value, not a grid.
+	if len(stacks) != 8 {
+		t.Fatalf("%d stacks, want 8", len(stacks))
+	}
+	first := stacks[0].label(cfg)
+	if want := "attention → lightgbm(drop_features=[], leaves=15)"; first != want {
+		t.Fatalf("first stack %q, want the file as written %q", first, want)
+	}
+	seen := map[string]bool{}
+	for _, s := range stacks {
+		seen[s.label(cfg)] = true
+	}
+	if len(seen) != 8 || !seen["lightgbm(drop_features=[item_age_days score], leaves=31)"] {
+		t.Fatalf("stacks %v", seen)
+	}
+	sub := cfg.withStack(stacks[len(stacks)-1])
+	if len(sub.Rankers) != 1 || sub.Rankers[0].Name != "lightgbm" || len(cfg.Rankers) != 2 {
+		t.Fatalf("withStack changed the file's config or kept the wrong rankers: %+v", sub.Rankers)
+	}
+	if _, err := cfg.withRankers([]string{"lgbm"}); err == nil {
+		t.Fatal("a bundle stack naming an undeclared ranker was accepted")
+	}
+}
+
+func TestRankerConfigErrors(t *testing.T) {
+	cases := []struct {
+		name, yaml string
+		want       []string
+	}{
+		{"unknown dropped feature", strings.Replace(stackConfig, "[item_age_days, score]", "[item_age, score]", 1), []string{"t.yaml:24", "rankers[1].drop_features", "item_age"}},
+		{"mixed drop grid", strings.Replace(stackConfig, "[[], [item_age_days, score]]", "[[], score]", 1), []string{"rankers[1].drop_features", "a list at every position"}},
+		{"bad grid value", strings.Replace(stackConfig, "leaves: [15, 31]", "leaves: [15, 1]", 1), []string{"rankers[1].params.leaves", "leaves = 1"}},
+		{"unknown ranker parameter", strings.Replace(stackConfig, "leaves: [15, 31]", "leafs: 15", 1), []string{"rankers[1].params.leafs", "unknown parameter for ranker type lightgbm"}},
+		{"too many stacks", strings.Replace(stackConfig, "leaves: [15, 31]", "leaves: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]", 1), []string{"rankers", "more than 48"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := ParseConfig("t.yaml", []byte(c.yaml))
+			if err == nil {
+				_, err = cfg.rankingStacks()
+			}
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range c.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}

@@ -143,3 +143,78 @@ func TestFullPipelineFunnel(t *testing.T) {
 		t.Fatal("expired request answered")
 	}
 }
+
+// Validation chooses the ranking stack: LightGBM with every feature, LightGBM without the
+// first-stage scores and co-occurrence (the features that know the user), or no ranker at all.
+// The blinded ranker and the merged order must lose, and the bundle must serve the choice.
+func TestStackSelection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains a pipeline per stack")
+	}
+	ds := world(t)
+	cfg, err := ParseConfig("select.yaml", []byte(`name: select-test
+models:
+  ials:
+    type: ials
+    params: {factors: 16, alpha: 2, reg: 3, iterations: 8, solver: cg}
+  pop:
+    type: popularity
+retrieve:
+  sources:
+    - {model: ials, k: 150}
+    - {model: pop, k: 30}
+features: {}
+rankers:
+  - name: lightgbm
+    type: lightgbm
+    optional: true
+    params: {trees: 40, min_data_in_leaf: 20}
+    drop_features: [[], [score, rank, pmi, srcscore, srcrank, src, cooc, cooc_max, cooc_cos, genre_share, genre_match_max, attrdiff]]
+ranking_data: {max_requests: 1500, negatives: 50}
+final: {k: 50}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	man, err := Train(context.Background(), cfg, ds, dir, Options{Progress: progress.Options{Disabled: true}, Logger: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := man.StackSelection
+	if sel == nil || len(sel.Trials) != 3 {
+		t.Fatalf("stack selection %+v, want 3 trials", sel)
+	}
+	valid := dataset.TemporalSplit(dataset.TemporalSplit(ds.Events, 0.9).Train, 0.9)
+	if sel.InnerCut >= valid.Cut || sel.Requests == 0 {
+		t.Fatalf("inner window starts at %d, not before the validation cut %d (%d requests)", sel.InnerCut, valid.Cut, sel.Requests)
+	}
+	score := map[string]float64{}
+	for _, tr := range sel.Trials {
+		score[tr.Stack] = tr.Metrics["ndcg@10"]
+		t.Logf("%-40s validation ndcg@10 %.4f", tr.Stack, tr.Metrics["ndcg@10"])
+	}
+	all := "lightgbm(drop_features=[])"
+	if sel.Chosen != all {
+		t.Fatalf("chose %q, want %q", sel.Chosen, all)
+	}
+	for s, v := range score {
+		if s != all && v >= score[all] {
+			t.Errorf("%s scored %.4f ≥ the full-feature ranker's %.4f", s, v, score[all])
+		}
+	}
+	if strings.Join(man.RankerStack, ",") != "lightgbm" || man.Rankers["lightgbm"] == nil {
+		t.Fatalf("bundle stack %v, rankers %v", man.RankerStack, man.Rankers)
+	}
+	p, err := Open(cfg, dir, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Recommend(context.Background(), candidates.Query{User: -1, History: []int32{ds.Events[0].Item}}, nil, RecommendOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := res.Stages[len(res.Stages)-1]; last.Name != "lightgbm" || last.Fallback {
+		t.Fatalf("last stage %+v, want the chosen lightgbm", last)
+	}
+}

@@ -152,6 +152,12 @@ func Open(cfg *Config, dir string, ds *dataset.Dataset) (*Pipeline, error) {
 			return nil, fmt.Errorf("model bundle: %w", err)
 		}
 	}
+	if man.RankerStack != nil || man.StackSelection != nil {
+		// Validation chose which of the file's rankers run.
+		if cfg, err = cfg.withRankers(man.RankerStack); err != nil {
+			return nil, fmt.Errorf("model bundle %s: %w", dir, err)
+		}
+	}
 	rankers := make([]rankerModel, len(cfg.Rankers))
 	for i, rc := range cfg.Rankers {
 		e, ok := man.Rankers[rc.Name]

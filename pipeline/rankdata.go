@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -14,7 +15,6 @@ import (
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/features"
 	"github.com/cascade-rec/cascade/ranker"
-	"github.com/cascade-rec/cascade/ranker/attention"
 )
 
 // trainRankingStages builds the feature statistics and trains the rankers.
@@ -24,19 +24,33 @@ import (
 // ranking requests are built at the validation events (labels from the validation window only);
 // the rankers train on them, each later ranker on later requests than the one before (stacking
 // without reusing a ranker's own training requests); finally the statistics are rebuilt on the
-// whole train split for serving, as the first-stage models were refit.
-func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, split, valid dataset.Split, validModels map[string]Model, outDir string, man *Manifest, opt Options) error {
+// whole train split for serving, as the first-stage models were refit. When the file declares
+// more than one ranking stack (optional rankers, ranker grids), chooseStack first picks one by
+// replaying the validation split, one window earlier.
+func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, split, valid dataset.Split, validModels map[string]Model, params map[string]any, outDir string, man *Manifest, opt Options) error {
 	log := opt.logger()
 	fc, err := cfg.featureConfig()
 	if err != nil {
 		return err
 	}
 	if len(cfg.Rankers) > 0 || opt.OnlyRankingData {
-		start := time.Now()
+		stacks, err := cfg.rankingStacks()
+		if err != nil {
+			return err
+		}
 		st, err := features.Build(ctx, valid.Train, valid.TrainItems, ds, fc)
 		if err != nil {
 			return fmt.Errorf("feature statistics (validation window): %w", err)
 		}
+		chosen := stacks[0]
+		if len(stacks) > 1 && !opt.OnlyRankingData {
+			best, sel, err := chooseStack(ctx, cfg, ds, valid, validModels, st, params, stacks, opt)
+			if err != nil {
+				return err
+			}
+			chosen, man.StackSelection = stacks[best], sel
+		}
+		start := time.Now()
 		p, err := assemble(cfg, validModels, st, nil, ds, valid.TrainItems)
 		if err != nil {
 			return err
@@ -55,87 +69,20 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		}
 		info := &RankingDataInfo{Events: set.Stats.Events, Requests: set.Stats.Requests, WithTarget: set.Stats.WithTarget, WithPositive: set.Stats.WithPositive, PerRanker: map[string]int{}}
 		log.Info("ranking data built", "requests", set.Stats.Requests, "with_target", set.Stats.WithTarget, "features", len(set.FeatureNames), "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
-		man.Rankers = map[string]*ModelEntry{}
-		trained := make([]rankerModel, 0, len(cfg.Rankers))
-		reqs := set.Requests
-		cut := len(reqs)
-		if len(cfg.Rankers) > 1 {
-			cut = int(float64(len(reqs)) * cfg.RankingData.StackFraction)
+		trained, err := newStackTrainer(cfg, set, validModels, valid.TrainItems, opt).train(ctx, chosen)
+		if err != nil {
+			return err
 		}
-		rng := rand.New(rand.NewPCG(cfg.RankingData.Seed, 0x5eed))
-		for i, rc := range cfg.Rankers {
-			part := reqs[:cut]
-			if i > 0 {
-				part = reqs[cut:]
+		man.Rankers = map[string]*ModelEntry{}
+		man.RankerStack = chosen.names(cfg)
+		for _, ts := range trained {
+			name := strings.TrimSuffix(strings.TrimPrefix(ts.entry.Artifact, "ranker."), "."+ts.entry.Type)
+			if ts.entry.SHA256, err = ts.m.Save(filepath.Join(outDir, ts.entry.Artifact)); err != nil {
+				return fmt.Errorf("ranker %s: %w", name, err)
 			}
-			// Later rankers see the candidates the earlier ones kept, with their scores.
-			names := slices.Clone(set.FeatureNames)
-			for j := 0; j < i; j++ {
-				names = append(names, rankerColumn(cfg.Rankers[j].Name))
-			}
-			if i > 0 {
-				if part, err = applyRankers(ctx, cfg, trained, set.FeatureNames, part); err != nil {
-					return err
-				}
-			}
-			var kept []ranker.Request
-			for _, r := range part {
-				if r.HasPositive() {
-					kept = append(kept, sampleNegatives(r, len(names), cfg.RankingData.Negatives, rng))
-				}
-			}
-			nv := int(float64(len(kept)) * cfg.RankingData.ValidFraction)
-			if len(kept)-nv < 10 || nv < 1 {
-				return fmt.Errorf("ranker %s: only %d training requests with a positive: too few validation events (use a longer data set or a larger horizon_days)", rc.Name, len(kept))
-			}
-			train := &ranker.Set{FeatureNames: names, Requests: kept[:len(kept)-nv]}
-			vset := &ranker.Set{FeatureNames: names, Requests: kept[len(kept)-nv:]}
-			kind := rankerKinds[rc.Type]
-			var m rankerModel
-			t0 := time.Now()
-			entry := &ModelEntry{Type: rc.Type, Artifact: "ranker." + rc.Name + "." + rc.Type}
-			if rc.Model != "" {
-				path := rc.Model
-				if !filepath.IsAbs(path) && cfg.path != "" {
-					path = filepath.Join(filepath.Dir(cfg.path), path)
-				}
-				if m, err = kind.load(path); err != nil {
-					return fmt.Errorf("ranker %s: %w", rc.Name, err)
-				}
-				if err := ranker.CheckFeatures(m.FeatureNames(), names); err != nil {
-					return fmt.Errorf("ranker %s: %s: %w", rc.Name, path, err)
-				}
-			} else {
-				params, err := cfg.rankerParams(i, kind)
-				if err != nil {
-					return err
-				}
-				log.Info("training ranker", "ranker", rc.Name, "type", rc.Type, "requests", len(train.Requests), "validation", len(vset.Requests), "features", len(names))
-				env := rankerEnv{NumItems: valid.TrainItems, Logger: log, Progress: opt.Progress, Workers: opt.Workers}
-				if rc.ItemInit != "" {
-					vecs, dim, err := itemVectors(validModels[rc.ItemInit])
-					if err != nil {
-						return fmt.Errorf("ranker %s: item_init: %w", rc.Name, err)
-					}
-					if want := params.(*attention.Params).Dim; dim != want {
-						return fmt.Errorf("ranker %s: item_init %s has %d-dimensional vectors, the ranker's dim is %d (set dim: %d)", rc.Name, rc.ItemInit, dim, want, dim)
-					}
-					env.ItemInit = vecs
-				}
-				if m, err = kind.train(ctx, env, train, vset, params); err != nil {
-					return fmt.Errorf("ranker %s: %w", rc.Name, err)
-				}
-				entry.Params = params
-			}
-			entry.TrainSeconds = time.Since(t0).Seconds()
-			if entry.SHA256, err = m.Save(filepath.Join(outDir, entry.Artifact)); err != nil {
-				return fmt.Errorf("ranker %s: %w", rc.Name, err)
-			}
-			entry.DataSpan = span(valid.Test)
-			man.Rankers[rc.Name] = entry
-			info.PerRanker[rc.Name] = len(kept)
-			trained = append(trained, m)
-			log.Info("trained ranker", "ranker", rc.Name, "seconds", fmt.Sprintf("%.1f", entry.TrainSeconds))
+			ts.entry.DataSpan = span(valid.Test)
+			man.Rankers[name] = ts.entry
+			info.PerRanker[name] = ts.requests
 		}
 		info.Seconds = time.Since(start).Seconds()
 		man.RankingData = info
@@ -241,22 +188,12 @@ func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd Ranki
 	for _, e := range s.Train {
 		byUser[e.User] = append(byUser[e.User], e)
 	}
-	type step struct {
-		user int32
-		pos  int // index of the event in byUser[user]
-	}
-	var steps []step
+	var steps []rankStep
 	for _, e := range s.Test {
 		byUser[e.User] = append(byUser[e.User], e)
-		steps = append(steps, step{e.User, len(byUser[e.User]) - 1})
+		steps = append(steps, rankStep{e.User, len(byUser[e.User]) - 1})
 	}
-	if rd.MaxRequests > 0 && len(steps) > rd.MaxRequests {
-		picked := make([]step, rd.MaxRequests)
-		for i := range picked {
-			picked[i] = steps[i*len(steps)/rd.MaxRequests]
-		}
-		steps = picked
-	}
+	steps = pickSteps(steps, rd.MaxPerUser, rd.MaxRequests)
 	horizon := int64(rd.HorizonDays * 86400)
 	reqs := make([]ranker.Request, len(steps))
 	keep := make([]bool, len(steps))
@@ -347,6 +284,44 @@ func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd Ranki
 		}
 	}
 	return set, nil
+}
+
+// rankStep is one event a ranking request is built at.
+type rankStep struct {
+	user int32
+	pos  int // index of the event among the user's events
+}
+
+// pickSteps keeps at most perUser steps of each user, evenly spaced over the user's steps, so
+// that a few heavy users — a handful hold most events of a MovieLens window — do not make the
+// rankers learn their tastes (Covington et al. 2016 give every user the same number of training
+// examples for this reason); then at most max steps, evenly spaced. 0 means no cap.
+func pickSteps(steps []rankStep, perUser, max int) []rankStep {
+	if perUser > 0 {
+		count := map[int32]int{}
+		for _, st := range steps {
+			count[st.user]++
+		}
+		seen := map[int32]int{}
+		var picked []rankStep
+		for _, st := range steps {
+			n, k := count[st.user], seen[st.user]
+			seen[st.user]++
+			// The k-th of n steps is kept where ⌊k·perUser/n⌋ steps up: perUser of them.
+			if n <= perUser || k*perUser/n != (k+1)*perUser/n {
+				picked = append(picked, st)
+			}
+		}
+		steps = picked
+	}
+	if max > 0 && len(steps) > max {
+		picked := make([]rankStep, max)
+		for i := range picked {
+			picked[i] = steps[i*len(steps)/max]
+		}
+		steps = picked
+	}
+	return steps
 }
 
 // rankingRequest runs the candidate and feature stages for q (plus random negatives when asked)

@@ -96,6 +96,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 	// validModels are the first-stage models trained on the validation split's train part: the
 	// candidate and feature stages that ranker training data is built with.
 	validModels := map[string]Model{}
+	chosenParams := map[string]any{}
 	for _, name := range cfg.ModelNames() {
 		mc := cfg.Models[name]
 		kind := kinds[mc.Type]
@@ -148,6 +149,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		}
 		entry.Chosen = trials[best].Values
 		entry.Params = trials[best].Params
+		chosenParams[name] = trials[best].Params
 		if opt.OnlyRankingData {
 			continue
 		}
@@ -182,7 +184,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		validModels[fallbackName] = validFallback
 	}
 	if cfg.Features != nil {
-		if err := trainRankingStages(ctx, cfg, ds, split, valid, validModels, outDir, man, opt); err != nil {
+		if err := trainRankingStages(ctx, cfg, ds, split, valid, validModels, chosenParams, outDir, man, opt); err != nil {
 			return nil, err
 		}
 	}
@@ -262,6 +264,10 @@ type Manifest struct {
 	Features *FeaturesEntry `json:"features,omitempty"`
 	// Rankers are the ranking stages by name.
 	Rankers map[string]*ModelEntry `json:"rankers,omitempty"`
+	// RankerStack names the rankers that run, in order: the file's, or those validation chose
+	// (StackSelection says how).
+	RankerStack    []string        `json:"ranker_stack,omitempty"`
+	StackSelection *StackSelection `json:"stack_selection,omitempty"`
 	// RankingData describes the requests the rankers were trained on.
 	RankingData *RankingDataInfo `json:"ranking_data,omitempty"`
 }
