@@ -145,14 +145,15 @@ type RankerConfig struct {
 // RankingDataConfig says how ranker training data is made: the candidate and feature stages,
 // trained on the validation split's train part, run at each validation event; the target and
 // whatever the user takes within HorizonDays are the positives, the other candidates negatives.
+// HorizonDays and MaxPerUser may be lists: validation then picks the value (chooseStack).
 type RankingDataConfig struct {
-	HorizonDays float64 `yaml:"horizon_days"`
+	HorizonDays OneOrMore[float64] `yaml:"horizon_days"`
 	// MaxRequests caps the requests used (evenly spaced over the window); 0 = all.
 	MaxRequests int `yaml:"max_requests"`
 	// MaxPerUser caps each user's requests (evenly spaced over the user's events in the window),
 	// applied before MaxRequests, so that heavy users do not dominate what rankers learn; 0 = no
 	// cap.
-	MaxPerUser int `yaml:"max_requests_per_user"`
+	MaxPerUser OneOrMore[int] `yaml:"max_requests_per_user"`
 	// Negatives keeps at most this many proposed negatives per request for training (uniformly
 	// sampled; every positive is kept); 0 = all.
 	Negatives int `yaml:"negatives"`
@@ -166,6 +167,50 @@ type RankingDataConfig struct {
 	// ValidFraction is each ranker's share of its requests (the latest) kept for early stopping.
 	ValidFraction float64 `yaml:"valid_fraction"`
 	Seed          uint64  `yaml:"seed"`
+}
+
+// OneOrMore is a value, or a list of values for validation to choose from.
+type OneOrMore[T any] []T
+
+// UnmarshalYAML takes a scalar as a one-value list.
+func (o *OneOrMore[T]) UnmarshalYAML(unmarshal func(any) error) error {
+	var list []T
+	if err := unmarshal(&list); err == nil {
+		*o = list
+		return nil
+	}
+	var v T
+	if err := unmarshal(&v); err != nil {
+		return err
+	}
+	*o = OneOrMore[T]{v}
+	return nil
+}
+
+// grid expands the ranking data's lists into one configuration per combination, the file's
+// first values first.
+func (rd RankingDataConfig) grid() []RankingDataConfig {
+	var out []RankingDataConfig
+	for _, h := range rd.HorizonDays {
+		for _, u := range rd.MaxPerUser {
+			v := rd
+			v.HorizonDays, v.MaxPerUser = OneOrMore[float64]{h}, OneOrMore[int]{u}
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// label names rd's values among the grid's (empty when there is no grid).
+func (rd RankingDataConfig) label(all RankingDataConfig) string {
+	var parts []string
+	if len(all.HorizonDays) > 1 {
+		parts = append(parts, fmt.Sprintf("horizon_days=%v", rd.HorizonDays[0]))
+	}
+	if len(all.MaxPerUser) > 1 {
+		parts = append(parts, fmt.Sprintf("max_requests_per_user=%v", rd.MaxPerUser[0]))
+	}
+	return strings.Join(parts, ", ")
 }
 
 // SourceConfig is one candidate source: a model and how many candidates it proposes.
@@ -247,7 +292,7 @@ func defaultConfig() Config {
 		Retrieve: RetrieveConfig{Merge: "interleave"},
 		Filter:   FilterConfig{ExcludeSeen: &t},
 		RankingData: RankingDataConfig{
-			HorizonDays: 7, MaxRequests: 8000, Negatives: 100, StackFraction: 0.5, ValidFraction: 0.2, Seed: 1,
+			HorizonDays: OneOrMore[float64]{7}, MaxPerUser: OneOrMore[int]{0}, MaxRequests: 8000, Negatives: 100, StackFraction: 0.5, ValidFraction: 0.2, Seed: 1,
 		},
 		Final:  FinalConfig{K: 100},
 		Tuning: TuningConfig{Metric: "ndcg@10"},
@@ -413,12 +458,12 @@ func (c *Config) validateStages() error {
 	}
 	rd := c.RankingData
 	switch {
-	case rd.HorizonDays < 0:
-		return c.errAt("$.ranking_data.horizon_days", "ranking_data.horizon_days", "must be ≥ 0")
+	case len(rd.HorizonDays) == 0 || slices.Min(rd.HorizonDays) < 0:
+		return c.errAt("$.ranking_data.horizon_days", "ranking_data.horizon_days", "must be ≥ 0 (or a non-empty list of such)")
 	case rd.MaxRequests < 0:
 		return c.errAt("$.ranking_data.max_requests", "ranking_data.max_requests", "must be ≥ 0")
-	case rd.MaxPerUser < 0:
-		return c.errAt("$.ranking_data.max_requests_per_user", "ranking_data.max_requests_per_user", "must be ≥ 0")
+	case len(rd.MaxPerUser) == 0 || slices.Min(rd.MaxPerUser) < 0:
+		return c.errAt("$.ranking_data.max_requests_per_user", "ranking_data.max_requests_per_user", "must be ≥ 0 (or a non-empty list of such)")
 	case rd.Negatives < 0:
 		return c.errAt("$.ranking_data.negatives", "ranking_data.negatives", "must be ≥ 0")
 	case rd.RandomNegatives < 0 || rd.RandomNegatives > 10:

@@ -89,7 +89,7 @@ func TestConfigDefaultsKeepExplicitZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	rd := cfg.RankingData
-	if rd.Negatives != 0 || rd.MaxRequests != 0 || rd.HorizonDays != 7 || rd.StackFraction != 0.5 {
+	if rd.Negatives != 0 || rd.MaxRequests != 0 || rd.HorizonDays[0] != 7 || rd.StackFraction != 0.5 {
 		t.Fatalf("ranking_data %+v", rd)
 	}
 	s := cfg.Dataset.Synthetic
@@ -173,5 +173,39 @@ func TestRankerConfigErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestRankingDataGrid(t *testing.T) {
+	for _, c := range []struct {
+		yaml   string
+		n      int
+		labels []string
+	}{
+		{"ranking_data: {horizon_days: 3}\n", 1, []string{""}},
+		{"ranking_data: {horizon_days: [0, 7], max_requests_per_user: 20}\n", 2, []string{"horizon_days=0", "horizon_days=7"}},
+		{"ranking_data: {horizon_days: [0, 7], max_requests_per_user: [0, 20]}\n", 4, []string{"horizon_days=0, max_requests_per_user=0", "horizon_days=0, max_requests_per_user=20", "horizon_days=7, max_requests_per_user=0", "horizon_days=7, max_requests_per_user=20"}},
+	} {
+		cfg, err := ParseConfig("t.yaml", []byte(validConfig+c.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := cfg.RankingData.grid()
+		if len(g) != c.n {
+			t.Fatalf("%s: %d configurations, want %d", c.yaml, len(g), c.n)
+		}
+		for i, rd := range g {
+			if got := rd.label(cfg.RankingData); got != c.labels[i] {
+				t.Errorf("%s: label %d = %q, want %q", c.yaml, i, got, c.labels[i])
+			}
+			if len(rd.HorizonDays) != 1 || len(rd.MaxPerUser) != 1 {
+				t.Errorf("%s: configuration %d is not single-valued: %+v", c.yaml, i, rd)
+			}
+		}
+	}
+	for _, bad := range []string{"ranking_data: {horizon_days: [0, -1]}\n", "ranking_data: {horizon_days: []}\n", "ranking_data: {max_requests_per_user: soon}\n"} {
+		if _, err := ParseConfig("t.yaml", []byte(validConfig+bad)); err == nil || !strings.Contains(err.Error(), "t.yaml") {
+			t.Errorf("%s: error %v", bad, err)
+		}
 	}
 }

@@ -186,7 +186,7 @@ final: {k: 50}
 		t.Fatalf("stack selection %+v, want 3 trials", sel)
 	}
 	valid := dataset.TemporalSplit(dataset.TemporalSplit(ds.Events, 0.9).Train, 0.9)
-	if sel.InnerCut >= valid.Cut || sel.Requests == 0 {
+	if sel.InnerCut >= valid.Cut || len(sel.Requests) != 1 || sel.Requests[0] == 0 {
 		t.Fatalf("inner window starts at %d, not before the validation cut %d (%d requests)", sel.InnerCut, valid.Cut, sel.Requests)
 	}
 	score := map[string]float64{}

@@ -42,20 +42,21 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		if err != nil {
 			return fmt.Errorf("feature statistics (validation window): %w", err)
 		}
-		chosen := stacks[0]
-		if len(stacks) > 1 && !opt.OnlyRankingData {
-			best, sel, err := chooseStack(ctx, cfg, ds, valid, validModels, st, params, stacks, opt)
-			if err != nil {
+		data := cfg.RankingData.grid()
+		chosen := choice{stack: stacks[0], data: data[0]}
+		if (len(stacks) > 1 || len(data) > 1) && !opt.OnlyRankingData {
+			if chosen, man.StackSelection, err = chooseStack(ctx, cfg, ds, valid, validModels, st, params, stacks, opt); err != nil {
 				return err
 			}
-			chosen, man.StackSelection = stacks[best], sel
 		}
+		ccfg := *cfg
+		ccfg.RankingData = chosen.data
 		start := time.Now()
 		p, err := assemble(cfg, validModels, st, nil, ds, valid.TrainItems)
 		if err != nil {
 			return err
 		}
-		set, err := buildRankingSet(ctx, p, valid, cfg.RankingData, opt.Workers)
+		set, err := buildRankingSet(ctx, p, valid, chosen.data, opt.Workers)
 		if err != nil {
 			return err
 		}
@@ -67,14 +68,14 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		if opt.OnlyRankingData {
 			return nil
 		}
-		info := &RankingDataInfo{Events: set.Stats.Events, Requests: set.Stats.Requests, WithTarget: set.Stats.WithTarget, WithPositive: set.Stats.WithPositive, PerRanker: map[string]int{}}
+		info := &RankingDataInfo{HorizonDays: chosen.data.HorizonDays[0], MaxPerUser: chosen.data.MaxPerUser[0], Events: set.Stats.Events, Requests: set.Stats.Requests, WithTarget: set.Stats.WithTarget, WithPositive: set.Stats.WithPositive, PerRanker: map[string]int{}}
 		log.Info("ranking data built", "requests", set.Stats.Requests, "with_target", set.Stats.WithTarget, "features", len(set.FeatureNames), "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
-		trained, err := newStackTrainer(cfg, set, validModels, valid.TrainItems, opt).train(ctx, chosen)
+		trained, err := newStackTrainer(&ccfg, set, validModels, valid.TrainItems, opt).train(ctx, chosen.stack)
 		if err != nil {
 			return err
 		}
 		man.Rankers = map[string]*ModelEntry{}
-		man.RankerStack = chosen.names(cfg)
+		man.RankerStack = chosen.stack.names(cfg)
 		for _, ts := range trained {
 			name := strings.TrimSuffix(strings.TrimPrefix(ts.entry.Artifact, "ranker."), "."+ts.entry.Type)
 			if ts.entry.SHA256, err = ts.m.Save(filepath.Join(outDir, ts.entry.Artifact)); err != nil {
@@ -193,8 +194,8 @@ func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd Ranki
 		byUser[e.User] = append(byUser[e.User], e)
 		steps = append(steps, rankStep{e.User, len(byUser[e.User]) - 1})
 	}
-	steps = pickSteps(steps, rd.MaxPerUser, rd.MaxRequests)
-	horizon := int64(rd.HorizonDays * 86400)
+	steps = pickSteps(steps, rd.MaxPerUser[0], rd.MaxRequests)
+	horizon := int64(rd.HorizonDays[0] * 86400)
 	reqs := make([]ranker.Request, len(steps))
 	keep := make([]bool, len(steps))
 	var (

@@ -246,8 +246,8 @@ func project(r ranker.Request, nf int, cols []int) ranker.Request {
 type StackSelection struct {
 	// InnerCut is the start of the window whose events the compared rankers were trained on.
 	InnerCut int64 `json:"inner_cut"`
-	// Requests counts the ranking requests built there.
-	Requests int          `json:"requests"`
+	// Requests counts the ranking requests built there, per ranking data configuration.
+	Requests []int        `json:"requests"`
 	Trials   []StackTrial `json:"trials"`
 	Chosen   string       `json:"chosen"`
 	Seconds  float64      `json:"seconds"`
@@ -260,7 +260,8 @@ type StackTrial struct {
 	Seconds float64            `json:"seconds"`
 }
 
-// chooseStack compares the stacks as they would be deployed, one window earlier: the first-stage
+// chooseStack compares the stacks, each on every ranking data configuration of the grid, as they
+// would be deployed, one window earlier: the first-stage
 // models are trained (with their chosen parameters) on the part of the validation split's train
 // events before an inner cut, ranking requests are built at the events between the inner cut
 // and the validation cut, every stack's rankers are trained on them, and each stack then runs
@@ -269,12 +270,12 @@ type StackTrial struct {
 // up to the test cut. A skew between the models rankers learn from and those they serve with, or
 // features whose meaning drifts from one window to the next, costs a stack here as it would in
 // production. The test split is never touched.
-func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid dataset.Split, validModels map[string]Model, validStats *features.Stats, params map[string]any, stacks []stack, opt Options) (int, *StackSelection, error) {
+func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid dataset.Split, validModels map[string]Model, validStats *features.Stats, params map[string]any, stacks []stack, opt Options) (choice, *StackSelection, error) {
 	log := opt.logger()
 	start := time.Now()
 	inner := dataset.TemporalSplit(valid.Train, cfg.Split.ValidationFraction)
 	if len(inner.Train) == 0 || len(inner.Test) == 0 {
-		return 0, nil, fmt.Errorf("choosing the ranking stack: the validation split's train part (%d events) is too short to split again", len(valid.Train))
+		return choice{}, nil, fmt.Errorf("choosing the ranking stack: the validation split's train part (%d events) is too short to split again", len(valid.Train))
 	}
 	log.Info("choosing the ranking stack on the validation split", "stacks", len(stacks), "inner_events", len(inner.Test))
 	env := TrainEnv{Events: inner.Train, NumUsers: inner.TrainUsers, NumItems: inner.TrainItems, Dataset: ds, Logger: log, Progress: opt.Progress, Workers: opt.Workers}
@@ -282,66 +283,84 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 	for _, name := range cfg.ModelNames() {
 		m, err := kinds[cfg.Models[name].Type].train(ctx, env, params[name])
 		if err != nil {
-			return 0, nil, fmt.Errorf("choosing the ranking stack: model %s: %w", name, err)
+			return choice{}, nil, fmt.Errorf("choosing the ranking stack: model %s: %w", name, err)
 		}
 		innerModels[name] = m
 	}
 	if cfg.FallbackModel() == fallbackName {
 		m, err := kinds["popularity"].train(ctx, env, kinds["popularity"].newParams())
 		if err != nil {
-			return 0, nil, err
+			return choice{}, nil, err
 		}
 		innerModels[fallbackName] = m
 	}
 	fc, err := cfg.featureConfig()
 	if err != nil {
-		return 0, nil, err
+		return choice{}, nil, err
 	}
 	st, err := features.Build(ctx, inner.Train, inner.TrainItems, ds, fc)
 	if err != nil {
-		return 0, nil, fmt.Errorf("feature statistics (inner window): %w", err)
+		return choice{}, nil, fmt.Errorf("feature statistics (inner window): %w", err)
 	}
 	p, err := assemble(cfg, innerModels, st, nil, ds, inner.TrainItems)
 	if err != nil {
-		return 0, nil, err
+		return choice{}, nil, err
 	}
-	set, err := buildRankingSet(ctx, p, inner, cfg.RankingData, opt.Workers)
-	if err != nil {
-		return 0, nil, err
+	sel := &StackSelection{InnerCut: inner.Cut}
+	var best choice
+	bestScore := -1.0
+	data := cfg.RankingData.grid()
+	for _, rd := range data {
+		set, err := buildRankingSet(ctx, p, inner, rd, opt.Workers)
+		if err != nil {
+			return choice{}, nil, err
+		}
+		sel.Requests = append(sel.Requests, set.Stats.Requests)
+		dcfg := *cfg
+		dcfg.RankingData = rd
+		trainer := newStackTrainer(&dcfg, set, innerModels, inner.TrainItems, opt)
+		for _, s := range stacks {
+			t0 := time.Now()
+			label := s.label(cfg)
+			if l := rd.label(cfg.RankingData); l != "" {
+				label = l + " | " + label
+			}
+			trained, err := trainer.train(ctx, s)
+			if err != nil {
+				return choice{}, nil, err
+			}
+			rankers := make([]rankerModel, len(trained))
+			for j, ts := range trained {
+				rankers[j] = ts.m
+			}
+			vp, err := assemble(cfg.withStack(s), validModels, validStats, rankers, ds, valid.TrainItems)
+			if err != nil {
+				return choice{}, nil, err
+			}
+			rep, err := replay.Run(ctx, valid, vp.Replay(), replay.Options{
+				Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(), Fallback: vp.FallbackReplay(),
+				Workers: opt.Workers, Progress: progress.Options{Disabled: true},
+			})
+			if err != nil {
+				return choice{}, nil, fmt.Errorf("ranking stack %s: validation replay: %w", label, err)
+			}
+			score := rep.Metrics[cfg.Tuning.Metric]
+			sel.Trials = append(sel.Trials, StackTrial{Stack: label, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(t0).Seconds()})
+			log.Info("stack trial", "stack", label, cfg.Tuning.Metric, fmt.Sprintf("%.5f", score))
+			if score > bestScore {
+				best, bestScore = choice{stack: s, data: rd, label: label}, score
+			}
+		}
 	}
-	sel := &StackSelection{InnerCut: inner.Cut, Requests: set.Stats.Requests}
-	trainer := newStackTrainer(cfg, set, innerModels, inner.TrainItems, opt)
-	best, bestScore := 0, -1.0
-	for i, s := range stacks {
-		t0 := time.Now()
-		trained, err := trainer.train(ctx, s)
-		if err != nil {
-			return 0, nil, err
-		}
-		rankers := make([]rankerModel, len(trained))
-		for j, ts := range trained {
-			rankers[j] = ts.m
-		}
-		vp, err := assemble(cfg.withStack(s), validModels, validStats, rankers, ds, valid.TrainItems)
-		if err != nil {
-			return 0, nil, err
-		}
-		rep, err := replay.Run(ctx, valid, vp.Replay(), replay.Options{
-			Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(), Fallback: vp.FallbackReplay(),
-			Workers: opt.Workers, Progress: progress.Options{Disabled: true},
-		})
-		if err != nil {
-			return 0, nil, fmt.Errorf("ranking stack %s: validation replay: %w", s.label(cfg), err)
-		}
-		score := rep.Metrics[cfg.Tuning.Metric]
-		sel.Trials = append(sel.Trials, StackTrial{Stack: s.label(cfg), Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(t0).Seconds()})
-		log.Info("stack trial", "stack", s.label(cfg), cfg.Tuning.Metric, fmt.Sprintf("%.5f", score))
-		if score > bestScore {
-			best, bestScore = i, score
-		}
-	}
-	sel.Chosen = stacks[best].label(cfg)
+	sel.Chosen = best.label
 	sel.Seconds = time.Since(start).Seconds()
 	log.Info("chosen ranking stack", "stack", sel.Chosen, cfg.Tuning.Metric, fmt.Sprintf("%.5f", bestScore), "seconds", fmt.Sprintf("%.0f", sel.Seconds))
 	return best, sel, nil
+}
+
+// choice is a ranking stack together with the ranking data it is trained on.
+type choice struct {
+	stack stack
+	data  RankingDataConfig
+	label string
 }

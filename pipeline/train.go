@@ -280,6 +280,8 @@ type FeaturesEntry struct {
 
 // RankingDataInfo counts the ranker training requests and the windows they came from.
 type RankingDataInfo struct {
+	HorizonDays  float64        `json:"horizon_days"`
+	MaxPerUser   int            `json:"max_requests_per_user"`
 	Events       int            `json:"validation_events"`
 	Requests     int            `json:"requests"`
 	WithTarget   int            `json:"with_target"`
