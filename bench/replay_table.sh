@@ -44,3 +44,23 @@ for ds in sets:
         secs = open(os.path.join(out, f"{ds}-{name}.train_seconds")).read().strip()
         print(f"| {ds} | {name} | {chosen} | {m['ndcg@10']:.4f} | {m['hr@10']:.4f} | {st['recall@100']:.4f} | {st['recall@500']:.4f} | {m['coverage@10']:.4f} | {m['popularity@10']:.4f} | {r['slices']['warm'].get('ndcg@10',0):.4f} | {r['slices']['cold'].get('ndcg@10',0):.4f} | {secs} | {r['latency_ms']['p50']:.3f} | {r['latency_ms']['p99']:.3f} |")
 PY
+python3 - "$out" "$sets" "$@" <<'PY'
+# The ranking stacks each pipeline compared on the validation split (manifest stack_selection).
+import json, os, sys
+out, sets, cfgs = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+rows = []
+for ds in sets:
+    for cfg in cfgs:
+        name = os.path.basename(cfg)[:-5]
+        p = os.path.join(out, f"{ds}-{name}", "manifest.json")
+        if not os.path.exists(p):
+            continue
+        sel = json.load(open(p)).get("stack_selection")
+        for t in (sel or {}).get("trials", []):
+            mark = " (chosen)" if t["stack"] == sel["chosen"] else ""
+            rows.append(f"| {ds} | {name} | {t['stack']}{mark} | {t['validation']['ndcg@10']:.4f} | {t['validation']['hr@10']:.4f} |")
+if rows:
+    print("\n| data set | pipeline | ranking stack | validation ndcg@10 | validation hr@10 |")
+    print("|---|---|---|---:|---:|")
+    print("\n".join(rows))
+PY

@@ -32,6 +32,20 @@ func (c *trainCmd) Run(g *Globals) error {
 		e := man.Models[name]
 		fmt.Fprintf(g.Stdout, "%-12s %-11s %6.2fs  %v\n", name, e.Type, e.TrainSeconds, e.Chosen)
 	}
+	for _, name := range man.RankerStack {
+		e := man.Rankers[name]
+		fmt.Fprintf(g.Stdout, "%-12s %-11s %6.2fs  %v\n", name, e.Type, e.TrainSeconds, e.Chosen)
+	}
+	if sel := man.StackSelection; sel != nil {
+		fmt.Fprintf(g.Stdout, "ranking stacks on the validation split (%s):\n", cfg.Tuning.Metric)
+		for _, tr := range sel.Trials {
+			mark := " "
+			if tr.Stack == sel.Chosen {
+				mark = "*"
+			}
+			fmt.Fprintf(g.Stdout, "  %s %.5f  %s\n", mark, tr.Metrics[cfg.Tuning.Metric], tr.Stack)
+		}
+	}
 	fmt.Fprintf(g.Stdout, "bundle written to %s\n", filepath.Join(c.Out, "manifest.json"))
 	return nil
 }
