@@ -145,6 +145,8 @@ type RankerConfig struct {
 // RankingDataConfig says how ranker training data is made: the candidate and feature stages,
 // trained on the validation split's train part, run at each validation event; the target and
 // whatever the user takes within HorizonDays are the positives, the other candidates negatives.
+// The default horizon 0 keeps the target (and events at the same instant) alone: the next item,
+// which replay-v1 scores, and on MovieLens far better than a week's items (docs/benchmarks.md).
 // HorizonDays and MaxPerUser may be lists: validation then picks the value (chooseStack).
 type RankingDataConfig struct {
 	HorizonDays OneOrMore[float64] `yaml:"horizon_days"`
@@ -292,7 +294,7 @@ func defaultConfig() Config {
 		Retrieve: RetrieveConfig{Merge: "interleave"},
 		Filter:   FilterConfig{ExcludeSeen: &t},
 		RankingData: RankingDataConfig{
-			HorizonDays: OneOrMore[float64]{7}, MaxPerUser: OneOrMore[int]{0}, MaxRequests: 8000, Negatives: 100, StackFraction: 0.5, ValidFraction: 0.2, Seed: 1,
+			HorizonDays: OneOrMore[float64]{0}, MaxPerUser: OneOrMore[int]{0}, MaxRequests: 8000, Negatives: 100, StackFraction: 0.5, ValidFraction: 0.2, Seed: 1,
 		},
 		Final:  FinalConfig{K: 100},
 		Tuning: TuningConfig{Metric: "ndcg@10"},

@@ -89,7 +89,7 @@ func TestConfigDefaultsKeepExplicitZero(t *testing.T) {
 		t.Fatal(err)
 	}
 	rd := cfg.RankingData
-	if rd.Negatives != 0 || rd.MaxRequests != 0 || rd.HorizonDays[0] != 7 || rd.StackFraction != 0.5 {
+	if rd.Negatives != 0 || rd.MaxRequests != 0 || rd.HorizonDays[0] != 0 || rd.StackFraction != 0.5 {
 		t.Fatalf("ranking_data %+v", rd)
 	}
 	s := cfg.Dataset.Synthetic
