@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -77,7 +76,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		man.Rankers = map[string]*ModelEntry{}
 		man.RankerStack = chosen.stack.names(cfg)
 		for _, ts := range trained {
-			name := strings.TrimSuffix(strings.TrimPrefix(ts.entry.Artifact, "ranker."), "."+ts.entry.Type)
+			name := ts.name
 			if ts.entry.SHA256, err = ts.m.Save(filepath.Join(outDir, ts.entry.Artifact)); err != nil {
 				return fmt.Errorf("ranker %s: %w", name, err)
 			}

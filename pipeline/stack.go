@@ -106,6 +106,7 @@ func (c *Config) withRankers(names []string) (*Config, error) {
 
 // trainedStage is one trained ranker of a stack.
 type trainedStage struct {
+	name     string
 	m        rankerModel
 	entry    *ModelEntry
 	requests int
@@ -218,7 +219,7 @@ func (t *stackTrainer) train(ctx context.Context, s stack) ([]trainedStage, erro
 			entry.Params = ch.trial.Params
 		}
 		entry.TrainSeconds = time.Since(start).Seconds()
-		ts := trainedStage{m: m, entry: entry, requests: len(train)}
+		ts := trainedStage{name: rc.Name, m: m, entry: entry, requests: len(train)}
 		t.cache[key] = ts
 		out, models = append(out, ts), append(models, m)
 		log.Info("trained ranker", "ranker", rc.Name, "seconds", fmt.Sprintf("%.1f", entry.TrainSeconds))
@@ -261,15 +262,15 @@ type StackTrial struct {
 }
 
 // chooseStack compares the stacks, each on every ranking data configuration of the grid, as they
-// would be deployed, one window earlier: the first-stage
-// models are trained (with their chosen parameters) on the part of the validation split's train
-// events before an inner cut, ranking requests are built at the events between the inner cut
-// and the validation cut, every stack's rankers are trained on them, and each stack then runs
-// behind the validation models (trained up to the validation cut) in a replay of the validation
-// events — as the final rankers, trained at the validation events, will run behind models refit
-// up to the test cut. A skew between the models rankers learn from and those they serve with, or
-// features whose meaning drifts from one window to the next, costs a stack here as it would in
-// production. The test split is never touched.
+// would be deployed, one window earlier: the first-stage models are trained (with their chosen
+// parameters) on the validation split's train events before an inner cut, ranking requests are
+// built at the events between the inner cut and the validation cut, every stack's rankers are
+// trained on them, and each stack then runs behind the validation models (trained up to the
+// validation cut) in a replay of the validation events — as the final rankers, trained at the
+// validation events, will run behind models refit up to the test cut. A skew between the models
+// rankers learn from and those they serve with, features whose meaning drifts from one window to
+// the next, or rankers that learn the few heavy users of one window cost a stack here as they
+// would in production. The test split is never touched.
 func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid dataset.Split, validModels map[string]Model, validStats *features.Stats, params map[string]any, stacks []stack, opt Options) (choice, *StackSelection, error) {
 	log := opt.logger()
 	start := time.Now()
