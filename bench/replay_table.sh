@@ -40,7 +40,7 @@ for ds in sets:
         chosen = "; ".join(f"{mn}: " + ", ".join(f"{k}={v}" for k, v in sorted((e.get("params") or {}).items()) if len(e.get("trials") or []) > 0 and any(t["params"].get(k) != v for t in e["trials"]))
                            for mn, e in sorted(man["models"].items()) if e.get("trials")) or "-"
         if man.get("stack_selection"):   # the ranking stack validation chose
-            chosen += "; rankers: " + man["stack_selection"]["chosen"]
+            chosen += "; rankers: " + man["stack_selection"]["chosen"].replace(" | ", ": ")
         secs = open(os.path.join(out, f"{ds}-{name}.train_seconds")).read().strip()
         print(f"| {ds} | {name} | {chosen} | {m['ndcg@10']:.4f} | {m['hr@10']:.4f} | {st['recall@100']:.4f} | {st['recall@500']:.4f} | {m['coverage@10']:.4f} | {m['popularity@10']:.4f} | {r['slices']['warm'].get('ndcg@10',0):.4f} | {r['slices']['cold'].get('ndcg@10',0):.4f} | {secs} | {r['latency_ms']['p50']:.3f} | {r['latency_ms']['p99']:.3f} |")
 PY
@@ -58,7 +58,7 @@ for ds in sets:
         sel = json.load(open(p)).get("stack_selection")
         for t in (sel or {}).get("trials", []):
             mark = " (chosen)" if t["stack"] == sel["chosen"] else ""
-            rows.append(f"| {ds} | {name} | {t['stack']}{mark} | {t['validation']['ndcg@10']:.4f} | {t['validation']['hr@10']:.4f} |")
+            rows.append(f"| {ds} | {name} | {t['stack'].replace(' | ', ': ')}{mark} | {t['validation']['ndcg@10']:.4f} | {t['validation']['hr@10']:.4f} |")
 if rows:
     print("\n| data set | pipeline | ranking stack | validation ndcg@10 | validation hr@10 |")
     print("|---|---|---|---:|---:|")

@@ -324,7 +324,7 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 			t0 := time.Now()
 			label := s.label(cfg)
 			if l := rd.label(cfg.RankingData); l != "" {
-				label = l + " | " + label
+				label = l + ": " + label
 			}
 			trained, err := trainer.train(ctx, s)
 			if err != nil {
