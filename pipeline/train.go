@@ -46,7 +46,8 @@ type Options struct {
 	// RankingData, when set, receives the ranker training set (all requests, all proposed
 	// candidates) right after it is built, e.g. to export it for LightGBM.
 	RankingData func(*ranker.Set) error
-	// OnlyRankingData stops Train once the ranking set is built: no refit, no rankers.
+	// OnlyRankingData stops Train once the ranking set is built: no refit, no rankers, no choice
+	// of the ranking stack (a ranking_data grid's first values are used).
 	OnlyRankingData bool
 }
 
