@@ -159,26 +159,49 @@ func TestNoTestEventReachesAnyModel(t *testing.T) {
 		},
 	}
 	t.Cleanup(func() { delete(kinds, "spy") })
-	cfg, err := ParseConfig("spy.yaml", []byte("models:\n  s:\n    type: spy\n    params: {x: [1, 2]}\nretrieve: {sources: [{model: s, k: 10}]}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Train(context.Background(), cfg, ds, t.TempDir(), Options{Progress: progress.Options{Disabled: true}, Logger: quiet}); err != nil {
-		t.Fatal(err)
-	}
 	split := dataset.TemporalSplit(ds.Events, 0.9)
 	valid := dataset.TemporalSplit(split.Train, 0.9)
-	if len(latest) != 3 {
-		t.Fatalf("%d trainings, want 2 tuning + 1 refit", len(latest))
+	inner := dataset.TemporalSplit(valid.Train, 0.9) // where the ranking stack's rankers learn
+	const base = "models:\n  s:\n    type: spy\n    params: {x: [1, 2]}\nretrieve: {sources: [{model: s, k: 10}]}\n"
+	cases := []struct {
+		name, yaml string
+		// limits[i] is the cut training i must stay before: tuning runs see only the validation
+		// split's train part, and the retraining that chooses the ranking stack only the part
+		// before the inner cut.
+		limits []int64
+	}{
+		{"first stage", base, []int64{valid.Cut, valid.Cut, split.Cut}},
+		{"ranking stack chosen on validation", base + "features: {}\nrankers: [{name: gbm, type: lightgbm, optional: true, params: {trees: 5}}]\nranking_data: {max_requests: 500}\n",
+			[]int64{valid.Cut, valid.Cut, split.Cut, inner.Cut}},
 	}
-	for i, ts := range latest {
-		limit := split.Cut
-		if i < 2 {
-			limit = valid.Cut // tuning runs see only the validation split's train part
-		}
-		if ts >= limit {
-			t.Fatalf("training %d saw an event at %d ≥ cut %d", i, ts, limit)
-		}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			latest = nil
+			cfg, err := ParseConfig("spy.yaml", []byte(c.yaml))
+			if err != nil {
+				t.Fatal(err)
+			}
+			man, err := Train(context.Background(), cfg, ds, t.TempDir(), Options{Progress: progress.Options{Disabled: true}, Logger: quiet})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(latest) != len(c.limits) {
+				t.Fatalf("%d trainings, want %d", len(latest), len(c.limits))
+			}
+			for i, ts := range latest {
+				if ts >= c.limits[i] {
+					t.Fatalf("training %d saw an event at %d ≥ cut %d", i, ts, c.limits[i])
+				}
+			}
+			if sel := man.StackSelection; sel != nil && sel.InnerCut >= valid.Cut {
+				t.Fatalf("the stack was chosen on requests from %d, after the validation cut %d", sel.InnerCut, valid.Cut)
+			}
+			for name, e := range man.Rankers {
+				if e.DataSpan.To >= split.Cut {
+					t.Fatalf("ranker %s learned from an event at %d ≥ cut %d", name, e.DataSpan.To, split.Cut)
+				}
+			}
+		})
 	}
 }
 
