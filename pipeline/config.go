@@ -578,8 +578,8 @@ type rankerTrial struct {
 	grid map[string]any // the values that vary across the ranker's grid
 }
 
-// GridLabel is Label restricted to the values that vary across the grid.
-func (t rankerTrial) GridLabel() string { return Trial{Values: t.grid}.Label() }
+// gridLabel is Label restricted to the values that vary across the grid.
+func (t rankerTrial) gridLabel() string { return Trial{Values: t.grid}.Label() }
 
 func validMetric(m string) bool {
 	for _, p := range []string{"hr", "ndcg", "mrr"} {

@@ -76,13 +76,12 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		man.Rankers = map[string]*ModelEntry{}
 		man.RankerStack = chosen.stack.names(cfg)
 		for _, ts := range trained {
-			name := ts.name
 			if ts.entry.SHA256, err = ts.m.Save(filepath.Join(outDir, ts.entry.Artifact)); err != nil {
-				return fmt.Errorf("ranker %s: %w", name, err)
+				return fmt.Errorf("ranker %s: %w", ts.name, err)
 			}
 			ts.entry.DataSpan = span(valid.Test)
-			man.Rankers[name] = ts.entry
-			info.PerRanker[name] = ts.requests
+			man.Rankers[ts.name] = ts.entry
+			info.PerRanker[ts.name] = ts.requests
 		}
 		info.Seconds = time.Since(start).Seconds()
 		man.RankingData = info

@@ -37,7 +37,7 @@ func (s stack) label(cfg *Config) string {
 	parts := make([]string, len(s))
 	for i, c := range s {
 		parts[i] = cfg.Rankers[c.ranker].Name
-		if l := c.trial.GridLabel(); l != "" {
+		if l := c.trial.gridLabel(); l != "" {
 			parts[i] += "(" + l + ")"
 		}
 	}
