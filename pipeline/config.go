@@ -475,6 +475,15 @@ func (c *Config) validateStages() error {
 	case rd.ValidFraction <= 0 || rd.ValidFraction >= 1:
 		return c.errAt("$.ranking_data.valid_fraction", "ranking_data.valid_fraction", "must be in (0, 1)")
 	}
+	if len(c.Rankers) > 0 {
+		stacks, err := c.rankingStacks()
+		if err != nil {
+			return err
+		}
+		if n := len(stacks) * len(rd.grid()); n > maxStacks {
+			return c.errAt("$.ranking_data", "ranking_data", "the ranking stacks × ranking data grid make %d combinations to compare, more than %d: shorten the grids", n, maxStacks)
+		}
+	}
 	for _, b := range []struct {
 		path string
 		v    float64

@@ -209,3 +209,11 @@ func TestRankingDataGrid(t *testing.T) {
 		}
 	}
 }
+
+func TestTooManyCombinations(t *testing.T) {
+	// 8 stacks × 7 horizons = 56 > 48.
+	_, err := ParseConfig("t.yaml", []byte(stackConfig+"ranking_data: {horizon_days: [0, 1, 2, 3, 4, 5, 6]}\n"))
+	if err == nil || !strings.Contains(err.Error(), "56 combinations") {
+		t.Fatalf("error %v", err)
+	}
+}
