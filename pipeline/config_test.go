@@ -66,6 +66,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown fallback", validConfig + "fallback: x\n", []string{"fallback", `no model named "x"`}},
 		{"no models", "retrieve: {sources: [{model: a, k: 1}]}\n", []string{"models", "at least one model"}},
 		{"not yaml", "models: [\n", []string{"t.yaml"}},
+		// Ranker stages (stackConfig below): grids, dropped features, the bound on combinations.
+		{"unknown dropped feature", strings.Replace(stackConfig, "[item_age_days, score]", "[item_age, score]", 1), []string{"t.yaml:24", "rankers[1].drop_features", "item_age"}},
+		{"mixed drop grid", strings.Replace(stackConfig, "[[], [item_age_days, score]]", "[[], score]", 1), []string{"rankers[1].drop_features", "a list at every position"}},
+		{"bad grid value", strings.Replace(stackConfig, "leaves: [15, 31]", "leaves: [15, 1]", 1), []string{"rankers[1].params.leaves", "leaves = 1"}},
+		{"unknown ranker parameter", strings.Replace(stackConfig, "leaves: [15, 31]", "leafs: 15", 1), []string{"rankers[1].params.leafs", "unknown parameter for ranker type lightgbm"}},
+		{"too many stacks", strings.Replace(stackConfig, "leaves: [15, 31]", "leaves: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]", 1), []string{"rankers", "more than 48"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -144,35 +150,6 @@ func TestRankingStacks(t *testing.T) {
 	}
 	if _, err := cfg.withRankers([]string{"lgbm"}); err == nil {
 		t.Fatal("a bundle stack naming an undeclared ranker was accepted")
-	}
-}
-
-func TestRankerConfigErrors(t *testing.T) {
-	cases := []struct {
-		name, yaml string
-		want       []string
-	}{
-		{"unknown dropped feature", strings.Replace(stackConfig, "[item_age_days, score]", "[item_age, score]", 1), []string{"t.yaml:24", "rankers[1].drop_features", "item_age"}},
-		{"mixed drop grid", strings.Replace(stackConfig, "[[], [item_age_days, score]]", "[[], score]", 1), []string{"rankers[1].drop_features", "a list at every position"}},
-		{"bad grid value", strings.Replace(stackConfig, "leaves: [15, 31]", "leaves: [15, 1]", 1), []string{"rankers[1].params.leaves", "leaves = 1"}},
-		{"unknown ranker parameter", strings.Replace(stackConfig, "leaves: [15, 31]", "leafs: 15", 1), []string{"rankers[1].params.leafs", "unknown parameter for ranker type lightgbm"}},
-		{"too many stacks", strings.Replace(stackConfig, "leaves: [15, 31]", "leaves: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]", 1), []string{"rankers", "more than 48"}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			cfg, err := ParseConfig("t.yaml", []byte(c.yaml))
-			if err == nil {
-				_, err = cfg.rankingStacks()
-			}
-			if err == nil {
-				t.Fatal("no error")
-			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
-				}
-			}
-		})
 	}
 }
 

@@ -12,9 +12,8 @@ import (
 	"github.com/cascade-rec/cascade/replay"
 )
 
-// fullPipeline is the design at test size: two sources → features → attention → LightGBM.
-const fullPipeline = `name: full-test
-models:
+// testFirstStage is the test pipelines' candidate stage: iALS and popularity, then features.
+const testFirstStage = `models:
   ials:
     type: ials
     params: {factors: 16, alpha: 2, reg: 3, iterations: 8, solver: cg}
@@ -25,11 +24,14 @@ retrieve:
     - {model: ials, k: 150}
     - {model: pop, k: 30}
 features: {}
-rankers:
-  - {name: attention, type: attention, keep: 100, params: {epochs: 3, dim: 16}}
-  - {name: lightgbm, type: lightgbm, params: {trees: 40, min_data_in_leaf: 20}}
 ranking_data: {max_requests: 1500, negatives: 50}
 final: {k: 50}
+`
+
+// fullPipeline is the design at test size: two sources → features → attention → LightGBM.
+const fullPipeline = "name: full-test\n" + testFirstStage + `rankers:
+  - {name: attention, type: attention, keep: 100, params: {epochs: 3, dim: 16}}
+  - {name: lightgbm, type: lightgbm, params: {trees: 40, min_data_in_leaf: 20}}
 `
 
 func TestFullPipelineFunnel(t *testing.T) {
@@ -152,26 +154,12 @@ func TestStackSelection(t *testing.T) {
 		t.Skip("trains a pipeline per stack")
 	}
 	ds := world(t)
-	cfg, err := ParseConfig("select.yaml", []byte(`name: select-test
-models:
-  ials:
-    type: ials
-    params: {factors: 16, alpha: 2, reg: 3, iterations: 8, solver: cg}
-  pop:
-    type: popularity
-retrieve:
-  sources:
-    - {model: ials, k: 150}
-    - {model: pop, k: 30}
-features: {}
-rankers:
+	cfg, err := ParseConfig("select.yaml", []byte("name: select-test\n"+testFirstStage+`rankers:
   - name: lightgbm
     type: lightgbm
     optional: true
     params: {trees: 40, min_data_in_leaf: 20}
     drop_features: [[], [score, rank, pmi, srcscore, srcrank, src, cooc, cooc_max, cooc_cos, genre_share, genre_match_max, attrdiff]]
-ranking_data: {max_requests: 1500, negatives: 50}
-final: {k: 50}
 `))
 	if err != nil {
 		t.Fatal(err)

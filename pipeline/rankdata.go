@@ -48,8 +48,6 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 				return err
 			}
 		}
-		ccfg := *cfg
-		ccfg.RankingData = chosen.data
 		start := time.Now()
 		p, err := assemble(cfg, validModels, st, nil, ds, valid.TrainItems)
 		if err != nil {
@@ -69,7 +67,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		}
 		info := &RankingDataInfo{HorizonDays: chosen.data.HorizonDays[0], MaxPerUser: chosen.data.MaxPerUser[0], Events: set.Stats.Events, Requests: set.Stats.Requests, WithTarget: set.Stats.WithTarget, WithPositive: set.Stats.WithPositive, PerRanker: map[string]int{}}
 		log.Info("ranking data built", "requests", set.Stats.Requests, "with_target", set.Stats.WithTarget, "features", len(set.FeatureNames), "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
-		trained, err := newStackTrainer(&ccfg, set, validModels, valid.TrainItems, opt).train(ctx, chosen.stack)
+		trained, err := newStackTrainer(cfg, set, validModels, valid.TrainItems, opt).train(ctx, chosen.stack)
 		if err != nil {
 			return err
 		}

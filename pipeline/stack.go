@@ -112,7 +112,8 @@ type trainedStage struct {
 	requests int
 }
 
-// stackTrainer trains stacks on one ranking set. Stacks share prefixes, so trained stages are
+// stackTrainer trains stacks on one ranking set (built with one ranking_data configuration; the
+// trainer reads only the fields that are not grids: negatives, stack and valid fractions, seed). Stacks share prefixes, so trained stages are
 // cached by what they depend on: their own choice, the earlier stages and their share of the
 // requests.
 type stackTrainer struct {
@@ -317,9 +318,7 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 			return choice{}, nil, err
 		}
 		sel.Requests = append(sel.Requests, set.Stats.Requests)
-		dcfg := *cfg
-		dcfg.RankingData = rd
-		trainer := newStackTrainer(&dcfg, set, innerModels, inner.TrainItems, opt)
+		trainer := newStackTrainer(cfg, set, innerModels, inner.TrainItems, opt)
 		for _, s := range stacks {
 			t0 := time.Now()
 			label := s.label(cfg)
