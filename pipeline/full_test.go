@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -73,7 +74,7 @@ func TestFullPipelineFunnel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := replay.Run(context.Background(), split, p.Replay(), replay.Options{ItemIDs: ds.Items.IDs(), Fallback: p.FallbackReplay(), Progress: progress.Options{Disabled: true}})
+	rep, err := replay.Run(context.Background(), split, p.Replay(), replay.Options{ItemIDs: ds.Items.IDs(), Progress: progress.Options{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +91,7 @@ func TestFullPipelineFunnel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := replay.Run(context.Background(), split, q.Replay(), replay.Options{ItemIDs: ds.Items.IDs(), Fallback: q.FallbackReplay(), Progress: progress.Options{Disabled: true}})
+	base, err := replay.Run(context.Background(), split, q.Replay(), replay.Options{ItemIDs: ds.Items.IDs(), Progress: progress.Options{Disabled: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +102,7 @@ func TestFullPipelineFunnel(t *testing.T) {
 
 	// Explain returns every stage's view of the final items.
 	hist := []int32{ds.Events[0].Item, ds.Events[1].Item, ds.Events[2].Item}
-	res, err := p.Recommend(context.Background(), candidates.Query{User: -1, History: hist, Time: split.Cut}, nil, RecommendOptions{Explain: true})
+	res, err := p.RecommendDense(context.Background(), Query{Query: candidates.Query{User: -1, History: hist, Time: split.Cut}, Explain: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +126,7 @@ func TestFullPipelineFunnel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err = slow.Recommend(context.Background(), candidates.Query{User: -1, History: hist, Time: split.Cut}, nil, RecommendOptions{})
+	res, err = slow.RecommendDense(context.Background(), Query{Query: candidates.Query{User: -1, History: hist, Time: split.Cut}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,11 +139,16 @@ func TestFullPipelineFunnel(t *testing.T) {
 	if !fell || len(res.Items) == 0 {
 		t.Fatalf("attention over budget did not fall back: %+v", res.Stages)
 	}
-	// A request whose deadline has passed is refused rather than half-answered.
+	// A request whose deadline has passed gets the degraded list; one its caller canceled, an error.
 	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	if _, err := p.Recommend(ctx, candidates.Query{User: -1, History: hist}, nil, RecommendOptions{}); err == nil {
-		t.Fatal("expired request answered")
+	if res, err := p.RecommendDense(ctx, Query{Query: candidates.Query{User: -1, History: hist}}); err != nil || !res.Degraded || len(res.Items) == 0 {
+		t.Fatalf("expired request: degraded %v with %d items, err %v", res.Degraded, len(res.Items), err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.RecommendDense(ctx, Query{Query: candidates.Query{User: -1, History: hist}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled request: err %v", err)
 	}
 }
 
@@ -198,7 +204,7 @@ func TestStackSelection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := p.Recommend(context.Background(), candidates.Query{User: -1, History: []int32{ds.Events[0].Item}}, nil, RecommendOptions{})
+	res, err := p.RecommendDense(context.Background(), Query{Query: candidates.Query{User: -1, History: []int32{ds.Events[0].Item}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,7 +82,7 @@ func trainAndReplay(t *testing.T, ds *dataset.Dataset, source string) (*replay.R
 	}
 	split := dataset.TemporalSplit(ds.Events, cfg.Split.TrainFraction)
 	rep, err := replay.Run(context.Background(), split, p.Replay(), replay.Options{
-		ItemIDs: ds.Items.IDs(), Fallback: p.FallbackReplay(), Progress: progress.Options{Disabled: true},
+		ItemIDs: ds.Items.IDs(), Progress: progress.Options{Disabled: true},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -338,7 +338,7 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 				return choice{}, nil, err
 			}
 			rep, err := replay.Run(ctx, valid, vp.Replay(), replay.Options{
-				Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(), Fallback: vp.FallbackReplay(),
+				Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(),
 				Workers: opt.Workers, Progress: progress.Options{Disabled: true},
 			})
 			if err != nil {

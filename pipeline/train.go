@@ -126,8 +126,12 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 						return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
 					}
 				}
-				rep, err := replay.Run(ctx, valid, replay.Source(name, m, 100), replay.Options{
-					Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(), Fallback: replay.Source("fallback", validFallback, 100),
+				tp, err := trialPipeline(name, m, validFallback, 100, valid.TrainItems)
+				if err != nil {
+					return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
+				}
+				rep, err := replay.Run(ctx, valid, tp.Replay(), replay.Options{
+					Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(),
 					Workers: opt.Workers, Progress: progress.Options{Disabled: true},
 				})
 				if err != nil {

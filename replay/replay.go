@@ -23,7 +23,9 @@ const Protocol = "replay-v1"
 
 // Recommender answers one replay step: the final ranked list for q, leaving out every item for
 // which skip is true, and optionally the candidate lists of the stages that produced it (for
-// per-stage recall@N).
+// per-stage recall@N). The recommender owns its policy for histories it cannot personalise
+// (replay-v1 §3 asks for the popularity fallback when no history item is in the train catalog):
+// replay evaluates what serving would answer, so it decides nothing itself.
 type Recommender interface {
 	Recommend(ctx context.Context, q candidates.Query, skip func(int32) bool) (Response, error)
 }
@@ -33,6 +35,9 @@ type Recommender interface {
 type Response struct {
 	Items  []candidates.Candidate
 	Stages []Stage
+	// Degraded says the recommender could not run its stages and answered with its fallback
+	// (counted in Report.DegradedSteps).
+	Degraded bool
 }
 
 // Stage is the candidate list of one stage or source, best first, and the time it took (0 when
@@ -54,14 +59,13 @@ type Options struct {
 	Ks, Ns []int
 	// Workers replay users in parallel; 0 means GOMAXPROCS. Results do not depend on it.
 	Workers int
-	// Fallback answers the steps whose history holds no item of the train catalog (replay-v1 §3);
-	// nil sends them to the recommender itself.
-	Fallback Recommender
 	Progress progress.Options
 }
 
 // Source adapts a candidate source to a Recommender: its top n items are both the final list and
-// the one stage, named name.
+// the one stage, named name. The source answers every step itself, histories without a train item
+// included (for a non-personal source such as popularity that is replay-v1's fallback); a
+// pipeline brings its own fallback policy (pipeline.Pipeline.Replay).
 func Source(name string, src candidates.Source, n int) Recommender {
 	return &sourceRec{name: name, src: src, n: n}
 }
@@ -84,6 +88,7 @@ func (s *sourceRec) Recommend(ctx context.Context, q candidates.Query, skip func
 // step is one test event's outcome.
 type step struct {
 	counted, warm bool
+	degraded      bool
 	rank          int // 1-based rank of the target in the final list, 0 if absent
 	top10         []int32
 	stageRank     []int // per stage (in first-seen order of names), 0 if absent
@@ -187,15 +192,11 @@ func newReplayer(split dataset.Split, opt Options) *replayer {
 func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Event, testIdx []int, steps []step) error {
 	r.history, r.times, r.values = r.history[:0], r.times[:0], r.values[:0]
 	clear(r.seen)
-	known := 0 // history items in the train catalog
 	push := func(e dataset.Event) {
 		r.history = append(r.history, e.Item)
 		r.times = append(r.times, e.Time)
 		r.values = append(r.values, e.Value)
 		r.seen[e.Item] = struct{}{}
-		if int(e.Item) < r.split.TrainItems {
-			known++
-		}
 	}
 	for _, e := range train {
 		push(e)
@@ -210,17 +211,13 @@ func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Ev
 				return err
 			}
 			q := candidates.Query{User: e.User, History: r.history, HistoryTimes: r.times, HistoryValues: r.values, Time: e.Time}
-			use := rec
-			if known == 0 && r.opt.Fallback != nil {
-				use = r.opt.Fallback
-			}
 			start := time.Now()
-			resp, err := use.Recommend(ctx, q, skip)
+			resp, err := rec.Recommend(ctx, q, skip)
 			st.latency = time.Since(start)
 			if err != nil {
 				return fmt.Errorf("replay step (user %d, time %d): %w", e.User, e.Time, err)
 			}
-			st.counted, st.warm = true, warm
+			st.counted, st.warm, st.degraded = true, warm, resp.Degraded
 			st.rank = rankOf(resp.Items, e.Item)
 			n := min(10, len(resp.Items))
 			st.top10 = make([]int32, n)
@@ -258,6 +255,8 @@ type Report struct {
 	WarmUsers      int                           `json:"warm_users"`
 	WarmSteps      int                           `json:"warm_steps"`
 	ColdSteps      int                           `json:"cold_steps"`
+	// DegradedSteps counts the steps the recommender answered degraded (its stages failed).
+	DegradedSteps int                           `json:"degraded_steps,omitempty"`
 	Metrics        map[string]float64            `json:"metrics"`
 	Slices         map[string]map[string]float64 `json:"slices"`
 	Stages         map[string]map[string]float64 `json:"stages"`
@@ -301,6 +300,9 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 		}
 		u := split.Test[i].User
 		users[u] = true
+		if st.degraded {
+			rep.DegradedSteps++
+		}
 		all.add(st.rank)
 		if st.warm {
 			rep.WarmSteps++

@@ -45,7 +45,7 @@ func WriteTable(w io.Writer, names []string, reps []*Report) error {
 		row(slice+" ndcg@10", num(func(r *Report) (float64, bool) { v, ok := r.Slices[slice]["ndcg@10"]; return v, ok }))
 	}
 	for _, st := range stageNames(reps) {
-		for _, k := range recallKeys(reps) {
+		for _, k := range RecallKeys(reps) {
 			row(st+" "+k, num(func(r *Report) (float64, bool) { v, ok := r.Stages[st][k]; return v, ok }))
 		}
 	}
@@ -121,7 +121,8 @@ func stageNames(reps []*Report) []string {
 	return names
 }
 
-func recallKeys(reps []*Report) []string {
+// RecallKeys lists the recall@N keys of the reports' stages, by N.
+func RecallKeys(reps []*Report) []string {
 	set := map[string]bool{}
 	for _, r := range reps {
 		for _, m := range r.Stages {

@@ -107,57 +107,46 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request) {
 	q, live := s.history(&sc, req, uid, qt, resp)
 	resp.UserKnown = inData || live > 0
 	resp.HistoryLen = len(q.History)
-	skip := s.skipFunc(req.Exclude)
 
+	pq := pipeline.Query{Query: q, Skip: s.skipFunc(req.Exclude), K: *req.K, Explain: req.Explain || s.cfg.ServedLog.Features}
 	var res pipeline.Result
-	var err error
-	if hasKnown(q.History, b.trainItems) {
-		if s.acquire(ctx) {
-			res, err = b.p.Recommend(ctx, q, skip, pipeline.RecommendOptions{Explain: req.Explain || s.cfg.ServedLog.Features})
-			<-s.slots
-			if err == nil {
-				s.metrics.answers.WithLabelValues("personal").Inc()
-			}
-		} else {
-			err = errOverload
-		}
-	} else {
-		resp.Fallback = true
-		res, err = s.fallback(ctx, b, q, skip)
-		if err == nil {
-			s.metrics.answers.WithLabelValues("fallback").Inc()
-		}
-	}
-	if err != nil {
-		if r.Context().Err() != nil {
+	class := ""
+	if s.acquire(ctx) {
+		var err error
+		res, err = b.p.RecommendDense(ctx, pq)
+		<-s.slots
+		if err != nil { // only a canceled request errs: the client is gone
 			s.metrics.errors.WithLabelValues("canceled").Inc()
-			return // the client is gone
-		}
-		class := "pipeline"
-		switch {
-		case errors.Is(err, errOverload):
-			class = "overload"
-		case errors.Is(err, context.DeadlineExceeded):
-			class = "deadline"
-		}
-		// Degrade rather than fail: the non-personal list is cheap and always there.
-		s.metrics.errors.WithLabelValues(class).Inc()
-		reason := err.Error()
-		// The fallback gets a budget of its own (it is a precomputed list; this bounds a stall).
-		fctx, fcancel := context.WithTimeout(context.WithoutCancel(r.Context()), max(s.cfg.RequestTimeout, 50*time.Millisecond))
-		res, err = s.fallback(fctx, b, q, skip)
-		fcancel()
-		if err != nil {
-			s.fail(w, r, &apiError{Status: http.StatusInternalServerError, Code: "internal", Msg: "the pipeline and its fallback failed: " + err.Error()})
 			return
 		}
-		s.metrics.answers.WithLabelValues("degraded").Inc()
-		resp.Fallback, resp.Degraded = true, true
-		s.fillResponse(resp, &res, *req.K)
-		// The first stage says why the answer degraded.
-		resp.Stages = append([]stageJSON{{Name: class, Fallback: true, Error: reason}}, resp.Stages...)
+		if res.Degraded {
+			class = "pipeline"
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				class = "deadline"
+			}
+		}
 	} else {
-		s.fillResponse(resp, &res, *req.K)
+		if r.Context().Err() != nil {
+			s.metrics.errors.WithLabelValues("canceled").Inc()
+			return
+		}
+		// Shed: the precomputed fallback list costs nothing, so overload never fails a request.
+		res, class = b.p.Degraded(pq, errOverload), "overload"
+	}
+	switch {
+	case res.Degraded:
+		s.metrics.errors.WithLabelValues(class).Inc()
+		s.metrics.answers.WithLabelValues("degraded").Inc()
+	case res.Fallback:
+		s.metrics.answers.WithLabelValues("fallback").Inc()
+	default:
+		s.metrics.answers.WithLabelValues("personal").Inc()
+	}
+	resp.Fallback, resp.Degraded = res.Fallback, res.Degraded
+	s.fillResponse(resp, &res, *req.K)
+	if res.Degraded {
+		// The first stage says why the answer degraded.
+		resp.Stages = append([]stageJSON{{Name: class, Fallback: true, Error: res.Reason}}, resp.Stages...)
 	}
 	writeJSON(w, http.StatusOK, resp)
 	s.logServed(resp, req, qt, now)
@@ -248,31 +237,6 @@ func (s *Server) skipFunc(exclude []string) func(int32) bool {
 		}
 	}
 	return func(it int32) bool { _, ok := skip[it]; return ok }
-}
-
-// fallback answers with the pipeline's fallback model (the non-personal list replay-v1 uses
-// for histories without a known item).
-func (s *Server) fallback(ctx context.Context, b *bundle, q candidates.Query, skip func(int32) bool) (pipeline.Result, error) {
-	start := time.Now()
-	if ex := s.cfg.Pipeline.Filter.ExcludeSeen; (ex == nil || *ex) && len(q.History) > 0 {
-		seen := make(map[int32]struct{}, len(q.History))
-		for _, it := range q.History {
-			seen[it] = struct{}{}
-		}
-		inner := skip
-		skip = func(it int32) bool {
-			if _, ok := seen[it]; ok {
-				return true
-			}
-			return inner != nil && inner(it)
-		}
-	}
-	resp, err := b.p.FallbackReplay().Recommend(ctx, q, skip)
-	if err != nil {
-		return pipeline.Result{}, err
-	}
-	st := pipeline.StageResult{Name: "fallback", Items: resp.Items, Out: len(resp.Items), Duration: time.Since(start)}
-	return pipeline.Result{Items: resp.Items, Stages: []pipeline.StageResult{st}}, nil
 }
 
 // fillResponse converts a pipeline result into the answer's items and stages.
@@ -407,7 +371,7 @@ func (s *Server) handleSimilar(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &apiError{Status: http.StatusNotFound, Code: "unknown_item", Field: "id", Msg: fmt.Sprintf("item %q is not in the catalog", id)})
 		return
 	}
-	if it >= b.trainItems {
+	if int(it) >= b.p.NumItems() {
 		s.fail(w, r, &apiError{Status: http.StatusNotFound, Code: "unknown_item", Field: "id", Msg: fmt.Sprintf("item %q first appears after the bundle's training window: the models have no embedding for it", id)})
 		return
 	}

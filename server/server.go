@@ -62,11 +62,10 @@ type Server struct {
 
 // bundle is one loaded model bundle.
 type bundle struct {
-	p          *pipeline.Pipeline
-	dir        string
-	version    string
-	trainItems int32 // items [0, trainItems) are the models' catalog
-	loaded     time.Time
+	p       *pipeline.Pipeline
+	dir     string
+	version string
+	loaded  time.Time
 }
 
 // New builds a server: it opens the history store (replaying its log) and the served log. The
@@ -269,11 +268,10 @@ func (s *Server) load(ctx context.Context, dir string) (*bundle, error) {
 	man := p.Manifest()
 	sum := sha256.Sum256(raw)
 	b := &bundle{
-		p:          p,
-		dir:        abs,
-		version:    fmt.Sprintf("%s-%s-%s", man.Pipeline, compactTime(man.Created), hex.EncodeToString(sum[:4])),
-		trainItems: int32(man.Split.TrainItems),
-		loaded:     time.Now(),
+		p:       p,
+		dir:     abs,
+		version: fmt.Sprintf("%s-%s-%s", man.Pipeline, compactTime(man.Created), hex.EncodeToString(sum[:4])),
+		loaded:  time.Now(),
 	}
 	if err := s.smoke(ctx, b); err != nil {
 		return nil, fmt.Errorf("model bundle %s failed its smoke request: %w", abs, err)
@@ -290,42 +288,28 @@ func compactTime(rfc3339 string) string {
 }
 
 // smoke runs one personal request (the most recent data set user's history) and one
-// non-personal one through a fresh bundle; both must answer with items.
+// non-personal one through a fresh bundle; both must answer with items, neither degraded.
 func (s *Server) smoke(ctx context.Context, b *bundle) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second) // the first call may warm caches
 	defer cancel()
-	ds := s.cfg.Dataset
-	if len(ds.Events) > 0 {
+	queries := []candidates.Query{{User: -1, Time: time.Now().Unix()}}
+	if ds := s.cfg.Dataset; len(ds.Events) > 0 {
 		last := ds.Events[len(ds.Events)-1]
 		items, values, times := s.seed.get(last.User)
-		q := candidates.Query{User: last.User, History: items, HistoryTimes: times, HistoryValues: values, Time: last.Time}
-		if hasKnown(items, b.trainItems) {
-			res, err := b.p.Recommend(ctx, q, nil, pipeline.RecommendOptions{Explain: true})
-			if err != nil {
-				return err
-			}
-			if len(res.Items) == 0 {
-				return errors.New("a personal request returned no items")
-			}
+		queries = append(queries, candidates.Query{User: last.User, History: items, HistoryTimes: times, HistoryValues: values, Time: last.Time})
+	}
+	for _, q := range queries {
+		res, err := b.p.RecommendDense(ctx, pipeline.Query{Query: q, Explain: true})
+		switch {
+		case err != nil:
+			return err
+		case res.Degraded:
+			return fmt.Errorf("a request degraded: %s", res.Reason)
+		case len(res.Items) == 0:
+			return fmt.Errorf("a request (history of %d items) returned no items", len(q.History))
 		}
-	}
-	resp, err := b.p.FallbackReplay().Recommend(ctx, candidates.Query{User: -1, Time: time.Now().Unix()}, nil)
-	if err != nil {
-		return err
-	}
-	if len(resp.Items) == 0 {
-		return errors.New("the fallback returned no items")
 	}
 	return nil
-}
-
-func hasKnown(items []int32, trainItems int32) bool {
-	for _, it := range items {
-		if it >= 0 && it < trainItems {
-			return true
-		}
-	}
-	return false
 }
 
 // Run serves the public (and admin) listeners, loading the bundle first if Reload has not, until

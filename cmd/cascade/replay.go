@@ -13,6 +13,7 @@ import (
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/replay"
+	"github.com/cascade-rec/cascade/replay/report"
 )
 
 type replayCmd struct {
@@ -83,7 +84,7 @@ func (c *replayCmd) Run(g *Globals) error {
 		}
 	}
 	if c.Report != "" {
-		if err := replay.WriteReport(c.Report, names, reps); err != nil {
+		if err := report.Write(c.Report, names, reps); err != nil {
 			return err
 		}
 		fmt.Fprintf(g.Stdout, "report written to %s\n", filepath.Join(c.Report, "report.md"))
@@ -101,7 +102,6 @@ func runReplay(g *Globals, cfg *pipeline.Config, ds *dataset.Dataset, dir string
 	return replay.Run(g.Ctx, split, p.Replay(), replay.Options{
 		Dataset:  ds.Name,
 		ItemIDs:  ds.Items.IDs(),
-		Fallback: p.FallbackReplay(),
 		Workers:  workers,
 		Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log},
 	})

@@ -1,4 +1,7 @@
-package replay
+// Package report owns the replay reports a person reads: a Markdown page with the side-by-side
+// table and PNG plots (ndcg@K per configuration, recall@N per stage). It is apart from package
+// replay so that what serves and trains does not link the plotting library.
+package report
 
 import (
 	"fmt"
@@ -7,15 +10,17 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/cascade-rec/cascade/replay"
+
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 )
 
-// WriteReport writes dir/report.md with the side-by-side table and two PNG plots: ndcg@K per
+// Write writes dir/report.md with the side-by-side table and two PNG plots: ndcg@K per
 // configuration, and recall@N per stage of each configuration.
-func WriteReport(dir string, names []string, reps []*Report) error {
+func Write(dir string, names []string, reps []*replay.Report) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -26,13 +31,13 @@ func WriteReport(dir string, names []string, reps []*Report) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Replay report (%s)\n\n", Protocol)
+	fmt.Fprintf(&b, "# Replay report (%s)\n\n", replay.Protocol)
 	if len(reps) > 0 {
 		r := reps[0]
 		fmt.Fprintf(&b, "Data set `%s`: %d train events, %d test steps (%d without history; %d warm, %d cold).\n\n", r.Dataset, r.TrainEvents, r.TestSteps, r.NoHistorySteps, r.WarmSteps, r.ColdSteps)
 	}
 	b.WriteString("```\n")
-	if err := WriteTable(&b, names, reps); err != nil {
+	if err := replay.WriteTable(&b, names, reps); err != nil {
 		return err
 	}
 	b.WriteString("```\n\n![ndcg@K per configuration](ndcg.png)\n\n![recall@N per stage](recall.png)\n")
@@ -42,7 +47,7 @@ func WriteReport(dir string, names []string, reps []*Report) error {
 	return nil
 }
 
-func plotNDCG(path string, names []string, reps []*Report) error {
+func plotNDCG(path string, names []string, reps []*replay.Report) error {
 	p := plot.New()
 	p.Title.Text = "ndcg@K"
 	p.X.Label.Text = "K"
@@ -72,8 +77,8 @@ func plotNDCG(path string, names []string, reps []*Report) error {
 
 // plotRecall draws, per configuration, recall@N of each stage as grouped bars (one group per
 // stage, one bar per N).
-func plotRecall(path string, names []string, reps []*Report) error {
-	ns := recallKeys(reps)
+func plotRecall(path string, names []string, reps []*replay.Report) error {
+	ns := replay.RecallKeys(reps)
 	var labels []string
 	values := make([]plotter.Values, len(ns))
 	for i, r := range reps {

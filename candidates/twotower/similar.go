@@ -1,0 +1,50 @@
+package twotower
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cascade-rec/cascade/candidates"
+)
+
+// Similar returns the n items nearest to item by the item tower's embeddings (inner product of
+// the normalised vectors, i.e. cosine), best first, leaving out item itself and the items for
+// which skip returns true. It searches the model's retrieval index (HNSW on a large catalog), so
+// it costs what a recommendation costs rather than a scan of the catalog. The result is appended
+// to dst[:0].
+func (m *Model) Similar(ctx context.Context, item int32, n int, skip func(int32) bool, dst []candidates.Candidate) ([]candidates.Candidate, error) {
+	dst = dst[:0]
+	if item < 0 || int(item) >= m.numItems {
+		return dst, fmt.Errorf("twotower: item %d is not in the catalog (%d items)", item, m.numItems)
+	}
+	if err := ctx.Err(); err != nil {
+		return dst, err
+	}
+	if n <= 0 {
+		return dst, nil
+	}
+	s := m.pool.Get().(*scratch)
+	defer m.pool.Put(s)
+	d := m.p.Dim
+	copy(s.qv, m.items[int(item)*d:(int(item)+1)*d])
+	if m.indexDim > d {
+		s.qv[d] = 0 // the prior column: similarity is the embeddings' alone
+	}
+	s.gen++
+	if s.gen == 0 {
+		clear(s.seen)
+		s.gen = 1
+	}
+	s.seen[item] = s.gen
+	s.skip = skip
+	res, err := m.index.SearchFiltered(s.qv, n, s.filter, s.res[:0])
+	s.skip = nil
+	s.res = res
+	if err != nil {
+		return dst, fmt.Errorf("twotower: search: %w", err)
+	}
+	for _, r := range res {
+		dst = append(dst, candidates.Candidate{Item: r.ID, Score: r.Score})
+	}
+	return dst, nil
+}
