@@ -60,10 +60,12 @@ type StageResult struct {
 // exclude list and rules and q.Skip. The only error is ctx being canceled (the caller gave up).
 func (p *Pipeline) RecommendDense(ctx context.Context, q Query) (Result, error) {
 	var res Result
-	var err error
-	if p.knowsAny(q.History) {
+	err := ctx.Err() // a request already out of time runs no stage
+	switch {
+	case err != nil:
+	case p.knowsAny(q.History):
 		res, err = p.run(ctx, q)
-	} else {
+	default:
 		res, err = p.fallbackAnswer(ctx, q)
 	}
 	if err != nil {
