@@ -58,7 +58,7 @@ type Options struct {
 	// 100,200,500 (replay-v1 §4).
 	Ks, Ns []int
 	// Workers replay users in parallel; 0 means GOMAXPROCS. Results do not depend on it.
-	Workers int
+	Workers  int
 	Progress progress.Options
 }
 
@@ -246,21 +246,21 @@ func rankOf(items []candidates.Candidate, target int32) int {
 
 // Report is replay-v1's output (PROTOCOL.md §6); its JSON keys are the protocol's.
 type Report struct {
-	Protocol       string                        `json:"protocol"`
-	Dataset        string                        `json:"dataset"`
-	TrainEvents    int                           `json:"train_events"`
-	TestSteps      int                           `json:"test_steps"`
-	NoHistorySteps int                           `json:"no_history_steps"`
-	Users          int                           `json:"users"`
-	WarmUsers      int                           `json:"warm_users"`
-	WarmSteps      int                           `json:"warm_steps"`
-	ColdSteps      int                           `json:"cold_steps"`
+	Protocol       string `json:"protocol"`
+	Dataset        string `json:"dataset"`
+	TrainEvents    int    `json:"train_events"`
+	TestSteps      int    `json:"test_steps"`
+	NoHistorySteps int    `json:"no_history_steps"`
+	Users          int    `json:"users"`
+	WarmUsers      int    `json:"warm_users"`
+	WarmSteps      int    `json:"warm_steps"`
+	ColdSteps      int    `json:"cold_steps"`
 	// DegradedSteps counts the steps the recommender answered degraded (its stages failed).
 	DegradedSteps int                           `json:"degraded_steps,omitempty"`
-	Metrics        map[string]float64            `json:"metrics"`
-	Slices         map[string]map[string]float64 `json:"slices"`
-	Stages         map[string]map[string]float64 `json:"stages"`
-	LatencyMS      map[string]float64            `json:"latency_ms"`
+	Metrics       map[string]float64            `json:"metrics"`
+	Slices        map[string]map[string]float64 `json:"slices"`
+	Stages        map[string]map[string]float64 `json:"stages"`
+	LatencyMS     map[string]float64            `json:"latency_ms"`
 	// StageLatencyMS has per-stage latency percentiles where the recommender times its stages.
 	StageLatencyMS map[string]map[string]float64 `json:"stage_latency_ms,omitempty"`
 	// StageOrder lists the stage names in the order the recommender reported them.
