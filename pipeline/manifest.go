@@ -72,7 +72,13 @@ type Manifest struct {
 	StackSelection *StackSelection `json:"stack_selection,omitempty"`
 	// RankingData describes the requests the rankers were trained on.
 	RankingData *RankingDataInfo `json:"ranking_data,omitempty"`
+
+	checksum string // of manifest.json as read
 }
+
+// Checksum is the SHA-256 of manifest.json as ReadManifest read it ("" for one not read from a
+// file): it names the bundle, since the manifest holds every artifact's checksum.
+func (m *Manifest) Checksum() string { return m.checksum }
 
 // FeaturesEntry is the feature stage in the bundle.
 type FeaturesEntry struct {
@@ -160,6 +166,7 @@ func ReadManifest(dir string) (*Manifest, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, fmt.Errorf("model bundle %s: %w", path, err)
 	}
+	m.checksum = fmt.Sprintf("%x", sha256.Sum256(data))
 	if m.Format != ManifestFormat {
 		return nil, fmt.Errorf("model bundle %s: format %q, want %q", path, m.Format, ManifestFormat)
 	}

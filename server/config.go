@@ -40,6 +40,19 @@ type Config struct {
 	MaxConcurrent int
 	// ShutdownTimeout bounds the drain of in-flight requests at shutdown (default 10 s).
 	ShutdownTimeout time.Duration
+	// Drain is how long shutdown keeps serving with /readyz failing before it closes the
+	// listeners, so that load balancers see the 503 and stop routing first (default 3 s; a
+	// negative value: none).
+	Drain time.Duration
+	// ReloadTimeout bounds a bundle load and check (default 2 min). A reload that overruns is
+	// refused; it cannot hold back the reloads after it.
+	ReloadTimeout time.Duration
+	// Bundles is the bundle root: POST /admin/reload?models=DIR takes only directories inside it
+	// (DIR relative to it, symlinks resolved). Empty: only the current directory reloads.
+	Bundles string
+	// AdminToken, when set, is the bearer token every admin request must carry
+	// (Authorization: Bearer TOKEN).
+	AdminToken string
 
 	// Limits on input.
 	MaxBodyBytes int64 // default 1 MiB
@@ -76,6 +89,12 @@ func (c *Config) defaults() error {
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
 	}
+	if c.Drain == 0 {
+		c.Drain = 3 * time.Second
+	}
+	if c.ReloadTimeout == 0 {
+		c.ReloadTimeout = 2 * time.Minute
+	}
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = 1 << 20
 	}
@@ -105,7 +124,7 @@ func (c *Config) defaults() error {
 	}
 	c.History.Catalog = c.Dataset.Items
 	switch {
-	case c.RequestTimeout < 0 || c.ShutdownTimeout < 0:
+	case c.RequestTimeout < 0 || c.ShutdownTimeout < 0 || c.ReloadTimeout < 0:
 		return errors.New("server: negative timeout")
 	case c.MaxK < 1 || c.MaxK > c.Pipeline.Final.K:
 		return fmt.Errorf("server: max k %d outside [1, %d] (the pipeline's final.k)", c.MaxK, c.Pipeline.Final.K)
@@ -115,6 +134,16 @@ func (c *Config) defaults() error {
 	if c.AdminAddr != "" && !c.PublicAdmin {
 		if err := loopbackOnly(c.AdminAddr); err != nil {
 			return err
+		}
+	}
+	if c.Bundles != "" {
+		root, err := bundleRoot(c.Bundles)
+		if err != nil {
+			return err
+		}
+		c.Bundles = root
+		if _, err := insideRoot(root, c.Models); err != nil {
+			return fmt.Errorf("server: the model bundle %s is outside the bundle root %s", c.Models, root)
 		}
 	}
 	return c.ServedLog.defaults()

@@ -139,6 +139,7 @@ func newServer(t *testing.T, f *fixture, edit func(*Config)) *Server {
 		Pipeline: f.cfg, Dataset: f.ds, Models: f.bundle,
 		RequestTimeout: 2e9, // generous: -race and a loaded machine
 		Logger:         quietLogger(),
+		Bundles:        os.TempDir(), // the fixtures' and tests' bundles live under it
 	}
 	cfg.History.Dir = filepath.Join(t.TempDir(), "history")
 	if edit != nil {
@@ -168,6 +169,7 @@ func do(t testing.TB, h http.Handler, method, target, body string, out any) *htt
 		r = strings.NewReader(body)
 	}
 	req := httptest.NewRequest(method, target, r)
+	req.Host = "127.0.0.1:9090" // the admin listener refuses names (DNS rebinding)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
 	if out != nil {

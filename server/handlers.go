@@ -56,7 +56,8 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	case b == nil:
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "loading"})
 	default:
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "model_version": b.version, "models": b.dir, "loaded_at": b.loaded.UTC().Format(time.RFC3339)})
+		// The bundle's path and load time are for operators: the admin listener's /readyz.
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "model_version": b.version})
 	}
 }
 
@@ -397,19 +398,4 @@ func (s *Server) handleSimilar(w http.ResponseWriter, r *http.Request) {
 		resp.Items[i] = similarItem{ItemID: s.cfg.Dataset.Items.String(c.Item), Score: jsonFloat(c.Score), Rank: i + 1}
 	}
 	writeJSON(w, http.StatusOK, resp)
-}
-
-// handleReload answers POST /admin/reload[?models=DIR].
-func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
-	dir := r.URL.Query().Get("models")
-	prev := s.Version()
-	start := time.Now()
-	// A reload runs to its end even if the caller hangs up: a half-done validation helps no one.
-	v, err := s.Reload(context.WithoutCancel(r.Context()), dir)
-	if err != nil {
-		s.log.Warn("model bundle refused; the current one keeps serving", "models", dir, "err", err, "serving", prev)
-		writeJSON(w, http.StatusUnprocessableEntity, &apiError{Code: "bundle_refused", Field: "models", Msg: err.Error()})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"model_version": v, "previous_version": prev, "seconds": time.Since(start).Seconds()})
 }

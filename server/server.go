@@ -11,15 +11,12 @@ package server
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
-	"os"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
@@ -48,9 +45,12 @@ type Server struct {
 	sources map[string]bool // the pipeline's retrieve sources, by stage name
 	slots   chan struct{}   // MaxConcurrent pipeline runs
 
-	cur      atomic.Pointer[bundle]
-	reloadMu sync.Mutex // one load at a time
-	stopping atomic.Bool
+	cur atomic.Pointer[bundle]
+	// reloadSem admits one load at a time; a waiting reload gives up at its deadline, and a load
+	// that overruns its own releases it (its result is dropped).
+	reloadSem    chan struct{}
+	stopping     atomic.Bool
+	adminMetrics *adminMetrics
 
 	idPrefix string
 	idSeq    atomic.Uint64
@@ -77,13 +77,15 @@ func New(cfg Config) (*Server, error) {
 	var b [4]byte
 	rand.Read(b[:])
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		lim:      limits{maxK: cfg.MaxK, maxHistory: cfg.MaxHistory, maxExclude: cfg.MaxExclude, maxBatch: cfg.MaxBatch, maxIDBytes: cfg.MaxIDBytes},
-		seed:     newSeedHistory(cfg.Dataset, cfg.History.PerUser),
-		sources:  map[string]bool{},
-		slots:    make(chan struct{}, cfg.MaxConcurrent),
-		idPrefix: hex.EncodeToString(b[:]),
+		cfg:          cfg,
+		log:          cfg.Logger,
+		lim:          limits{maxK: cfg.MaxK, maxHistory: cfg.MaxHistory, maxExclude: cfg.MaxExclude, maxBatch: cfg.MaxBatch, maxIDBytes: cfg.MaxIDBytes},
+		seed:         newSeedHistory(cfg.Dataset, cfg.History.PerUser),
+		sources:      map[string]bool{},
+		slots:        make(chan struct{}, cfg.MaxConcurrent),
+		reloadSem:    make(chan struct{}, 1),
+		adminMetrics: newAdminMetrics(),
+		idPrefix:     hex.EncodeToString(b[:]),
 	}
 	for _, src := range cfg.Pipeline.Retrieve.Sources {
 		s.sources[src.Model] = true
@@ -125,20 +127,6 @@ func (s *Server) routes() http.Handler {
 	r.Get("/readyz", s.handleReady)
 	r.Get("/openapi.json", handleOpenAPI)
 	r.Method(http.MethodGet, "/metrics", s.metricsHandler())
-	return r
-}
-
-func (s *Server) adminRoutes() http.Handler {
-	r := chi.NewRouter()
-	r.Use(s.requestID, s.instrument, s.recoverer)
-	r.Post("/admin/reload", s.handleReload)
-	r.Get("/healthz", s.handleHealth)
-	r.Method(http.MethodGet, "/metrics", s.metricsHandler())
-	r.Get("/debug/pprof/*", pprof.Index)
-	r.Get("/debug/pprof/cmdline", pprof.Cmdline)
-	r.Get("/debug/pprof/profile", pprof.Profile)
-	r.Get("/debug/pprof/symbol", pprof.Symbol)
-	r.Get("/debug/pprof/trace", pprof.Trace)
 	return r
 }
 
@@ -216,21 +204,65 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 	})
 }
 
+// ErrReloadBusy refuses a reload while another one runs past the reload deadline.
+var ErrReloadBusy = errors.New("another bundle reload is running")
+
 // Reload loads the bundle in dir (empty: the directory last loaded, at first Config.Models),
 // validates it (checksums and data fingerprint by pipeline.Open, then one smoke request) and
 // swaps it in atomically. On any error the current bundle keeps serving. It returns the new
 // bundle's version.
 func (s *Server) Reload(ctx context.Context, dir string) (string, error) {
-	s.reloadMu.Lock()
-	defer s.reloadMu.Unlock()
-	if dir == "" {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReloadTimeout)
+	defer cancel()
+	select {
+	case s.reloadSem <- struct{}{}:
+	case <-ctx.Done():
+		s.metrics.reloads.WithLabelValues("refused").Inc()
+		return "", fmt.Errorf("%w (waited %s)", ErrReloadBusy, s.cfg.ReloadTimeout)
+	}
+	released := false
+	release := func() {
+		if !released {
+			released = true
+			<-s.reloadSem
+		}
+	}
+	defer release()
+	switch {
+	case dir == "":
 		dir = s.cfg.Models
 		if b := s.cur.Load(); b != nil {
 			dir = b.dir
 		}
+	case s.cfg.Bundles == "":
+		s.metrics.reloads.WithLabelValues("refused").Inc()
+		return "", fmt.Errorf("%w: reloading another directory needs a bundle root (--bundles)", ErrOutsideRoot)
+	default:
+		real, err := insideRoot(s.cfg.Bundles, dir)
+		if err != nil {
+			s.metrics.reloads.WithLabelValues("refused").Inc()
+			return "", fmt.Errorf("models %q: %w", dir, err)
+		}
+		dir = real
 	}
 	start := time.Now()
-	b, err := s.load(ctx, dir)
+	type loaded struct {
+		b   *bundle
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		b, err := s.load(ctx, dir)
+		done <- loaded{b, err}
+	}()
+	var b *bundle
+	var err error
+	select {
+	case l := <-done:
+		b, err = l.b, l.err
+	case <-ctx.Done():
+		err = fmt.Errorf("model bundle %s: the load did not finish within %s", dir, s.cfg.ReloadTimeout)
+	}
 	if err != nil {
 		s.metrics.reloads.WithLabelValues("refused").Inc()
 		s.metrics.errors.WithLabelValues("reload").Inc()
@@ -257,20 +289,15 @@ func (s *Server) load(ctx context.Context, dir string) (*bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	raw, err := os.ReadFile(filepath.Join(abs, "manifest.json"))
-	if err != nil {
-		return nil, fmt.Errorf("model bundle: %w", err)
-	}
 	p, err := pipeline.Open(s.cfg.Pipeline, abs, s.cfg.Dataset)
 	if err != nil {
 		return nil, err
 	}
 	man := p.Manifest()
-	sum := sha256.Sum256(raw)
 	b := &bundle{
 		p:       p,
 		dir:     abs,
-		version: fmt.Sprintf("%s-%s-%s", man.Pipeline, compactTime(man.Created), hex.EncodeToString(sum[:4])),
+		version: fmt.Sprintf("%s-%s-%s", man.Pipeline, compactTime(man.Created), man.Checksum()[:8]),
 		loaded:  time.Now(),
 	}
 	if err := s.smoke(ctx, b); err != nil {
@@ -377,7 +404,12 @@ func (s *Server) Run(ctx context.Context) error {
 	case runErr = <-errc:
 	}
 	s.stopping.Store(true)
-	s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout)
+	if runErr == nil && s.cfg.Drain > 0 {
+		// Readiness fails first; the listeners keep serving until load balancers have seen it.
+		s.log.Info("shutting down: /readyz fails, listeners close after the drain delay", "drain", s.cfg.Drain)
+		time.Sleep(s.cfg.Drain)
+	}
+	s.log.Info("shutting down: closing listeners, finishing in-flight requests", "timeout", s.cfg.ShutdownTimeout)
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
 	defer cancel()
 	for _, sv := range servers {

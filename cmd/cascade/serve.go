@@ -43,6 +43,10 @@ type serveOptions struct {
 	ServedLogMaxMB  int64         `default:"64" help:"Rotate the served log beyond this size, MiB."`
 	LogFeatures     bool          `help:"Log every served item's feature values (ranker training data), not only for explain requests."`
 	ShutdownTimeout time.Duration `default:"10s" help:"How long shutdown waits for in-flight requests."`
+	Drain           time.Duration `default:"3s" help:"At shutdown, how long /readyz fails before the listeners close (load balancers stop routing first); 0 disables it."`
+	ReloadTimeout   time.Duration `default:"2m" help:"Deadline of a bundle reload (load and check); an overrunning reload is refused."`
+	Bundles         string        `help:"Bundle root: POST /admin/reload?models=DIR takes only directories inside it (relative to it; symlinks resolved). Unset: only the current bundle reloads."`
+	AdminToken      string        `env:"CASCADE_ADMIN_TOKEN" help:"Bearer token required on the admin listener (or the CASCADE_ADMIN_TOKEN environment variable)."`
 }
 
 func (c *serveCmd) Run(g *Globals) error {
@@ -60,10 +64,14 @@ func (c *serveCmd) Run(g *Globals) error {
 // serve runs the recommendation server on a loaded pipeline file and data set until g.Ctx ends,
 // reloading the bundle on SIGHUP. ready, when set, is called once the listeners are bound.
 func serve(g *Globals, cfg *pipeline.Config, ds *dataset.Dataset, models string, o serveOptions, ready func(public, admin net.Addr)) error {
+	if o.Drain == 0 {
+		o.Drain = -1 // the flag's 0 means none; the server's zero value means its default
+	}
 	sc := server.Config{
 		Pipeline: cfg, Dataset: ds, Models: models,
 		Addr: o.Addr, AdminAddr: o.AdminAddr, PublicAdmin: o.PublicAdmin,
-		RequestTimeout: o.Timeout, ShutdownTimeout: o.ShutdownTimeout,
+		RequestTimeout: o.Timeout, ShutdownTimeout: o.ShutdownTimeout, Drain: o.Drain, ReloadTimeout: o.ReloadTimeout,
+		Bundles: o.Bundles, AdminToken: o.AdminToken,
 		MaxK: o.MaxK, MaxBodyBytes: o.MaxBody, MaxConcurrent: o.MaxConcurrent,
 		History: history.Options{
 			PerUser:  o.HistoryPerUser,
