@@ -54,47 +54,51 @@ func BenchmarkScore500x50(b *testing.B)     { benchmarkScore(b, AttentionDIN) }
 func BenchmarkScore500x50Dot(b *testing.B)  { benchmarkScore(b, AttentionDot) }
 func BenchmarkScore500x50Mean(b *testing.B) { benchmarkScore(b, AttentionMean) }
 
-// TestScoreLatency measures the p50/p99 latency of Score on one core (GOMAXPROCS 1) for the
+// BenchmarkScoreLatency measures the p50/p99 latency of Score on one core (GOMAXPROCS 1) for the
 // benchmark shape, as wall time and as the thread's CPU time (on a shared machine the wall p99 is
-// mostly time spent descheduled). It only reports unless CASCADE_BENCH=1, when it also enforces
-// a CPU-time p99 ≤ 2 ms for din.
-func TestScoreLatency(t *testing.T) {
-	if testing.Short() || raceEnabled {
-		t.Skip("timing")
-	}
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+// mostly time spent descheduled), reported as metrics of the run:
+//
+//	go test -run '^$' -bench ScoreLatency ./ranker/attention/
+//
+// With CASCADE_BENCH=1 it also enforces a CPU-time p99 ≤ 2 ms for din.
+func BenchmarkScoreLatency(b *testing.B) {
 	for _, att := range []string{AttentionDIN, AttentionDot, AttentionMean} {
-		m, hist, cands, dense := benchModel(t, att)
-		dst := make([]float32, len(cands))
-		ctx := context.Background()
-		const warm, runs = 50, 1000
-		lat := make([]time.Duration, 0, runs)
-		cpu := make([]time.Duration, 0, runs)
-		for i := range warm + runs {
-			t0, c0 := time.Now(), threadCPU()
-			if err := m.Score(ctx, hist, cands, dense, dst); err != nil {
-				t.Fatal(err)
+		b.Run(att, func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			m, hist, cands, dense := benchModel(b, att)
+			dst := make([]float32, len(cands))
+			ctx := context.Background()
+			for range 50 { // warm up
+				if err := m.Score(ctx, hist, cands, dense, dst); err != nil {
+					b.Fatal(err)
+				}
 			}
-			if i >= warm {
+			var lat, cpu []time.Duration
+			for b.Loop() {
+				t0, c0 := time.Now(), threadCPU()
+				if err := m.Score(ctx, hist, cands, dense, dst); err != nil {
+					b.Fatal(err)
+				}
 				cpu = append(cpu, threadCPU()-c0)
 				lat = append(lat, time.Since(t0))
 			}
-		}
-		slices.Sort(lat)
-		slices.Sort(cpu)
-		p50, p99 := lat[len(lat)/2], lat[len(lat)*99/100]
-		t.Logf("%s: 500 candidates × 50 history, d = 64, 1 core: wall p50 %.3f ms, p99 %.3f ms; thread CPU p50 %.3f ms, p99 %.3f ms",
-			att, ms(p50), ms(p99), ms(cpu[len(cpu)/2]), ms(cpu[len(cpu)*99/100]))
-
-		cpu99 := cpu[len(cpu)*99/100]
-		if cpu99 == 0 { // no thread clock on this platform
-			cpu99 = p99
-		}
-		if os.Getenv("CASCADE_BENCH") == "1" && att == AttentionDIN && cpu99 > 2*time.Millisecond {
-			t.Errorf("din p99 %.3f ms, want ≤ 2 ms", ms(cpu99))
-		}
+			slices.Sort(lat)
+			slices.Sort(cpu)
+			q := func(d []time.Duration, f float64) time.Duration { return d[int(f*float64(len(d)-1))] }
+			b.ReportMetric(ms(q(lat, 0.5)), "p50-ms")
+			b.ReportMetric(ms(q(lat, 0.99)), "p99-ms")
+			b.ReportMetric(ms(q(cpu, 0.5)), "cpu-p50-ms")
+			b.ReportMetric(ms(q(cpu, 0.99)), "cpu-p99-ms")
+			cpu99 := q(cpu, 0.99)
+			if cpu99 == 0 { // no thread clock on this platform
+				cpu99 = q(lat, 0.99)
+			}
+			if os.Getenv("CASCADE_BENCH") == "1" && att == AttentionDIN && cpu99 > 2*time.Millisecond {
+				b.Errorf("din p99 %.3f ms, want ≤ 2 ms", ms(cpu99))
+			}
+		})
 	}
 }
 
