@@ -50,7 +50,7 @@ func ids(cs []candidates.Candidate) []int32 {
 
 // stubPipeline assembles sources a and b (k 10 each) and the fallback fb over a catalog of 20
 // items.
-func stubPipeline(t *testing.T, merge string, budgetMS float64, a, b, fb listSource) *Pipeline {
+func stubPipeline(t *testing.T, merge string, budgetMS float64, a, b, fb Model) *Pipeline {
 	t.Helper()
 	yes := true
 	cfg := &Config{

@@ -27,20 +27,24 @@ type factorModel interface {
 }
 
 // Similar returns the k items nearest to item, best first, leaving out the item itself and the
-// filter's exclusions: by the two-tower's item embeddings through its ANN index when the pipeline
-// has a two-tower model, else by cosine between ALS/iALS item factors.
+// filter's exclusions: by the two-tower's item embeddings through its ANN index when a source (or
+// the fallback) is a two-tower model, else by cosine between ALS/iALS item factors.
 func (p *Pipeline) Similar(ctx context.Context, item int32, k int) ([]candidates.Candidate, error) {
 	if item < 0 || int(item) >= p.numItems {
 		return nil, fmt.Errorf("item %d: %w (%d items)", item, ErrUnknownItem, p.numItems)
 	}
-	models := p.models()
-	for _, name := range p.cfg.ModelNames() {
-		if s, ok := models[name].(similarSearcher); ok {
+	var models []Model
+	for _, s := range p.sources {
+		models = append(models, s.m)
+	}
+	models = append(models, p.fallback)
+	for _, m := range models {
+		if s, ok := m.(similarSearcher); ok {
 			return s.Similar(ctx, item, k, p.isExcluded, nil)
 		}
 	}
-	for _, name := range p.cfg.ModelNames() {
-		if f, ok := models[name].(factorModel); ok {
+	for _, m := range models {
+		if f, ok := m.(factorModel); ok {
 			return cosineNearest(ctx, f.ItemFactors(), f.Factors(), item, k, p.isExcluded)
 		}
 	}
