@@ -32,7 +32,7 @@ func Errorf(path, format string, args ...any) error {
 func Prefix(prefix string, err error) error {
 	switch e := err.(type) {
 	case FieldError:
-		e.Path = join(prefix, e.Path)
+		e.Path = Join(prefix, e.Path)
 		return e
 	case interface{ Unwrap() []error }:
 		errs := e.Unwrap()
@@ -64,8 +64,9 @@ func Fields(err error) []FieldError {
 	return nil
 }
 
-// join appends path to prefix: with a dot before a key, without one before an index.
-func join(prefix, path string) string {
+// Join appends path to prefix as Prefix does: with a dot before a key ("models.ials" + "alpha"),
+// without one before an index ("hidden" + "[1]").
+func Join(prefix, path string) string {
 	switch {
 	case prefix == "":
 		return path
