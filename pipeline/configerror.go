@@ -37,9 +37,8 @@ func (c *Config) errorf(key, format string, args ...any) error {
 // errAt is errorf with the line taken from a separate go-yaml path ("$.filter.rules[0]").
 // Kept for pipeline.go and stack.go, which still call it; new code calls errorf.
 func (c *Config) errAt(yamlPath, key, format string, args ...any) error {
-	e := c.errorf(key, format, args...).(*ConfigError)
-	e.Line = c.line(strings.TrimPrefix(strings.TrimPrefix(yamlPath, "$"), "."))
-	return e
+	line := c.line(strings.TrimPrefix(strings.TrimPrefix(yamlPath, "$"), "."))
+	return &ConfigError{File: c.path, Line: line, Key: key, Msg: fmt.Sprintf(format, args...)}
 }
 
 // located restates a validation error whose params.FieldErrors name keys below prefix as
