@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Config chooses the features and sizes the statistics behind them. Start from DefaultConfig:
@@ -53,35 +55,35 @@ const (
 	maxHistory = 1 << 16
 )
 
-// Validate reports the first invalid field by its YAML name.
+// Validate reports the first invalid field as a params.FieldError naming its YAML key.
 func (c Config) Validate() error {
 	switch {
 	case !(c.HalfLifeDays > 0) || math.IsInf(c.HalfLifeDays, 0):
-		return fmt.Errorf("features: half_life_days = %v: must be a finite number > 0", c.HalfLifeDays)
+		return params.Errorf("half_life_days", "must be a finite number > 0, got %v", c.HalfLifeDays)
 	case !(c.RecentDays > 0) || math.IsInf(c.RecentDays, 0):
-		return fmt.Errorf("features: recent_days = %v: must be a finite number > 0", c.RecentDays)
+		return params.Errorf("recent_days", "must be a finite number > 0, got %v", c.RecentDays)
 	case c.CoocTopK < 1 || c.CoocTopK > maxTopK:
-		return fmt.Errorf("features: cooc_top_k = %d: must be in [1, %d]", c.CoocTopK, maxTopK)
+		return params.Errorf("cooc_top_k", "must be in [1, %d], got %d", maxTopK, c.CoocTopK)
 	case c.CoocWindow < 0:
-		return fmt.Errorf("features: cooc_window = %d: must be ≥ 0 (0 = whole user history)", c.CoocWindow)
+		return params.Errorf("cooc_window", "must be ≥ 0 (0 = whole user history), got %d", c.CoocWindow)
 	case c.CoocHistory < 1 || c.CoocHistory > maxHistory:
-		return fmt.Errorf("features: cooc_history = %d: must be in [1, %d]", c.CoocHistory, maxHistory)
+		return params.Errorf("cooc_history", "must be in [1, %d], got %d", maxHistory, c.CoocHistory)
 	case c.AttributeColumn == "":
-		return fmt.Errorf("features: attribute_column is empty")
+		return params.Errorf("attribute_column", "must name a categorical item column, got an empty name")
 	}
 	seen := make(map[string]bool, len(c.Features))
-	for _, f := range c.Features {
+	for i, f := range c.Features {
 		if seen[f] {
-			return fmt.Errorf("features: features: %q is listed twice", f)
+			return params.Errorf(fmt.Sprintf("features[%d]", i), "%q is listed twice", f)
 		}
 		seen[f] = true
 		if !knownSelector(f) {
-			return fmt.Errorf("features: features: unknown feature or family %q (known: %s)", f, strings.Join(selectorNames(), ", "))
+			return params.Errorf(fmt.Sprintf("features[%d]", i), "unknown feature or family %q (known: %s)", f, strings.Join(selectorNames(), ", "))
 		}
 	}
-	for _, col := range c.NumericColumns {
+	for i, col := range c.NumericColumns {
 		if col == "" {
-			return fmt.Errorf("features: numeric_columns: empty column name")
+			return params.Errorf(fmt.Sprintf("numeric_columns[%d]", i), "empty column name")
 		}
 	}
 	return nil

@@ -1,8 +1,12 @@
 package pipeline
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cascade-rec/cascade/params"
 )
 
 const validConfig = `name: t
@@ -45,46 +49,180 @@ func TestParseConfigGrid(t *testing.T) {
 	}
 }
 
+// replace is validConfig or stackConfig with one edit, which must apply.
+func replace(t *testing.T, base, old, new string) string {
+	t.Helper()
+	if !strings.Contains(base, old) {
+		t.Fatalf("%q is not in the base config", old)
+	}
+	return strings.Replace(base, old, new, 1)
+}
+
+// Every error names the file, the line and the YAML path, in the file's terms: what the key takes
+// and what it got, never the Go types it decodes into.
 func TestParseConfigErrors(t *testing.T) {
+	r := func(base, old, new string) string { return replace(t, base, old, new) }
+	withModel := func(line string) string { return r(validConfig, "models:\n", "models:\n"+line+"\n") }
 	cases := []struct {
 		name, yaml string
-		want       []string // substrings of the error
+		line       int    // 0: none
+		key        string // the YAML path
+		msg        []string
 	}{
-		{"unknown top-level key", validConfig + "extra: 1\n", []string{"t.yaml", "extra"}},
-		{"unknown model type", strings.Replace(validConfig, "type: popularity", "type: magic", 1), []string{"t.yaml:4", "models.pop.type", `unknown model type "magic"`}},
-		{"unknown parameter", strings.Replace(validConfig, "factors: 8", "factorz: 8", 1), []string{"t.yaml:8", "models.ials.params.factorz", "unknown parameter"}},
-		{"bad parameter value", strings.Replace(validConfig, "factors: 8", "factors: -3", 1), []string{"t.yaml:8", "models.ials.params.factors"}},
-		{"wrong parameter type", strings.Replace(validConfig, "factors: 8", "factors: many", 1), []string{"t.yaml:8", "models.ials.params.factors"}},
-		{"empty grid", strings.Replace(validConfig, "alpha: [1, 4]", "alpha: []", 1), []string{"t.yaml:9", "models.ials.params.alpha", "empty list"}},
-		{"unknown source model", strings.Replace(validConfig, "{model: ials, k: 50}", "{model: nope, k: 50}", 1), []string{"t.yaml:13", "retrieve.sources[0].model", `no model named "nope"`}},
-		{"bad k", strings.Replace(validConfig, "{model: ials, k: 50}", "{model: ials, k: 0}", 1), []string{"t.yaml:13", "retrieve.sources[0].k"}},
-		{"bad final k", strings.Replace(validConfig, "final: {k: 20}", "final: {k: -1}", 1), []string{"t.yaml:14", "final.k"}},
-		{"wrong field type", strings.Replace(validConfig, "final: {k: 20}", "final: {k: lots}", 1), []string{"t.yaml", "k"}},
-		{"bad merge", validConfig + "retrieve_typo: 1\n", []string{"retrieve_typo"}},
-		{"bad metric", validConfig + "tuning: {metric: auc}\n", []string{"tuning.metric", `unknown metric "auc"`}},
-		{"bad fraction", validConfig + "split: {train_fraction: 1.5}\n", []string{"split.train_fraction"}},
-		{"unknown fallback", validConfig + "fallback: x\n", []string{"fallback", `no model named "x"`}},
-		{"no models", "retrieve: {sources: [{model: a, k: 1}]}\n", []string{"models", "at least one model"}},
-		{"not yaml", "models: [\n", []string{"t.yaml"}},
-		// Ranker stages (stackConfig below): grids, dropped features, the bound on combinations.
-		{"unknown dropped feature", strings.Replace(stackConfig, "[item_age_days, score]", "[item_age, score]", 1), []string{"t.yaml:24", "rankers[1].drop_features", "item_age"}},
-		{"mixed drop grid", strings.Replace(stackConfig, "[[], [item_age_days, score]]", "[[], score]", 1), []string{"rankers[1].drop_features", "a list at every position"}},
-		{"bad grid value", strings.Replace(stackConfig, "leaves: [15, 31]", "leaves: [15, 1]", 1), []string{"rankers[1].params.leaves", "leaves = 1"}},
-		{"unknown ranker parameter", strings.Replace(stackConfig, "leaves: [15, 31]", "leafs: 15", 1), []string{"rankers[1].params.leafs", "unknown parameter for ranker type lightgbm"}},
-		{"too many stacks", strings.Replace(stackConfig, "leaves: [15, 31]", "leaves: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]", 1), []string{"rankers", "more than 48"}},
+		// Not a pipeline file at all.
+		{"not yaml", "models: [\n", 1, "", []string{"']'"}},
+		{"empty file", "", 0, "", []string{"empty"}},
+		{"not a mapping", "just text\n", 1, "", []string{`expected a mapping, got "just text"`}},
+		{"duplicate key", validConfig + "final: {k: 3}\n", 15, "final", []string{"duplicate key (first given on line 14)"}},
+		{"nested duplicate key", r(validConfig, "factors: 8\n", "factors: 8\n      factors: 9\n"), 9, "models.ials.params.factors", []string{"first given on line 8"}},
+
+		// Wrong types, at every depth.
+		{"section not a mapping", validConfig + "split: 3\n", 15, "split", []string{"expected a mapping, got 3"}},
+		{"final.k", r(validConfig, "final: {k: 20}", "final: {k: lots}"), 14, "final.k", []string{`expected an integer, got "lots"`}},
+		{"field of a list element", r(validConfig, "{model: ials, k: 50}", "{model: ials, k: [50]}"), 13, "retrieve.sources[0].k", []string{"expected an integer, got a list"}},
+		{"pointer field of a list element", validConfig + "filter: {rules: [{column: year, min: x}]}\n", 15, "filter.rules[0].min", []string{`expected a number, got "x"`}},
+		{"bool", validConfig + "filter: {exclude_seen: maybe}\n", 15, "filter.exclude_seen", []string{`expected true or false, got "maybe"`}},
+		{"overflow", validConfig + "dataset: {synthetic: {users: 99999999999999999999}}\n", 15, "dataset.synthetic.users", []string{"expected an integer, got 99999999999999999999 (out of range)"}},
+		{"value or list", validConfig + "ranking_data: {max_requests_per_user: soon}\n", 15, "ranking_data.max_requests_per_user", []string{`expected an integer or a list of integers, got "soon"`}},
+		{"element of value or list", validConfig + "ranking_data: {horizon_days: [0, x]}\n", 15, "ranking_data.horizon_days[1]", []string{`expected a number, got "x"`}},
+		{"tag where a list may stand", validConfig + "ranking_data: {max_requests_per_user: !!int 3}\n", 15, "ranking_data.max_requests_per_user", []string{"without the tag !!int"}},
+		{"model parameter", r(validConfig, "factors: 8", "iterations: many"), 8, "models.ials.params.iterations", []string{`expected an integer, got "many"`}},
+		{"model grid element", r(validConfig, "reg: [1, 10, 100]", "reg: [1, ten, 100]"), 10, "models.ials.params.reg[1]", []string{`expected a number, got "ten"`}},
+		{"params not a mapping", r(validConfig, "    params:\n      factors: 8\n      alpha: [1, 4]\n      reg: [1, 10, 100]\n", "    params: 3\n"), 7, "models.ials.params", []string{"expected a mapping, got 3"}},
+		{"parameter a mapping", r(validConfig, "factors: 8", "factors: {a: 1}"), 8, "models.ials.params.factors", []string{"not a mapping"}},
+		{"element of a list parameter", r(stackConfig, "hidden: [32, 16]", "hidden: [32, x]"), 20, "rankers[0].params.hidden[1]", []string{`expected an integer, got "x"`}},
+		{"feature parameter", r(stackConfig, "features: {}", "features: {params: {cooc_top_k: x}}"), 15, "features.params.cooc_top_k", []string{`expected an integer, got "x"`}},
+
+		// Unknown keys, with a suggestion when one is close.
+		{"unknown key, close", validConfig + "retreive: {}\n", 15, "retreive", []string{`unknown key; did you mean "retrieve"?`}},
+		{"unknown key, far", validConfig + "extra: 1\n", 15, "extra", []string{"unknown key (known: name, dataset, split, models, retrieve"}},
+		{"unknown nested key", r(validConfig, "{model: ials, k: 50}", "{model: ials, kk: 50}"), 13, "retrieve.sources[0].kk", []string{`did you mean "k"?`}},
+		{"unknown parameter, close", r(validConfig, "factors: 8", "factorz: 8"), 8, "models.ials.params.factorz", []string{`unknown parameter for type ials; did you mean "factors"?`}},
+		{"unknown parameter, far", r(validConfig, "factors: 8", "colour: 8"), 8, "models.ials.params.colour", []string{"unknown parameter for type ials (known: factors, alpha, reg"}},
+		{"unknown ranker parameter", r(stackConfig, "leaves: [15, 31]", "leafs: 15"), 23, "rankers[1].params.leafs", []string{`unknown parameter for ranker type lightgbm; did you mean "leaves"?`}},
+		{"unknown feature parameter", r(stackConfig, "features: {}", "features: {params: {half_life_dayz: 3}}"), 15, "features.params.half_life_dayz", []string{`did you mean "half_life_days"?`}},
+		{"model without parameters", r(validConfig, "    type: popularity\n", "    type: popularity\n    params: {k: 1}\n"), 5, "models.pop.params.k", []string{"type popularity takes no parameters"}},
+
+		// Each Validate's error, at its key.
+		{"ials", r(validConfig, "alpha: [1, 4]", "alpha: -1"), 9, "models.ials.params.alpha", []string{"must be a finite number ≥ 0, got -1"}},
+		{"ials grid element", r(validConfig, "alpha: [1, 4]", "alpha: [1, -4]"), 9, "models.ials.params.alpha[1]", []string{"got -4"}},
+		{"ials empty grid", r(validConfig, "alpha: [1, 4]", "alpha: []"), 9, "models.ials.params.alpha", []string{"empty list"}},
+		{"als", withModel("  als: {type: als, params: {reg: 0}}"), 3, "models.als.params.reg", []string{"must be a finite number > 0, got 0"}},
+		{"twotower", withModel("  tt: {type: twotower, params: {dim: 8, heads: 3}}"), 3, "models.tt.params.heads", []string{"divide dim (8), got 3"}},
+		{"twotower key not in the file", withModel("  tt: {type: twotower, params: {loss: gramian}}"), 3, "models.tt.params.correction", []string{`with loss "gramian"`}},
+		{"attention", r(stackConfig, "hidden: [32, 16]", "hidden: [32, 0]"), 20, "rankers[0].params.hidden[1]", []string{"must be in [1, 65536], got 0"}},
+		{"attention grid of lists", r(stackConfig, "hidden: [32, 16]", "hidden: [[32], [16, 0]]"), 20, "rankers[0].params.hidden[1][1]", []string{"got 0"}},
+		{"attention string", r(stackConfig, "hidden: [32, 16]", "attention: dinn"), 20, "rankers[0].params.attention", []string{`must be "din", "dot" or "mean", got "dinn"`}},
+		{"features", r(stackConfig, "features: {}", "features: {params: {cooc_top_k: 0}}"), 15, "features.params.cooc_top_k", []string{"must be in [1, 65536], got 0"}},
+		{"features list element", r(stackConfig, "features: {}", "features: {params: {features: [score, bogus]}}"), 15, "features.params.features[1]", []string{`unknown feature or family "bogus"`}},
+		{"features grid", r(stackConfig, "features: {}", "features: {params: {half_life_days: [1, 2]}}"), 15, "features.params.half_life_days", []string{"grids are for models"}},
+		{"lightgbm grid element", r(stackConfig, "leaves: [15, 31]", "leaves: [15, 1]"), 23, "rankers[1].params.leaves[1]", []string{"leaves = 1", "must be ≥ 2"}},
+
+		// The file's own checks.
+		{"unknown model type", r(validConfig, "type: popularity", "type: magic"), 4, "models.pop.type", []string{`unknown model type "magic"`}},
+		{"unknown source model", r(validConfig, "{model: ials, k: 50}", "{model: nope, k: 50}"), 13, "retrieve.sources[0].model", []string{`no model named "nope"`}},
+		{"bad k", r(validConfig, "{model: ials, k: 50}", "{model: ials, k: 0}"), 13, "retrieve.sources[0].k", []string{"got 0"}},
+		{"bad final k", r(validConfig, "final: {k: 20}", "final: {k: -1}"), 14, "final.k", []string{"got -1"}},
+		{"bad metric", validConfig + "tuning: {metric: auc}\n", 15, "tuning.metric", []string{`unknown metric "auc"`}},
+		{"bad fraction", validConfig + "split: {train_fraction: 1.5}\n", 15, "split.train_fraction", []string{"got 1.5"}},
+		{"unknown fallback", validConfig + "fallback: x\n", 15, "fallback", []string{`no model named "x"`}},
+		{"no models", "retrieve: {sources: [{model: a, k: 1}]}\n", 0, "models", []string{"at least one model"}},
+		{"unknown dropped feature", r(stackConfig, "[item_age_days, score]", "[item_age, score]"), 24, "rankers[1].drop_features[1][0]", []string{`"item_age" is not a feature`}},
+		{"mixed drop grid", r(stackConfig, "[[], [item_age_days, score]]", "[[], score]"), 24, "rankers[1].drop_features[1]", []string{"a list at every position"}},
+		{"too many stacks", r(stackConfig, "leaves: [15, 31]", "leaves: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]"), 16, "rankers", []string{"more than 48"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseConfig("t.yaml", []byte(c.yaml))
-			if err == nil {
-				t.Fatal("no error")
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *ConfigError", err)
 			}
-			for _, w := range c.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
+			if ce.File != "t.yaml" || ce.Line != c.line || ce.Key != c.key {
+				t.Errorf("%v: at %s:%d key %q, want line %d key %q", err, ce.File, ce.Line, ce.Key, c.line, c.key)
+			}
+			for _, w := range c.msg {
+				if !strings.Contains(ce.Msg, w) {
+					t.Errorf("message %q lacks %q", ce.Msg, w)
+				}
+			}
+			for _, goTerm := range []string{"Go struct", "Go value", "unmarshal", "interface {}", "\n"} {
+				if strings.Contains(err.Error(), goTerm) {
+					t.Errorf("%q speaks Go or spans lines (%q)", err, goTerm)
 				}
 			}
 		})
+	}
+}
+
+// The two examples of issue 15, word for word.
+func TestConfigErrorText(t *testing.T) {
+	for _, c := range []struct{ yaml, want string }{
+		{replace(t, validConfig, "factors: 8", "iterations: many"), `t.yaml:8: models.ials.params.iterations: expected an integer, got "many"`},
+		{replace(t, validConfig, "final: {k: 20}", "final: {k: lots}"), `t.yaml:14: final.k: expected an integer, got "lots"`},
+	} {
+		if _, err := ParseConfig("t.yaml", []byte(c.yaml)); err == nil || err.Error() != c.want {
+			t.Errorf("error %v, want %s", err, c.want)
+		}
+	}
+}
+
+// A Validate that reports several fields at once gets one located error per field.
+func TestLocatedJoinsFieldErrors(t *testing.T) {
+	cfg, err := ParseConfig("t.yaml", []byte(validConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.located("models.ials.params", errors.Join(params.Errorf("alpha", "bad"), params.Errorf("reg[2]", "worse")))
+	var got []string
+	for _, e := range err.(interface{ Unwrap() []error }).Unwrap() {
+		got = append(got, e.Error())
+	}
+	want := []string{"t.yaml:9: models.ials.params.alpha: bad", "t.yaml:10: models.ials.params.reg[2]: worse"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("errors %q, want %q", got, want)
+	}
+	if cfg.located("x", errors.New("no field")) != nil {
+		t.Fatal("an error without FieldError was located")
+	}
+}
+
+func TestDidYouMean(t *testing.T) {
+	known := []string{"factors", "alpha", "reg", "reg_exponent", "iterations", "k"}
+	for _, c := range []struct{ key, want string }{
+		{"factorz", `; did you mean "factors"?`},
+		{"Factors", `; did you mean "factors"?`},
+		{"alhpa", `; did you mean "alpha"?`}, // a swap is one edit
+		{"iteration", `; did you mean "iterations"?`},
+		{"reg_exp", " (known: factors, alpha, reg, reg_exponent, iterations, k)"}, // 5 edits from reg_exponent
+		{"x", `; did you mean "k"?`},
+		{"seed", " (known: factors, alpha, reg, reg_exponent, iterations, k)"},
+	} {
+		if got := didYouMean(c.key, known); got != c.want {
+			t.Errorf("%s: %q, want %q", c.key, got, c.want)
+		}
+	}
+	if got := didYouMean("x", nil); got != "" {
+		t.Errorf("no known keys: %q", got)
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		d    int
+	}{
+		{"", "", 0}, {"", "abc", 3}, {"abc", "", 3}, {"abc", "abc", 0},
+		{"kitten", "sitting", 3}, {"factorz", "factors", 1}, {"retreive", "retrieve", 1},
+		{"leafs", "leaves", 2}, {"ca", "abc", 3}, // optimal string alignment: no edit of a swapped pair
+		{"héllo", "hello", 1},
+	} {
+		if d := editDistance(c.a, c.b); d != c.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", c.a, c.b, d, c.d)
+		}
+		if d := editDistance(c.b, c.a); d != c.d {
+			t.Errorf("editDistance(%q, %q) = %d, want %d (symmetric)", c.b, c.a, d, c.d)
+		}
 	}
 }
 

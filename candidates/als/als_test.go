@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -15,6 +14,7 @@ import (
 	"github.com/cascade-rec/cascade/artifact"
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/params"
 )
 
 // lowRank returns ratings clamp(3 + uᵀv + noise, 1, 5) of a rank-3 world, as a generator.
@@ -67,7 +67,8 @@ func TestALSParamsValidate(t *testing.T) {
 	} {
 		p := DefaultALSParams()
 		tc.edit(&p)
-		if err := p.Validate(); err == nil || !strings.Contains(err.Error(), tc.field+" =") {
+		var fe params.FieldError
+		if err := p.Validate(); !errors.As(err, &fe) || fe.Path != tc.field {
 			t.Errorf("%s: got %v, want an error naming %q", tc.field, err, tc.field)
 		}
 	}

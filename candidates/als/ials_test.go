@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/candidates/popularity"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/params"
 	"github.com/cascade-rec/cascade/progress"
 )
 
@@ -50,8 +50,8 @@ func TestIALSParamsValidate(t *testing.T) {
 	} {
 		p := DefaultIALSParams()
 		tc.edit(&p)
-		err := p.Validate()
-		if err == nil || !strings.Contains(err.Error(), tc.field+" =") {
+		var fe params.FieldError
+		if err := p.Validate(); !errors.As(err, &fe) || fe.Path != tc.field {
 			t.Errorf("%s: got %v, want an error naming %q", tc.field, err, tc.field)
 		}
 	}

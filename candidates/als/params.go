@@ -1,8 +1,9 @@
 package als
 
 import (
-	"fmt"
 	"math"
+
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Solver names accepted in IALSParams.Solver.
@@ -50,25 +51,25 @@ func DefaultIALSParams() IALSParams {
 	}
 }
 
-// Validate reports the first invalid field by its YAML name.
+// Validate reports the first invalid field as a params.FieldError naming its YAML key.
 func (p IALSParams) Validate() error {
-	if err := validateCommon("ials", p.Factors, p.Reg, p.Iterations, p.Workers); err != nil {
+	if err := validateCommon(p.Factors, p.Reg, p.Iterations, p.Workers); err != nil {
 		return err
 	}
 	if !finite(p.Alpha) || p.Alpha < 0 {
-		return fmt.Errorf("ials: alpha = %v: must be a finite number ≥ 0", p.Alpha)
+		return params.Errorf("alpha", "must be a finite number ≥ 0, got %v", p.Alpha)
 	}
 	if !finite(p.RegExponent) || p.RegExponent < 0 || p.RegExponent > 2 {
-		return fmt.Errorf("ials: reg_exponent = %v: must be in [0, 2]", p.RegExponent)
+		return params.Errorf("reg_exponent", "must be in [0, 2], got %v", p.RegExponent)
 	}
 	switch p.Solver {
 	case SolverCholesky:
 	case SolverCG:
 		if p.CGSteps < 1 {
-			return fmt.Errorf("ials: cg_steps = %d: must be ≥ 1 with solver %q", p.CGSteps, SolverCG)
+			return params.Errorf("cg_steps", "must be ≥ 1 with solver %q, got %d", SolverCG, p.CGSteps)
 		}
 	default:
-		return fmt.Errorf("ials: solver = %q: must be %q or %q", p.Solver, SolverCholesky, SolverCG)
+		return params.Errorf("solver", "must be %q or %q, got %q", SolverCholesky, SolverCG, p.Solver)
 	}
 	return nil
 }
@@ -91,22 +92,22 @@ func DefaultALSParams() ALSParams {
 	return ALSParams{Factors: 32, Reg: 0.05, Iterations: 15, Seed: 1}
 }
 
-// Validate reports the first invalid field by its YAML name.
+// Validate reports the first invalid field as a params.FieldError naming its YAML key.
 func (p ALSParams) Validate() error {
-	return validateCommon("als", p.Factors, p.Reg, p.Iterations, p.Workers)
+	return validateCommon(p.Factors, p.Reg, p.Iterations, p.Workers)
 }
 
-func validateCommon(model string, factors int, reg float64, iterations, workers int) error {
+func validateCommon(factors int, reg float64, iterations, workers int) error {
 	switch {
 	case factors < 1 || factors > maxFactors:
-		return fmt.Errorf("%s: factors = %d: must be in [1, %d]", model, factors, maxFactors)
+		return params.Errorf("factors", "must be in [1, %d], got %d", maxFactors, factors)
 	case !finite(reg) || reg <= 0:
 		// λ > 0 keeps every normal-equation matrix positive definite.
-		return fmt.Errorf("%s: reg = %v: must be a finite number > 0", model, reg)
+		return params.Errorf("reg", "must be a finite number > 0, got %v", reg)
 	case iterations < 1:
-		return fmt.Errorf("%s: iterations = %d: must be ≥ 1", model, iterations)
+		return params.Errorf("iterations", "must be ≥ 1, got %d", iterations)
 	case workers < 0:
-		return fmt.Errorf("%s: workers = %d: must be ≥ 0 (0 = GOMAXPROCS)", model, workers)
+		return params.Errorf("workers", "must be ≥ 0 (0 = GOMAXPROCS), got %d", workers)
 	}
 	return nil
 }

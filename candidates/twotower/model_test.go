@@ -2,14 +2,15 @@ package twotower
 
 import (
 	"context"
+	"errors"
 	"math"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/params"
 )
 
 // hitRate replays the test events: for each one with a history, is its item among the top k of
@@ -240,8 +241,8 @@ func TestValidate(t *testing.T) {
 	} {
 		p := DefaultParams()
 		edit(&p)
-		err := p.Validate()
-		if err == nil || !strings.Contains(err.Error(), field+" =") {
+		var fe params.FieldError
+		if err := p.Validate(); !errors.As(err, &fe) || fe.Path != field {
 			t.Errorf("%s: got %v", field, err)
 		}
 	}

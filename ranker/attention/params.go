@@ -3,6 +3,8 @@ package attention
 import (
 	"fmt"
 	"math"
+
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Names accepted by the switch fields of Params.
@@ -75,10 +77,10 @@ func DefaultParams() Params {
 	}
 }
 
-// Validate reports the first invalid field by its YAML name.
+// Validate reports the first invalid field as a params.FieldError naming its YAML key.
 func (p Params) Validate() error {
 	bad := func(field string, v any, must string) error {
-		return fmt.Errorf("attention: %s = %v: must %s", field, v, must)
+		return params.Errorf(field, "must %s, got %v", must, v)
 	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch p.Attention {
