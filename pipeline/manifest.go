@@ -127,6 +127,7 @@ type ModelEntry struct {
 	Params       any            `json:"resolved_params,omitempty"`
 	Trials       []TrialResult  `json:"trials,omitempty"`
 	TrainSeconds float64        `json:"train_seconds"`
+	Cached       bool           `json:"cached,omitempty"` // loaded from the model cache, not trained
 	DataSpan     DataSpan       `json:"data_span"`
 	Info         any            `json:"info,omitempty"` // model-specific build facts, e.g. the ANN index report
 	Artifact     string         `json:"artifact"`
@@ -138,6 +139,7 @@ type TrialResult struct {
 	Params  map[string]any     `json:"params"`
 	Metrics map[string]float64 `json:"validation"`
 	Seconds float64            `json:"seconds"`
+	Cached  bool               `json:"cached,omitempty"`
 }
 
 // DataSpan is the time window of a model's training events.

@@ -283,14 +283,14 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 	env := TrainEnv{Events: inner.Train, NumUsers: inner.TrainUsers, NumItems: inner.TrainItems, Dataset: ds, Logger: log, Progress: opt.Progress, Workers: opt.Workers}
 	innerModels := map[string]Model{}
 	for _, name := range cfg.ModelNames() {
-		m, err := kinds[cfg.Models[name].Type].train(ctx, env, params[name])
+		m, _, err := trainModel(ctx, opt.Cache, cfg.Models[name].Type, env, params[name])
 		if err != nil {
 			return choice{}, nil, fmt.Errorf("choosing the ranking stack: model %s: %w", name, err)
 		}
 		innerModels[name] = m
 	}
 	if cfg.FallbackModel() == fallbackName {
-		m, err := kinds["popularity"].train(ctx, env, kinds["popularity"].newParams())
+		m, _, err := trainModel(ctx, opt.Cache, "popularity", env, kinds["popularity"].newParams())
 		if err != nil {
 			return choice{}, nil, err
 		}

@@ -46,6 +46,9 @@ type Options struct {
 	// OnlyRankingData stops Train once the ranking set is built: no refit, no rankers, no choice
 	// of the ranking stack (a ranking_data grid's first values are used).
 	OnlyRankingData bool
+	// Cache, when set, keeps trained first-stage models: one already trained on the same window
+	// with the same parameters and code is loaded instead (manifest.json marks it "cached").
+	Cache *ModelCache
 }
 
 func (o Options) logger() *slog.Logger {
@@ -87,7 +90,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 	validEnv, fullEnv := envFor(valid), envFor(split)
 
 	// The validation fallback answers steps with no known history item, as replay-v1 asks.
-	validFallback, err := kinds["popularity"].train(ctx, validEnv, kinds["popularity"].newParams())
+	validFallback, _, err := trainModel(ctx, opt.Cache, "popularity", validEnv, kinds["popularity"].newParams())
 	if err != nil {
 		return nil, err
 	}
@@ -112,8 +115,9 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 				start := time.Now()
 				key := tr.labelWithout(kind.serving)
 				m, ok := trainedBy[key]
+				cached := false
 				if !ok {
-					if m, err = kind.train(ctx, validEnv, tr.Params); err != nil {
+					if m, cached, err = trainModel(ctx, opt.Cache, mc.Type, validEnv, tr.Params); err != nil {
 						return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
 					}
 					trainedBy[key] = m
@@ -135,7 +139,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 					return nil, fmt.Errorf("model %s (%s): validation replay: %w", name, tr.Label(), err)
 				}
 				score := rep.Metrics[cfg.Tuning.Metric]
-				entry.Trials = append(entry.Trials, TrialResult{Params: tr.Values, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(start).Seconds()})
+				entry.Trials = append(entry.Trials, TrialResult{Params: tr.Values, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(start).Seconds(), Cached: cached})
 				log.Info("trial", "model", name, "params", tr.Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", score))
 				if score > bestScore {
 					best, bestScore = i, score
@@ -145,7 +149,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			log.Info("chosen", "model", name, "params", trials[best].Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", bestScore))
 		}
 		if _, ok := validModels[name]; !ok && (cfg.Features != nil || len(cfg.Rankers) > 0) {
-			if validModels[name], err = kind.train(ctx, validEnv, trials[best].Params); err != nil {
+			if validModels[name], _, err = trainModel(ctx, opt.Cache, mc.Type, validEnv, trials[best].Params); err != nil {
 				return nil, fmt.Errorf("model %s: %w", name, err)
 			}
 		}
@@ -156,11 +160,11 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			continue
 		}
 		start := time.Now()
-		m, err := kind.train(ctx, fullEnv, trials[best].Params)
+		m, cached, err := trainModel(ctx, opt.Cache, mc.Type, fullEnv, trials[best].Params)
 		if err != nil {
 			return nil, fmt.Errorf("model %s: %w", name, err)
 		}
-		entry.TrainSeconds = time.Since(start).Seconds()
+		entry.TrainSeconds, entry.Cached = time.Since(start).Seconds(), cached
 		if r, ok := m.(interface{ Info() any }); ok {
 			entry.Info = r.Info()
 		}
@@ -172,7 +176,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		log.Info("trained", "model", name, "type", mc.Type, "seconds", fmt.Sprintf("%.2f", entry.TrainSeconds))
 	}
 	if cfg.FallbackModel() == fallbackName && !opt.OnlyRankingData {
-		m, err := kinds["popularity"].train(ctx, fullEnv, kinds["popularity"].newParams())
+		m, _, err := trainModel(ctx, opt.Cache, "popularity", fullEnv, kinds["popularity"].newParams())
 		if err != nil {
 			return nil, err
 		}

@@ -18,7 +18,7 @@ import (
 
 type replayCmd struct {
 	Config  string   `help:"Pipeline file the bundle was trained from."`
-	Compare []string `help:"Replay several pipeline files side by side (repeat the flag or separate with commas); the bundle of NAME.yaml is MODELS/NAME, trained first when absent." sep:","`
+	Compare []string `help:"Replay several pipeline files side by side (repeat the flag or separate with commas); the bundle of NAME.yaml is MODELS/NAME, trained first when absent, sharing first-stage models through MODELS/.cache." sep:","`
 	Data    string   `help:"Data set directory; overrides the files' dataset.path."`
 	Models  string   `required:"" help:"Model bundle directory written by 'cascade train' (with --compare: the directory holding one bundle per file)."`
 	JSON    string   `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name)."`
@@ -35,6 +35,14 @@ func (c *replayCmd) Run(g *Globals) error {
 		return errors.New("replay: give --config FILE or --compare A.yaml,B.yaml")
 	}
 	compare := len(c.Compare) > 0
+	var cache *pipeline.ModelCache
+	if compare {
+		// The files of a comparison share their first stages: each model is trained once.
+		var err error
+		if cache, err = pipeline.OpenModelCache(filepath.Join(c.Models, ".cache")); err != nil {
+			return err
+		}
+	}
 	var names []string
 	var reps []*replay.Report
 	for _, file := range files {
@@ -51,7 +59,7 @@ func (c *replayCmd) Run(g *Globals) error {
 			dir = filepath.Join(c.Models, cfg.Name)
 			if _, err := os.Stat(filepath.Join(dir, "manifest.json")); errors.Is(err, fs.ErrNotExist) {
 				g.Log.Info("no bundle yet: training", "pipeline", cfg.Name, "out", dir)
-				if _, err := pipeline.Train(g.Ctx, cfg, ds, dir, pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers}); err != nil {
+				if _, err := pipeline.Train(g.Ctx, cfg, ds, dir, pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers, Cache: cache}); err != nil {
 					return err
 				}
 			}

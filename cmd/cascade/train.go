@@ -13,6 +13,7 @@ type trainCmd struct {
 	Data    string `help:"Data set directory; overrides the file's dataset.path."`
 	Out     string `required:"" help:"Directory for the model bundle (artifacts + manifest.json)."`
 	Workers int    `help:"Parallel workers (0: GOMAXPROCS)."`
+	Cache   string `help:"Model cache directory: first-stage models already trained there (same window, parameters and binary) are loaded, not trained again; new ones are added."`
 }
 
 func (c *trainCmd) Run(g *Globals) error {
@@ -24,7 +25,13 @@ func (c *trainCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	man, err := pipeline.Train(g.Ctx, cfg, ds, c.Out, pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers})
+	opt := pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers}
+	if c.Cache != "" {
+		if opt.Cache, err = pipeline.OpenModelCache(c.Cache); err != nil {
+			return err
+		}
+	}
+	man, err := pipeline.Train(g.Ctx, cfg, ds, c.Out, opt)
 	if err != nil {
 		return err
 	}
@@ -45,6 +52,10 @@ func (c *trainCmd) Run(g *Globals) error {
 			}
 			fmt.Fprintf(g.Stdout, "  %s %.5f  %s\n", mark, tr.Metrics[cfg.Tuning.Metric], tr.Stack)
 		}
+	}
+	if opt.Cache != nil {
+		hits, misses := opt.Cache.Stats()
+		fmt.Fprintf(g.Stdout, "model cache %s: %d loaded, %d trained\n", c.Cache, hits, misses)
 	}
 	fmt.Fprintf(g.Stdout, "bundle written to %s\n", filepath.Join(c.Out, "manifest.json"))
 	return nil
