@@ -69,14 +69,7 @@ func TestFaultChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &cc); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := dataset.Load(cc.World, dataset.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pipeline.ParseConfig("fault.yaml", []byte(faultPipeline))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, pc := loadFaultWorld(t, cc.World)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
 	cfg := Config{
@@ -97,6 +90,20 @@ func TestFaultChild(t *testing.T) {
 	if err := s.Run(ctx); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// loadFaultWorld loads the world the parent wrote, and the pipeline file.
+func loadFaultWorld(t *testing.T, dir string) (*dataset.Dataset, *pipeline.Config) {
+	t.Helper()
+	ds, err := dataset.Load(dir, dataset.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := pipeline.ParseConfig("fault.yaml", []byte(faultPipeline))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds, pc
 }
 
 // child is a running child server.
@@ -304,14 +311,7 @@ func TestFault(t *testing.T) {
 	if err := w.WriteDir(env.world); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := dataset.Load(env.world, dataset.LoadOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := pipeline.ParseConfig("fault.yaml", []byte(faultPipeline))
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds, pc := loadFaultWorld(t, env.world)
 	if _, err := pipeline.Train(context.Background(), pc, ds, env.bundle, pipeline.Options{Logger: quietLogger(), Progress: progress.Options{Disabled: true}}); err != nil {
 		t.Fatal(err)
 	}
