@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -142,7 +143,11 @@ func (e *fieldError) Error() string { return e.field + ": " + e.msg }
 // decodeRecommend reads and validates a recommendation request.
 func decodeRecommend(r io.Reader, lim limits) (recommendRequest, *apiError) {
 	var req recommendRequest
-	if err := decodeStrict(r, &req); err != nil {
+	body, aerr := readText(r, "")
+	if aerr != nil {
+		return req, aerr
+	}
+	if err := decodeStrict(bytes.NewReader(body), &req); err != nil {
 		return req, err
 	}
 	if err := checkID("user_id", req.UserID, lim.maxIDBytes); err != nil {
@@ -172,8 +177,8 @@ func decodeRecommend(r io.Reader, lim limits) (recommendRequest, *apiError) {
 		}
 	}
 	if req.Context != nil && req.Context.Time != nil {
-		if t := *req.Context.Time; t < 0 || t > maxUnix {
-			return req, badRequest("context.time", "%d is not a Unix time in seconds", t)
+		if t := *req.Context.Time; !unixInRange(float64(t)) {
+			return req, badRequest("context.time", "%d is %s", t, unixRangeMsg)
 		}
 	}
 	return req, nil
@@ -182,16 +187,150 @@ func decodeRecommend(r io.Reader, lim limits) (recommendRequest, *apiError) {
 // maxUnix is year 9999, the end of RFC 3339.
 const maxUnix = 253402300799
 
+const unixRangeMsg = "outside the Unix seconds of 1970 through 9999"
+
+// unixInRange is the one range check of a request's time, whichever form it came in (Unix
+// seconds or RFC 3339): the years RFC 3339 can write, from the Unix epoch. NaN fails it.
+func unixInRange(t float64) bool { return t >= 0 && t <= maxUnix }
+
+// checkID checks an ID's length. Its text is valid UTF-8: readText checked the raw body.
 func checkID(field, id string, maxBytes int) *apiError {
 	switch {
 	case id == "":
 		return badRequest(field, "required, a non-empty string")
 	case len(id) > maxBytes:
 		return badRequest(field, "%d bytes, at most %d", len(id), maxBytes)
-	case !utf8.ValidString(id):
-		return badRequest(field, "not valid UTF-8")
 	}
 	return nil
+}
+
+// readText reads a JSON body (the handler bounds its size) and refuses text that is not UTF-8,
+// naming the field that holds it. This has to look at the raw bytes: encoding/json replaces
+// invalid bytes and lone surrogate escapes with U+FFFD, so "\xff\xfe" and "\uFFFD\uFFFD" would
+// decode to the same ID and merge two users. arrayRoot names the elements of a top-level array
+// in the answer ("events" gives events[3].user_id).
+func readText(r io.Reader, arrayRoot string) ([]byte, *apiError) {
+	body, err := io.ReadAll(r)
+	if err != nil {
+		return nil, jsonError(err)
+	}
+	if at := badText(body); at >= 0 {
+		return nil, badRequest(fieldAt(body, at, arrayRoot), "not valid UTF-8 (byte %d of the body)", at)
+	}
+	return body, nil
+}
+
+// badText returns the offset of the first byte that is not UTF-8, or of the first \u escape of
+// an unpaired UTF-16 surrogate inside a string; -1 when the text is clean.
+func badText(b []byte) int {
+	if utf8.Valid(b) && bytes.IndexByte(b, '\\') < 0 {
+		return -1 // the common case, at memchr speed
+	}
+	inString := false
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c >= utf8.RuneSelf {
+			if r, n := utf8.DecodeRune(b[i:]); r == utf8.RuneError && n == 1 {
+				return i // also refuses encoded surrogates (ED A0 80)
+			} else {
+				i += n
+			}
+			continue
+		}
+		switch {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString:
+			if r, ok := hexEscape(b[i:]); ok && utf16.IsSurrogate(r) {
+				if r2, ok := hexEscape(b[i+6:]); r < 0xdc00 && ok && r2 >= 0xdc00 && r2 <= 0xdfff {
+					i += 12 // a valid pair
+					continue
+				}
+				return i
+			}
+			i += 2 // the escaped byte cannot end the string
+			continue
+		}
+		i++
+	}
+	return -1
+}
+
+// hexEscape decodes a \uXXXX escape at the start of b.
+func hexEscape(b []byte) (rune, bool) {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(b[2:6]), 16, 16)
+	return rune(n), err == nil
+}
+
+// fieldAt names the field whose value (or key) holds byte off of a JSON body: "history[2]",
+// "events[0].user_id", "context" for a bad key inside context; "body" when it cannot tell. It
+// walks the tokens and only runs on bad input.
+func fieldAt(body []byte, off int, arrayRoot string) string {
+	type frame struct {
+		object, wantKey bool
+		key             string
+		index           int
+	}
+	var st []frame
+	name := func(frames []frame) string {
+		var sb strings.Builder
+		for i, f := range frames {
+			switch {
+			case f.object && sb.Len() > 0:
+				sb.WriteString("." + f.key)
+			case f.object:
+				sb.WriteString(f.key)
+			case i == 0:
+				fmt.Fprintf(&sb, "%s[%d]", arrayRoot, f.index)
+			default:
+				fmt.Fprintf(&sb, "[%d]", f.index)
+			}
+		}
+		if sb.Len() == 0 {
+			return "body"
+		}
+		return sb.String()
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "body"
+		}
+		hit := int64(off) < dec.InputOffset()
+		top := len(st) - 1
+		if key, ok := tok.(string); ok && top >= 0 && st[top].object && st[top].wantKey {
+			if hit {
+				return name(st[:top])
+			}
+			st[top].key, st[top].wantKey = key, false
+			continue
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			st = st[:top]
+		} else {
+			if top >= 0 && !st[top].object {
+				st[top].index++
+			}
+			if hit {
+				return name(st)
+			}
+			switch d {
+			case '{':
+				st = append(st, frame{object: true, wantKey: true})
+				continue
+			case '[':
+				st = append(st, frame{index: -1})
+				continue
+			}
+		}
+		if top := len(st) - 1; top >= 0 && st[top].object {
+			st[top].wantKey = true // the value of the current key is complete
+		}
+	}
 }
 
 // eventJSON is one event of POST /v1/events.
@@ -217,12 +356,18 @@ func (t *eventTime) UnmarshalJSON(b []byte) error {
 		if err != nil {
 			return &fieldError{"timestamp", fmt.Sprintf("%q is neither Unix seconds nor RFC 3339", s)}
 		}
+		if !unixInRange(float64(ts.Unix())) {
+			return &fieldError{"timestamp", fmt.Sprintf("%q is %s", s, unixRangeMsg)}
+		}
 		*t = eventTime(ts.Unix())
 		return nil
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsNaN(f) || f < 0 || f > maxUnix {
+	if err != nil {
 		return &fieldError{"timestamp", fmt.Sprintf("%s is neither Unix seconds nor RFC 3339", b)}
+	}
+	if !unixInRange(f) {
+		return &fieldError{"timestamp", fmt.Sprintf("%s is %s", b, unixRangeMsg)}
 	}
 	*t = eventTime(f)
 	return nil
@@ -230,20 +375,23 @@ func (t *eventTime) UnmarshalJSON(b []byte) error {
 
 // decodeEvents reads one event object or an array of them. now stamps events without a time.
 func decodeEvents(r io.Reader, lim limits, now int64) ([]eventJSON, *apiError) {
-	br := newPeekReader(r)
-	first, err := br.peekNonSpace()
-	if err != nil {
-		return nil, jsonError(err)
+	body, aerr := readText(r, "events")
+	if aerr != nil {
+		return nil, aerr
+	}
+	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	if len(trimmed) == 0 {
+		return nil, jsonError(io.EOF)
 	}
 	var evs []eventJSON
-	batch := first == '['
+	batch := trimmed[0] == '['
 	if batch {
-		if aerr := decodeStrict(br, &evs); aerr != nil {
+		if aerr := decodeStrict(bytes.NewReader(body), &evs); aerr != nil {
 			return nil, prefixField(aerr, "events")
 		}
 	} else {
 		var e eventJSON
-		if aerr := decodeStrict(br, &e); aerr != nil {
+		if aerr := decodeStrict(bytes.NewReader(body), &e); aerr != nil {
 			return nil, aerr
 		}
 		evs = []eventJSON{e}
@@ -285,40 +433,6 @@ func prefixField(e *apiError, prefix string) *apiError {
 		e.Field = prefix + "." + e.Field
 	}
 	return e
-}
-
-// peekReader lets decodeEvents look at the first non-space byte without consuming it.
-type peekReader struct {
-	r   io.Reader
-	buf []byte
-}
-
-func newPeekReader(r io.Reader) *peekReader { return &peekReader{r: r} }
-
-func (p *peekReader) peekNonSpace() (byte, error) {
-	var b [1]byte
-	for {
-		n, err := p.r.Read(b[:])
-		if n == 1 {
-			p.buf = append(p.buf, b[0])
-			if !bytes.ContainsRune([]byte(" \t\r\n"), rune(b[0])) {
-				return b[0], nil
-			}
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
-	}
-}
-
-func (p *peekReader) Read(b []byte) (int, error) {
-	if len(p.buf) > 0 {
-		n := copy(b, p.buf)
-		p.buf = p.buf[n:]
-		return n, nil
-	}
-	return p.r.Read(b)
 }
 
 // jsonFloat encodes NaN and ±Inf as null (JSON has no such numbers) and finite values with

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestMain(m *testing.M) {
@@ -36,6 +37,7 @@ func FuzzDecodeRecommend(f *testing.F) {
 		`{"user_id": "u"} trailing`,
 		`[]`, `null`, `""`, `{`, `}`, ``, `{"user_id": "u", "k": 10, "k": 11}`,
 		"{\"user_id\": \"u\x00\"}",
+		"{\"user_id\": \"\xff\xfe\"}", `{"user_id": "\ud800\udc00", "history": ["\udfff"]}`,
 	} {
 		f.Add([]byte(seed))
 	}
@@ -59,6 +61,9 @@ func FuzzDecodeRecommend(f *testing.F) {
 				t.Fatalf("accepted item ID %q", id)
 			}
 		}
+		if !utf8.Valid(body) {
+			t.Fatalf("accepted a body that is not UTF-8: %q", body)
+		}
 	})
 }
 
@@ -80,6 +85,9 @@ func FuzzDecodeEvents(f *testing.F) {
 				t.Fatalf("bad error %+v for %q", err, body)
 			}
 			return
+		}
+		if !utf8.Valid(body) {
+			t.Fatalf("accepted a body that is not UTF-8: %q", body)
 		}
 		if len(evs) == 0 || len(evs) > testLimits.maxBatch {
 			t.Fatalf("%d events from %q", len(evs), body)
@@ -111,5 +119,76 @@ func TestDecodeNamesNestedFields(t *testing.T) {
 	evs, _ = decodeEvents(strings.NewReader(`[{"user_id": "u", "item_id": "i"}]`), testLimits, 7)
 	if int64(*evs[0].Timestamp) != 7 {
 		t.Fatalf("missing time not stamped: %d", *evs[0].Timestamp)
+	}
+}
+
+// Item 8: an RFC 3339 time gets the same range check as a numeric one.
+func TestTimestampRangeSharedByBothForms(t *testing.T) {
+	for _, tc := range []struct {
+		ts   string
+		want int64 // -1: refused
+	}{
+		{`0`, 0},
+		{`"1970-01-01T00:00:00Z"`, 0},
+		{`253402300799`, 253402300799},
+		{`"9999-12-31T23:59:59Z"`, 253402300799},
+		{`-1`, -1},
+		{`"1969-12-31T23:59:59Z"`, -1},
+		{`"0001-01-01T00:00:00Z"`, -1},
+		{`253402300800`, -1},
+		{`"9999-12-31T23:59:59-01:00"`, -1}, // year 10000 in UTC
+	} {
+		evs, err := decodeEvents(strings.NewReader(`{"user_id": "u", "item_id": "i", "timestamp": `+tc.ts+`}`), testLimits, 7)
+		switch {
+		case tc.want < 0 && (err == nil || err.Field != "timestamp"):
+			t.Errorf("%s: accepted as %v (err %v), want a 400 naming timestamp", tc.ts, evs, err)
+		case tc.want >= 0 && (err != nil || int64(*evs[0].Timestamp) != tc.want):
+			t.Errorf("%s: %v %v, want %d", tc.ts, evs, err, tc.want)
+		}
+	}
+}
+
+// Item 9: invalid UTF-8 in the raw body is a 400 naming the field, before the decoder would
+// replace it with U+FFFD (which would merge "\xff\xfe" with "\uFFFD\uFFFD"). Lone surrogate
+// escapes decode to U+FFFD too, and are refused the same way; real U+FFFD and surrogate pairs
+// are valid.
+func TestInvalidUTF8IsRefusedNamingTheField(t *testing.T) {
+	for _, tc := range []struct {
+		body, field string // field "": accepted
+	}{
+		{"{\"user_id\": \"\xff\xfe\"}", "user_id"},
+		{"{\"user_id\": \"u\", \"history\": [\"a\", \"b\xc3\"]}", "history[1]"},
+		{"{\"user_id\": \"u\", \"exclude\": [\"\xed\xa0\x80\"]}", "exclude[0]"}, // an encoded surrogate
+		{`{"user_id": "\ud800"}`, "user_id"},
+		{`{"user_id": "a\udc00b"}`, "user_id"},
+		{`{"user_id": "\ud800\u0041"}`, "user_id"},
+		{"{\"user_id\": \"u\", \"context\": {\"x\xff\": 1}}", "context"},
+		{`{"user_id": "\uFFFD\uFFFD"}`, ""},
+		{"{\"user_id\": \"\xef\xbf\xbd\"}", ""},
+		{`{"user_id": "\ud83d\ude00"}`, ""},
+		{`{"user_id": "\\ud800"}`, ""}, // an escaped backslash, not an escape
+	} {
+		_, err := decodeRecommend(strings.NewReader(tc.body), testLimits)
+		switch {
+		case tc.field == "" && err != nil:
+			t.Errorf("%q refused: %v", tc.body, err)
+		case tc.field != "" && (err == nil || err.Status != 400 || err.Field != tc.field || !strings.Contains(err.Msg, "UTF-8")):
+			t.Errorf("%q: got %+v, want a 400 naming %s", tc.body, err, tc.field)
+		}
+	}
+	for _, tc := range []struct{ body, field string }{
+		{"{\"user_id\": \"\xff\", \"item_id\": \"i\"}", "user_id"},
+		{"[{\"user_id\": \"u\", \"item_id\": \"i\"}, {\"user_id\": \"u\", \"item_id\": \"\xfe\"}]", "events[1].item_id"},
+		{"[{\"user_id\": \"u\", \"item_id\": \"i\", \"timestamp\": \"2024\xff\"}]", "events[0].timestamp"},
+	} {
+		if _, err := decodeEvents(strings.NewReader(tc.body), testLimits, 1); err == nil || err.Field != tc.field {
+			t.Errorf("%q: got %+v, want a 400 naming %s", tc.body, err, tc.field)
+		}
+	}
+	// The two IDs the decoder would have merged stay apart: one is refused.
+	a, aerr := decodeRecommend(strings.NewReader(`{"user_id": "\uFFFD\uFFFD"}`), testLimits)
+	_, berr := decodeRecommend(strings.NewReader("{\"user_id\": \"\xff\xfe\"}"), testLimits)
+	if aerr != nil || a.UserID != "\uFFFD\uFFFD" || berr == nil {
+		t.Fatalf("%v %v %v", a.UserID, aerr, berr)
 	}
 }

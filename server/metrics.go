@@ -68,45 +68,60 @@ func newMetrics(store *history.Store, served *servedLog) *metrics {
 	m.reg.MustRegister(newStoreCollector(store))
 	if served != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "cascade_served_log_written_total", Help: "Served lists written to the served log.",
+			Name: "cascade_served_log_written_total", Help: "Served lists written to the served log (lines the file took, rotated files included).",
 		}, func() float64 { return float64(served.written.Load()) }))
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "cascade_served_log_dropped_total", Help: "Served lists dropped because the served log's queue was full.",
+			Name: "cascade_served_log_dropped_total", Help: "Served lists never written: the served log's queue was full (the disk fell behind or failed), or the disk still failed at shutdown.",
 		}, func() float64 { return float64(served.dropped.Load()) }))
+		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "cascade_served_log_write_errors_total", Help: "Failed writes, reopens and rotations of the served log (it retries every second; lines wait in its queue meanwhile).",
+		}, func() float64 { return float64(served.writeErrors.Load()) }))
 	}
 	return m
 }
 
 // storeCollector reports the history store's size with one Stats call per scrape.
 type storeCollector struct {
-	store                                     *history.Store
-	users, events, bytes, bound, evicted, log *prometheus.Desc
+	store *history.Store
+	descs []storeDesc
+}
+
+type storeDesc struct {
+	desc  *prometheus.Desc
+	kind  prometheus.ValueType
+	value func(history.Stats) int64
 }
 
 func newStoreCollector(store *history.Store) *storeCollector {
-	return &storeCollector{
-		store:   store,
-		users:   prometheus.NewDesc("cascade_history_users", "Users in the live history store's memory.", nil, nil),
-		events:  prometheus.NewDesc("cascade_history_events", "Events in the live history store's memory.", nil, nil),
-		bytes:   prometheus.NewDesc("cascade_history_bytes", "Memory accounted by the live history store.", nil, nil),
-		bound:   prometheus.NewDesc("cascade_history_max_bytes", "The live history store's memory bound.", nil, nil),
-		evicted: prometheus.NewDesc("cascade_history_evicted_users_total", "Users evicted from memory by the bound (their events stay in the log).", nil, nil),
-		log:     prometheus.NewDesc("cascade_history_log_bytes", "Size of the event log on disk.", nil, nil),
+	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
+	d := func(name, help string, kind prometheus.ValueType, v func(history.Stats) int64) storeDesc {
+		return storeDesc{prometheus.NewDesc(name, help, nil, nil), kind, v}
 	}
+	return &storeCollector{store: store, descs: []storeDesc{
+		d("cascade_history_users", "Users in the live history store's memory.", gauge, func(s history.Stats) int64 { return int64(s.Users) }),
+		d("cascade_history_events", "Events in the live history store's memory.", gauge, func(s history.Stats) int64 { return s.Events }),
+		d("cascade_history_bytes", "Memory accounted by the live history store.", gauge, func(s history.Stats) int64 { return s.Bytes }),
+		d("cascade_history_max_bytes", "The live history store's memory bound.", gauge, func(s history.Stats) int64 { return s.MaxBytes }),
+		d("cascade_history_evicted_users_total", "Users evicted from memory by the bound (their events stay in the log and are read back when they return).", counter, func(s history.Stats) int64 { return s.Evicted }),
+		d("cascade_history_read_back_users_total", "Returning users whose history was read back from the log.", counter, func(s history.Stats) int64 { return s.ReadBack }),
+		d("cascade_history_log_bytes", "Size of the event log on disk.", gauge, func(s history.Stats) int64 { return s.LogBytes }),
+		d("cascade_history_log_max_bytes", "The event log's size bound.", gauge, func(s history.Stats) int64 { return s.MaxLogBytes }),
+		d("cascade_history_log_dropped_users_total", "Least recently active users compaction left out of the log to keep it within its bound.", counter, func(s history.Stats) int64 { return s.DroppedUsers }),
+		d("cascade_history_log_dropped_events_total", "Their events.", counter, func(s history.Stats) int64 { return s.DroppedEvents }),
+		d("cascade_history_log_damaged_runs_total", "Damaged runs of the event log skipped (each held at least one record or the header; the file as found is kept aside as events.log.damaged-*).", counter, func(s history.Stats) int64 { return s.DamagedRuns }),
+		d("cascade_history_log_damaged_bytes_total", "Bytes in those runs.", counter, func(s history.Stats) int64 { return s.DamagedBytes }),
+	}}
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.users, c.events, c.bytes, c.bound, c.evicted, c.log} {
-		ch <- d
+	for _, d := range c.descs {
+		ch <- d.desc
 	}
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.store.Stats()
-	ch <- prometheus.MustNewConstMetric(c.users, prometheus.GaugeValue, float64(st.Users))
-	ch <- prometheus.MustNewConstMetric(c.events, prometheus.GaugeValue, float64(st.Events))
-	ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(st.Bytes))
-	ch <- prometheus.MustNewConstMetric(c.bound, prometheus.GaugeValue, float64(st.MaxBytes))
-	ch <- prometheus.MustNewConstMetric(c.evicted, prometheus.CounterValue, float64(st.Evicted))
-	ch <- prometheus.MustNewConstMetric(c.log, prometheus.GaugeValue, float64(st.LogBytes))
+	for _, d := range c.descs {
+		ch <- prometheus.MustNewConstMetric(d.desc, d.kind, float64(d.value(st)))
+	}
 }

@@ -38,6 +38,7 @@ type serveOptions struct {
 	HistoryPerUser  int           `default:"200" help:"Events kept per user (data set and live)."`
 	HistoryMaxMB    int64         `default:"256" help:"Memory bound of the live history store, MiB (least recently active users are evicted beyond it)."`
 	HistorySync     string        `default:"always" enum:"always,interval,never" help:"When events reach disk: always (fsync before the answer, group commit), interval (every second), never."`
+	HistoryLogMaxMB int64         `default:"1024" help:"Size bound of the history log, MiB (compaction keeps each user's last events and drops the least recently active users beyond it)."`
 	HistoryMemory   bool          `help:"Keep live events in memory only (nothing survives a restart)."`
 	ServedLog       string        `help:"Served-list log file (default STATE/served.jsonl); 'off' disables it."`
 	ServedLogMaxMB  int64         `default:"64" help:"Rotate the served log beyond this size, MiB."`
@@ -84,6 +85,7 @@ func serve(g *Globals, cfg *pipeline.Config, ds *dataset.Dataset, models string,
 	}
 	if !o.HistoryMemory {
 		sc.History.Dir = filepath.Join(o.State, "history")
+		sc.History.MaxLogBytes = o.HistoryLogMaxMB << 20
 	}
 	switch o.ServedLog {
 	case "":

@@ -1,19 +1,3 @@
-// Package history owns the live history store of the recommendation server: the events users
-// send while the server runs, kept in memory for the models (the last PerUser events of each
-// user, within a global memory bound) and in an append-only log on disk so that acknowledged
-// events survive a restart.
-//
-// Why a log and not an embedded database: the access pattern is "append, then read a user's
-// bounded tail from memory"; a B-tree or LSM store (bbolt, pebble, badger) would add a dependency
-// and random-access machinery that nothing here uses. A log written with a CRC per record, group
-// commit (one fsync acknowledges every event of a batch window), replay at open and background
-// compaction (keep each user's last PerUser events) is a few hundred lines of stdlib Go, and its
-// failure modes are easy to state: a torn last record is dropped with a warning at open,
-// everything before it is kept.
-//
-// The log holds external string IDs, so it outlives any catalog: items the catalog does not know
-// stay in the log (and survive compaction) but are not kept in memory, since no model can use
-// them.
 package history
 
 import (
@@ -71,10 +55,14 @@ type Options struct {
 	// PerUser is how many of a user's latest events are kept (in memory and, after compaction,
 	// in the log). Default 200.
 	PerUser int
-	// MaxBytes bounds the memory the store accounts for (users, their events, map overhead);
-	// beyond it the users whose latest event is oldest are evicted from memory (their events stay
-	// in the log until compaction trims them to PerUser). Default 256 MiB.
+	// MaxBytes bounds the memory the store accounts for (users, their events, map overhead, the
+	// filter of logged users); beyond it the users whose latest event is oldest are evicted from
+	// memory. Their events stay in the log, and are read back when they return. Default 256 MiB.
 	MaxBytes int64
+	// MaxLogBytes bounds the log file. Compaction keeps each user's last PerUser events and,
+	// when that is still more than half the bound, leaves out the users whose latest event is
+	// oldest; appends wait for it rather than grow the file past the bound. Default 1 GiB.
+	MaxLogBytes int64
 	// Sync is the fsync policy (default SyncAlways); SyncInterval (default 1 s) paces SyncInterval.
 	Sync         Sync
 	SyncInterval time.Duration
@@ -93,6 +81,9 @@ func (o *Options) defaults() error {
 	if o.MaxBytes == 0 {
 		o.MaxBytes = 256 << 20
 	}
+	if o.MaxLogBytes == 0 {
+		o.MaxLogBytes = 1 << 30
+	}
 	if o.Sync == "" {
 		o.Sync = SyncAlways
 	}
@@ -110,6 +101,8 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("history: per-user limit %d < 1", o.PerUser)
 	case o.MaxBytes < 1<<20:
 		return fmt.Errorf("history: memory bound %d bytes is below 1 MiB", o.MaxBytes)
+	case o.MaxLogBytes < 1<<20:
+		return fmt.Errorf("history: log bound %d bytes is below 1 MiB", o.MaxLogBytes)
 	case o.Sync != SyncAlways && o.Sync != SyncInterval && o.Sync != SyncNever:
 		return fmt.Errorf("history: sync policy %q (want always, interval or never)", o.Sync)
 	case o.SyncInterval < 0 || o.CompactBytes < 0:
@@ -137,9 +130,9 @@ type Store struct {
 	shards [shards]shard
 	log    *eventLog // nil when in memory only
 
-	appended, unknown, evicted atomic.Int64
-	closeOnce                  sync.Once
-	closeErr                   error
+	appended, unknown, evicted, readBack atomic.Int64
+	closeOnce                            sync.Once
+	closeErr                             error
 }
 
 type shard struct {
@@ -157,6 +150,9 @@ type user struct {
 	ev         []Entry // ring buffer once full: oldest at head
 	head       int
 	prev, next *user
+	// partial: the log may hold older events of this user than memory does (the user was
+	// evicted and came back); a read-back is due.
+	partial bool
 }
 
 // Open opens (or creates) the store in opt.Dir, replaying its log.
@@ -165,11 +161,17 @@ func Open(opt Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{opt: opt, seed: maphash.MakeSeed()}
+	// The filter of logged users takes its share of the memory bound: a bit per 4 bytes of log
+	// (8 bits for a user with one event), at most a sixteenth of the bound.
+	var filterBytes int64
+	if opt.Dir != "" {
+		filterBytes = min(opt.MaxLogBytes/32, opt.MaxBytes/16)
+	}
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.users = map[string]*user{}
 		sh.lru.next, sh.lru.prev = &sh.lru, &sh.lru
-		sh.limit = opt.MaxBytes / shards
+		sh.limit = (opt.MaxBytes - filterBytes) / shards
 	}
 	if opt.Dir == "" {
 		return s, nil
@@ -178,13 +180,15 @@ func Open(opt Options) (*Store, error) {
 		return nil, fmt.Errorf("history: %w", err)
 	}
 	start := time.Now()
-	lg, n, err := openLog(filepath.Join(opt.Dir, "events.log"), opt, s.apply)
+	s.log = newLog(filepath.Join(opt.Dir, "events.log"), opt, s, filterBytes)
+	rep, err := s.log.open()
 	if err != nil {
 		return nil, err
 	}
-	s.log = lg
 	st := s.Stats()
-	opt.Logger.Info("history store opened", "dir", opt.Dir, "events_replayed", n, "users", st.Users, "events_in_memory", st.Events, "bytes", st.Bytes, "seconds", time.Since(start).Seconds())
+	opt.Logger.Info("history store opened", "dir", opt.Dir, "events_replayed", rep.events, "users", st.Users,
+		"events_in_memory", st.Events, "bytes", st.Bytes, "log_bytes", st.LogBytes, "damaged_runs", rep.regions,
+		"seconds", time.Since(start).Seconds())
 	return s, nil
 }
 
@@ -214,35 +218,60 @@ func (s *Store) apply(evs []Event) int {
 				item = id
 			}
 		}
+		// Run by the log's writer after the event is written (or by its replay): the filter
+		// learns the user, and says whether they may have older logged events.
+		logged := s.log != nil && s.log.seen(e.User)
 		if item < 0 {
 			unknown++
 			continue
 		}
-		s.shard(e.User).add(e.User, Entry{Item: item, Value: e.Value, Time: e.Time}, s.opt.PerUser, &s.evicted)
+		if s.shard(e.User).add(e.User, Entry{Item: item, Value: e.Value, Time: e.Time}, s.opt.PerUser, logged, &s.evicted) {
+			s.log.want(e.User)
+		}
 	}
 	s.unknown.Add(int64(unknown))
 	return unknown
+}
+
+// install replaces what memory holds of a user with their history as read back from the log
+// (evs: their last catalog events, oldest first) and makes them the most recently active.
+func (s *Store) install(id string, evs []Event) {
+	entries := make([]Entry, 0, len(evs))
+	for _, e := range evs {
+		if item, ok := s.opt.Catalog.Lookup(e.Item); ok {
+			entries = append(entries, Entry{Item: item, Value: e.Value, Time: e.Time})
+		}
+	}
+	entries = entries[max(0, len(entries)-s.opt.PerUser):]
+	sh := s.shard(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	u := sh.touch(id)
+	sh.bytes += int64(cap(entries)-cap(u.ev)) * entryBytes
+	sh.n += int64(len(entries) - len(u.ev))
+	u.ev, u.head, u.partial = entries, 0, false
+	sh.evict(u, &s.evicted)
+	if len(entries) > 0 {
+		s.readBack.Add(1)
+	}
 }
 
 func (s *Store) shard(userID string) *shard {
 	return &s.shards[maphash.String(s.seed, userID)%shards]
 }
 
-func (sh *shard) add(id string, e Entry, perUser int, evicted *atomic.Int64) {
+// add appends e to the user's events. A user not in memory whom the log may know (logged)
+// comes back partial; add reports when that happened, so that a read-back is asked for.
+func (sh *shard) add(id string, e Entry, perUser int, logged bool, evicted *atomic.Int64) (returned bool) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	u, ok := sh.users[id]
-	if !ok {
-		id = strings.Clone(id) // do not pin the buffer the ID was decoded from
-		u = &user{id: id}
-		sh.users[id] = u
-		sh.bytes += userOverhead + int64(len(id))
-	} else {
-		u.prev.next, u.next.prev = u.next, u.prev // unlink; relinked as most recent below
+	if _, ok := sh.users[id]; !ok && logged {
+		returned = true
 	}
-	u.prev, u.next = sh.lru.prev, &sh.lru
-	sh.lru.prev.next = u
-	sh.lru.prev = u
+	u := sh.touch(id)
+	if returned {
+		u.partial = true
+	}
 	if len(u.ev) < perUser {
 		if len(u.ev) == cap(u.ev) {
 			// Grow by doubling up to perUser, so that a user with few events costs little.
@@ -257,7 +286,30 @@ func (sh *shard) add(id string, e Entry, perUser int, evicted *atomic.Int64) {
 		u.ev[u.head] = e
 		u.head = (u.head + 1) % len(u.ev)
 	}
-	for sh.bytes > sh.limit && sh.lru.next != u {
+	sh.evict(u, evicted)
+	return returned
+}
+
+// touch returns the user, added when new, as the most recently active.
+func (sh *shard) touch(id string) *user {
+	u, ok := sh.users[id]
+	if !ok {
+		id = strings.Clone(id) // do not pin the buffer the ID was decoded from
+		u = &user{id: id}
+		sh.users[id] = u
+		sh.bytes += userOverhead + int64(len(id))
+	} else {
+		u.prev.next, u.next.prev = u.next, u.prev // unlink; relinked as most recent below
+	}
+	u.prev, u.next = sh.lru.prev, &sh.lru
+	sh.lru.prev.next = u
+	sh.lru.prev = u
+	return u
+}
+
+// evict drops the least recently active users, never keep, until the shard fits its bound.
+func (sh *shard) evict(keep *user, evicted *atomic.Int64) {
+	for sh.bytes > sh.limit && sh.lru.next != keep {
 		old := sh.lru.next
 		old.prev.next, old.next.prev = old.next, old.prev
 		delete(sh.users, old.id)
@@ -267,18 +319,24 @@ func (sh *shard) add(id string, e Entry, perUser int, evicted *atomic.Int64) {
 	}
 }
 
-// History appends the user's remembered events, oldest first, to dst[:0].
+// History appends the user's remembered events, oldest first, to dst[:0]. For a user evicted
+// from memory whose events are in the log, it asks for them to be read back and returns what
+// memory has meanwhile (nothing, or the events since they came back).
 func (s *Store) History(userID string, dst []Entry) []Entry {
 	dst = dst[:0]
 	sh := s.shard(userID)
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	u, ok := sh.users[userID]
-	if !ok {
-		return dst
+	if ok {
+		dst = append(dst, u.ev[u.head:]...)
+		dst = append(dst, u.ev[:u.head]...)
 	}
-	dst = append(dst, u.ev[u.head:]...)
-	return append(dst, u.ev[:u.head]...)
+	partial := ok && u.partial
+	sh.mu.Unlock()
+	if s.log != nil && (partial || !ok && s.log.logged(userID)) {
+		s.log.want(userID)
+	}
+	return dst
 }
 
 // Stats describes the store's contents.
@@ -288,14 +346,23 @@ type Stats struct {
 	Bytes    int64 // accounted memory
 	MaxBytes int64 // the bound
 	// Appended counts events accepted since Open (including the log replay), Unknown those
-	// whose item the catalog does not know, Evicted the users dropped by the memory bound.
-	Appended, Unknown, Evicted int64
-	LogBytes                   int64 // size of the log file (0 in memory)
+	// whose item the catalog does not know, Evicted the users dropped by the memory bound,
+	// ReadBack the users whose history was read back from the log when they returned.
+	Appended, Unknown, Evicted, ReadBack int64
+	LogBytes                             int64 // size of the log file (0 in memory)
+	MaxLogBytes                          int64 // its bound
+	// DamagedRuns counts the runs of bytes in the log that held no valid record and were
+	// skipped (at open, or met by a compaction), DamagedBytes their bytes; each run held at
+	// least one record or the header. The file as found is kept aside (events.log.damaged-*).
+	DamagedRuns, DamagedBytes int64
+	// DroppedUsers and DroppedEvents count what compaction left out of the log to keep it
+	// within MaxLogBytes (the least recently active users, whole).
+	DroppedUsers, DroppedEvents int64
 }
 
 // Stats returns current counts.
 func (s *Store) Stats() Stats {
-	st := Stats{MaxBytes: s.opt.MaxBytes, Appended: s.appended.Load(), Unknown: s.unknown.Load(), Evicted: s.evicted.Load()}
+	st := Stats{MaxBytes: s.opt.MaxBytes, Appended: s.appended.Load(), Unknown: s.unknown.Load(), Evicted: s.evicted.Load(), ReadBack: s.readBack.Load()}
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()
@@ -305,7 +372,10 @@ func (s *Store) Stats() Stats {
 		sh.mu.Unlock()
 	}
 	if s.log != nil {
-		st.LogBytes = s.log.size.Load()
+		st.Bytes += s.log.filterBytes
+		st.LogBytes, st.MaxLogBytes = s.log.size.Load(), s.opt.MaxLogBytes
+		st.DamagedRuns, st.DamagedBytes = s.log.damagedRuns.Load(), s.log.damagedBytes.Load()
+		st.DroppedUsers, st.DroppedEvents = s.log.droppedUsers.Load(), s.log.droppedEvents.Load()
 	}
 	return st
 }
@@ -318,8 +388,8 @@ func (s *Store) Flush(ctx context.Context) error {
 	return s.log.flush(ctx)
 }
 
-// Compact rewrites the log keeping each user's last PerUser events, and waits for it. (The log
-// also compacts itself as it grows.)
+// Compact rewrites the log keeping each user's last PerUser events within MaxLogBytes, and
+// waits for it. (The log also compacts itself as it grows.)
 func (s *Store) Compact(ctx context.Context) error {
 	if s.log == nil {
 		return nil
