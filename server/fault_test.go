@@ -75,9 +75,9 @@ func TestFaultChild(t *testing.T) {
 	cfg := Config{
 		Pipeline: pc, Dataset: ds, Models: cc.Bundle,
 		Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		RequestTimeout: 2 * time.Second,
-		History:        history.Options{Dir: filepath.Join(cc.State, "history"), Sync: history.Sync(cc.Sync), SyncInterval: time.Second},
-		ServedLog:      ServedLogConfig{Path: filepath.Join(cc.State, "served.jsonl")},
+		RequestTimeout: 2 * time.Second, Drain: -1,
+		History:   history.Options{Dir: filepath.Join(cc.State, "history"), Sync: history.Sync(cc.Sync), SyncInterval: time.Second},
+		ServedLog: ServedLogConfig{Path: filepath.Join(cc.State, "served.jsonl")},
 		OnListen: func(public, admin net.Addr) {
 			fmt.Printf("LISTEN %s %s\n", public, admin)
 		},
