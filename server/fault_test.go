@@ -15,6 +15,7 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -56,6 +57,9 @@ final: {k: 20}
 // childConfig is what the parent tells a child server (as JSON in CASCADE_FAULT_CHILD).
 type childConfig struct {
 	World, Bundle, State, Sync string
+	Bundles                    string        // the bundle root ("" : none)
+	Drain                      time.Duration // 0: none
+	Timeout                    time.Duration // the request deadline (0: 2 s)
 }
 
 // TestFaultChild is the child server; it runs only when re-executed by the suite. It serves
@@ -75,7 +79,7 @@ func TestFaultChild(t *testing.T) {
 	cfg := Config{
 		Pipeline: pc, Dataset: ds, Models: cc.Bundle,
 		Addr: "127.0.0.1:0", AdminAddr: "127.0.0.1:0",
-		RequestTimeout: 2 * time.Second, Drain: -1,
+		RequestTimeout: cmp.Or(cc.Timeout, 2*time.Second), Drain: cmp.Or(cc.Drain, -1), Bundles: cc.Bundles,
 		History:   history.Options{Dir: filepath.Join(cc.State, "history"), Sync: history.Sync(cc.Sync), SyncInterval: time.Second},
 		ServedLog: ServedLogConfig{Path: filepath.Join(cc.State, "served.jsonl")},
 		OnListen: func(public, admin net.Addr) {
@@ -330,6 +334,182 @@ func TestFault(t *testing.T) {
 		t.Run(strings.ReplaceAll(d.name, " ", "-"), func(t *testing.T) { env.damage(t, d) })
 	}
 	t.Run("enospc", env.enospc)
+	t.Run("bundle-fifo", env.bundleFIFO)
+	t.Run("bundle-outside-root", env.bundleOutside)
+	t.Run("shutdown-under-load", env.shutdownUnderLoad)
+}
+
+// rootedBundle copies the bundle under a fresh bundle root and returns the root and the copy.
+func (env *faultEnv) rootedBundle(t *testing.T) (string, string) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "current")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	es, _ := os.ReadDir(env.bundle)
+	for _, e := range es {
+		b, err := os.ReadFile(filepath.Join(env.bundle, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.WriteFile(filepath.Join(dir, e.Name()), b, 0o644)
+	}
+	return root, dir
+}
+
+// recommendLoad sends recommendations from 4 clients until stop closes, counting answers by
+// status (0: no answer, e.g. the listener closed).
+func recommendLoad(base string, stop <-chan struct{}, codes *sync.Map, wg *sync.WaitGroup) {
+	body := `{"user_id": "u1", "k": 10}`
+	for range 4 {
+		wg.Go(func() {
+			for i := 0; i < 100000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				code := 0
+				if resp, err := faultClient.Post(base+"/v1/recommend", "application/json", strings.NewReader(body)); err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					code = resp.StatusCode
+				}
+				n, _ := codes.LoadOrStore(code, new(atomic.Int64))
+				n.(*atomic.Int64).Add(1)
+			}
+		})
+	}
+}
+
+func count(codes *sync.Map, want func(int) bool) int64 {
+	var n int64
+	codes.Range(func(k, v any) bool {
+		if want(k.(int)) {
+			n += v.(*atomic.Int64).Load()
+		}
+		return true
+	})
+	return n
+}
+
+// bundleFIFO plants a FIFO as a bundle's manifest and reloads it under load: the reload is
+// refused at once and every request is answered.
+func (env *faultEnv) bundleFIFO(t *testing.T) {
+	root, _ := env.rootedBundle(t)
+	fifo := filepath.Join(root, "fifo")
+	os.MkdirAll(fifo, 0o755)
+	if err := syscall.Mkfifo(filepath.Join(fifo, "manifest.json"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	cc := env.childConfig(t.TempDir(), "always")
+	cc.Bundles, cc.Bundle = root, filepath.Join(root, "current")
+	c := startChild(t, cc)
+	defer c.stop(t)
+	var codes sync.Map
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	recommendLoad(c.public, stop, &codes, &wg)
+	start := time.Now()
+	resp, err := faultClient.Post(c.admin+"/admin/reload?models=fifo", "", nil)
+	took := time.Since(start)
+	status := 0
+	if err == nil {
+		resp.Body.Close()
+		status = resp.StatusCode
+	}
+	// A later reload of the good bundle must not queue behind it.
+	resp2, err2 := faultClient.Post(c.admin+"/admin/reload?models=current", "", nil)
+	status2 := 0
+	if err2 == nil {
+		resp2.Body.Close()
+		status2 = resp2.StatusCode
+	}
+	close(stop)
+	wg.Wait()
+	failed := count(&codes, func(c int) bool { return c != 200 })
+	env.rows = append(env.rows, faultRow{"FIFO as a bundle's manifest.json, reloaded under load", 0, 0, 0, failed,
+		fmt.Sprintf("reload answered %d in %.0f ms; the next reload %d; %d recommendations answered", status, float64(took.Milliseconds()), status2, count(&codes, func(c int) bool { return c == 200 }))})
+	if status != 422 || status2 != 200 || failed != 0 || took > 5*time.Second {
+		t.Errorf("FIFO reload: %d in %s, next %d, %d failed requests", status, took, status2, failed)
+	}
+}
+
+// bundleOutside asks for bundles outside the bundle root: refused alike whether they exist.
+func (env *faultEnv) bundleOutside(t *testing.T) {
+	root, _ := env.rootedBundle(t)
+	cc := env.childConfig(t.TempDir(), "always")
+	cc.Bundles, cc.Bundle = root, filepath.Join(root, "current")
+	c := startChild(t, cc)
+	defer c.stop(t)
+	var notes []string
+	bad := 0
+	for _, dir := range []string{"../../../etc", "/etc", env.bundle, "no-such-dir"} {
+		resp, err := faultClient.Post(c.admin+"/admin/reload?models="+dir, "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		notes = append(notes, fmt.Sprintf("%s → %d", dir, resp.StatusCode))
+		if resp.StatusCode != 403 || !strings.Contains(string(body), "not a bundle directory under the bundle root") {
+			bad++
+		}
+	}
+	env.rows = append(env.rows, faultRow{"reload of a path outside the bundle root", 0, 0, 0, int64(bad), strings.Join(notes, "; ") + " (one message for all)"})
+	if bad != 0 {
+		t.Errorf("outside the root: %v", notes)
+	}
+}
+
+// shutdownUnderLoad stops the child (SIGTERM) while 4 clients ask for recommendations and one
+// polls /readyz: the poller must see 503 before the listener closes, and no request may get an
+// error status.
+func (env *faultEnv) shutdownUnderLoad(t *testing.T) {
+	cc := env.childConfig(t.TempDir(), "always")
+	cc.Drain = time.Second
+	c := startChild(t, cc)
+	var codes sync.Map
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	recommendLoad(c.public, stop, &codes, &wg)
+	time.Sleep(500 * time.Millisecond)
+	var ready []int // the poller's statuses, 0 once refused
+	pollDone := make(chan struct{})
+	go func() {
+		defer close(pollDone)
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
+			code := 0
+			if resp, err := faultClient.Get(c.public + "/readyz"); err == nil {
+				resp.Body.Close()
+				code = resp.StatusCode
+			}
+			if len(ready) == 0 || ready[len(ready)-1] != code {
+				ready = append(ready, code)
+			}
+			if code == 0 {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	time.Sleep(200 * time.Millisecond)
+	c.stop(t)
+	<-pollDone
+	close(stop)
+	wg.Wait()
+	errs := count(&codes, func(c int) bool { return c != 200 && c != 0 })
+	env.rows = append(env.rows, faultRow{"SIGTERM under load (drain 1 s)", 0, 0, 0, errs,
+		fmt.Sprintf("/readyz seen: %v (0 = refused); %d answered 200, %d error statuses, %d refused after the listener closed", ready, count(&codes, func(c int) bool { return c == 200 }), errs, count(&codes, func(c int) bool { return c == 0 }))})
+	seen503 := false
+	for i, c := range ready {
+		if c == 503 && i+1 < len(ready) && ready[i+1] == 0 {
+			seen503 = true
+		}
+	}
+	if !seen503 || errs != 0 {
+		t.Errorf("shutdown: readyz sequence %v, %d error statuses", ready, errs)
+	}
 }
 
 // kill9 posts events from 4 clients and kills the child with SIGKILL at a random moment
