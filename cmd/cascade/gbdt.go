@@ -224,30 +224,16 @@ func (c *gbdtEvalCmd) Run(g *Globals) error {
 	return err
 }
 
-// readScores reads one number per line and requires one per data row.
+// readScores reads one score per line and requires one per data row.
 func readScores(path string, rows int) ([]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	scores := make([]float64, 0, rows)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.Fields(s)[0], 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: score %q is not a number", path, line, s)
-		}
-		scores = append(scores, v)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	scores, err := gbdt.ReadScores(f, path)
+	if err != nil {
+		return nil, err
 	}
 	if len(scores) != rows {
 		return nil, fmt.Errorf("%s: %d scores for %d data rows", path, len(scores), rows)
