@@ -157,15 +157,8 @@ func ndcgOrdered(labels []float32, order []int, k int) float64 {
 			ideal = append(ideal, y)
 		}
 	}
-	slices.SortFunc(ideal, func(a, b float32) int {
-		switch {
-		case a > b:
-			return -1
-		case a < b:
-			return 1
-		}
-		return 0
-	})
+	slices.Sort(ideal) // positive labels, no NaN
+	slices.Reverse(ideal)
 	var idcg float64
 	for r, y := range ideal[:min(k, len(ideal))] {
 		idcg += float64(y) / math.Log2(float64(r)+2)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/cascade-rec/cascade/ranker/internal/schemadiff"
 )
 
 // Set is a ranking data set: a list of requests, each a candidate list to be ordered, and the
@@ -198,25 +200,8 @@ func (s *Set) Project(names []string) (*Set, error) {
 // CheckFeatures compares the schema a caller supplies (got) with the one a model expects (want)
 // and describes every difference: missing and extra names, then the first misplaced one.
 func CheckFeatures(want, got []string) error {
-	in := func(list []string) map[string]bool {
-		m := make(map[string]bool, len(list))
-		for _, s := range list {
-			m[s] = true
-		}
-		return m
-	}
-	w, g := in(want), in(got)
-	var missing, extra []string
-	for _, s := range want {
-		if !g[s] {
-			missing = append(missing, s)
-		}
-	}
-	for _, s := range got {
-		if !w[s] {
-			extra = append(extra, s)
-		}
-	}
+	d := schemadiff.Compare(want, got)
+	missing, extra := d.Missing, d.Extra
 	var parts []string
 	if len(missing) > 0 {
 		parts = append(parts, "missing "+strings.Join(missing, ", "))

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/dmitryikh/leaves"
+
+	"github.com/cascade-rec/cascade/ranker/internal/schemadiff"
 )
 
 // Model is a LightGBM-compatible tree ensemble with one output (ranking, binary or
@@ -206,28 +208,11 @@ func (m *Model) CheckFeatures(schema []string) error {
 	if slices.Equal(m.FeatureNames, schema) {
 		return nil
 	}
-	inSchema := make(map[string]int, len(schema))
-	for i, s := range schema {
-		inSchema[s] = i
-	}
-	inModel := make(map[string]int, len(m.FeatureNames))
-	for i, s := range m.FeatureNames {
-		inModel[s] = i
-	}
-	var missing, extra, moved []string
-	for i, s := range m.FeatureNames {
-		j, ok := inSchema[s]
-		switch {
-		case !ok:
-			missing = append(missing, s)
-		case j != i:
-			moved = append(moved, fmt.Sprintf("%s (model column %d, schema column %d)", s, i, j))
-		}
-	}
-	for _, s := range schema {
-		if _, ok := inModel[s]; !ok {
-			extra = append(extra, s)
-		}
+	d := schemadiff.Compare(m.FeatureNames, schema)
+	missing, extra := d.Missing, d.Extra
+	var moved []string
+	for _, mv := range d.Moved {
+		moved = append(moved, fmt.Sprintf("%s (model column %d, schema column %d)", mv.Name, mv.Model, mv.Given))
 	}
 	var parts []string
 	if len(missing) > 0 {
