@@ -35,14 +35,8 @@ var ml100kGenres = []string{"unknown", "Action", "Adventure", "Animation", "Chil
 	"Thriller", "War", "Western"}
 
 func (b *builder) loadML100KItems(file string) error {
-	data, err := readLatin1(file)
-	if err != nil {
-		return fmt.Errorf("load ml-100k items: %w", err)
-	}
-	a := b.itemAttrs()
-	genres := a.categorical("genres")
-	year := a.numeric("year")
-	return lines(data, func(n int, l string) error {
+	a, genres, year := b.movieAttrs()
+	return b.latin1Lines(file, "load ml-100k items", func(n int, l string) error {
 		f := strings.Split(l, "|")
 		if len(f) != 5+len(ml100kGenres) {
 			return b.bad(file, n, "", fmt.Errorf("want %d |-separated fields, got %d", 5+len(ml100kGenres), len(f)))

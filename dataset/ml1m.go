@@ -17,14 +17,8 @@ func (b *builder) loadML1M() error {
 		return err
 	}
 	if p := b.path("movies.dat"); exists(p) {
-		mdata, err := readLatin1(p)
-		if err != nil {
-			return fmt.Errorf("load ml-1m movies: %w", err)
-		}
-		a := b.itemAttrs()
-		genres := a.categorical("genres")
-		year := a.numeric("year")
-		err = lines(mdata, func(n int, l string) error {
+		a, genres, year := b.movieAttrs()
+		err := b.latin1Lines(p, "load ml-1m movies", func(n int, l string) error {
 			f := strings.Split(l, "::")
 			if len(f) != 3 {
 				return b.bad(p, n, "", fmt.Errorf("want 3 ::-separated fields (MovieID::Title::Genres), got %d", len(f)))

@@ -16,8 +16,7 @@ func (b *builder) loadMLLatest() error {
 		return err
 	}
 	if p := b.path("movies.csv"); exists(p) {
-		a := b.itemAttrs()
-		genres, year := a.categorical("genres"), a.numeric("year")
+		a, genres, year := b.movieAttrs()
 		err := b.eachCSVFile(p, "load ml-latest movies", []string{"movieId", "title", "genres"}, func(n int, f []string) error {
 			if f[0] == "" {
 				return b.bad(p, n, "movieId", errors.New("empty"))

@@ -94,12 +94,18 @@ func (b *builder) ratingLines(file string, data []byte, sep, layout string) erro
 	})
 }
 
+// latin1Lines reads the Latin-1 file at path and calls fn for each non-empty line (lines); a
+// read error is prefixed with what.
+func (b *builder) latin1Lines(path, what string, fn func(n int, line string) error) error {
+	data, err := readLatin1(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return lines(data, fn)
+}
+
 // loadSepUsers reads a separator-delimited user file whose first column is the user ID.
 func (b *builder) loadSepUsers(file, sep string, cols []string, numeric map[string]bool) error {
-	data, err := readLatin1(file)
-	if err != nil {
-		return fmt.Errorf("load users: %w", err)
-	}
 	a := b.userAttrs()
 	idx := make([]int, len(cols))
 	for i, c := range cols {
@@ -109,7 +115,7 @@ func (b *builder) loadSepUsers(file, sep string, cols []string, numeric map[stri
 			idx[i] = a.categorical(c)
 		}
 	}
-	return lines(data, func(n int, l string) error {
+	return b.latin1Lines(file, "load users", func(n int, l string) error {
 		f := strings.Split(l, sep)
 		if len(f) != len(cols)+1 {
 			return b.bad(file, n, "", fmt.Errorf("want %d %q-separated fields, got %d", len(cols)+1, sep, len(f)))
@@ -129,6 +135,12 @@ func (b *builder) loadSepUsers(file, sep string, cols []string, numeric map[stri
 		}
 		return nil
 	})
+}
+
+// movieAttrs returns the item attributes with the MovieLens movie columns, genres and year.
+func (b *builder) movieAttrs() (a *attrBuilder, genres, year int) {
+	a = b.itemAttrs()
+	return a, a.categorical("genres"), a.numeric("year")
 }
 
 // addMovie records a MovieLens movie: title, "|"-separated genres, and the year in the title.

@@ -55,10 +55,6 @@ type BuildOptions struct {
 // replay answers them with its fallback, and so are those for which nothing is proposed.
 // Requests keep the events' order.
 func Build(ctx context.Context, s dataset.Split, st Stages, opt BuildOptions) (*Set, error) {
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
 	byUser := map[int32][]dataset.Event{}
 	for _, e := range s.Train {
 		byUser[e.User] = append(byUser[e.User], e)
@@ -79,6 +75,10 @@ func Build(ctx context.Context, s dataset.Split, st Stages, opt BuildOptions) (*
 		mu       sync.Mutex
 		firstErr error
 	)
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	chunk := (len(steps) + workers - 1) / workers
 	for w := 0; w < workers; w++ {
 		lo, hi := w*chunk, min((w+1)*chunk, len(steps))
