@@ -19,9 +19,9 @@ type Stages interface {
 	// FeatureNames names the dense columns Candidates fills, in order.
 	FeatureNames() []string
 	// Candidates returns q's candidates, best first, and their features: len(FeatureNames()) a
-	// row, row-major. When extra is not nil and something was proposed, the items extra returns
-	// for the proposed list follow it and get features too (features may depend on the whole
-	// list). Nothing proposed: no items.
+	// row, row-major. When extra is not nil and something was proposed, Candidates calls it once
+	// with the proposed list, before returning; the items it returns follow the list and get
+	// features too (features may depend on the whole list). Nothing proposed: no items.
 	Candidates(ctx context.Context, q candidates.Query, extra func(proposed []int32) []int32) (items []int32, dense []float32, err error)
 }
 
@@ -47,6 +47,18 @@ type BuildOptions struct {
 	Workers int
 }
 
+func (o *BuildOptions) validate() error {
+	switch {
+	case o.Horizon < 0:
+		return fmt.Errorf("ranker: BuildOptions.Horizon = %v, want ≥ 0", o.Horizon)
+	case o.MaxPerUser < 0 || o.MaxRequests < 0 || o.Negatives < 0:
+		return fmt.Errorf("ranker: BuildOptions caps MaxPerUser = %d, MaxRequests = %d, Negatives = %d, want ≥ 0", o.MaxPerUser, o.MaxRequests, o.Negatives)
+	case !(o.RandomNegatives >= 0 && o.RandomNegatives <= 100):
+		return fmt.Errorf("ranker: BuildOptions.RandomNegatives = %v, want in [0, 100]", o.RandomNegatives)
+	}
+	return nil
+}
+
 // Build builds the ranking set of a window: a request at each event of s.Test (after the caps of
 // opt), with the user's history before it (their events of s.Train and the earlier ones of
 // s.Test, with times and ratings, as replay and serving pass them), the candidates and features
@@ -55,6 +67,9 @@ type BuildOptions struct {
 // replay answers them with its fallback, and so are those for which nothing is proposed.
 // Requests keep the events' order.
 func Build(ctx context.Context, s dataset.Split, st Stages, opt BuildOptions) (*Set, error) {
+	if err := opt.validate(); err != nil {
+		return nil, err
+	}
 	byUser := map[int32][]dataset.Event{}
 	for _, e := range s.Train {
 		byUser[e.User] = append(byUser[e.User], e)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"slices"
 	"strings"
@@ -277,6 +278,11 @@ func TestBuildErrors(t *testing.T) {
 				t.Fatalf("error %v, want one containing %q (wrapping %v)", err, c.want, c.is)
 			}
 		})
+	}
+	for _, opt := range []BuildOptions{{Horizon: -time.Second}, {MaxRequests: -1}, {RandomNegatives: math.NaN()}, {RandomNegatives: math.Inf(1)}} {
+		if _, err := Build(context.Background(), handSplit(), handStages(), opt); err == nil || !strings.Contains(err.Error(), "BuildOptions") {
+			t.Errorf("options %+v: error %v", opt, err)
+		}
 	}
 }
 

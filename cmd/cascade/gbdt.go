@@ -55,7 +55,7 @@ func gbdtDefaults() kong.Vars {
 }
 
 func (c *gbdtTrainCmd) Run(g *Globals) error {
-	p := c.Params
+	p := c.Params // the fields without a flag are zero: Train takes LightGBM's defaults for them
 	if p.EarlyStoppingRounds > 0 && c.Valid == "" {
 		return fmt.Errorf("--early-stopping needs --valid")
 	}
