@@ -127,7 +127,7 @@ func applyRankers(ctx context.Context, cfg *Config, rankers []rankerModel, base 
 			for k := range order {
 				order[k] = k
 			}
-			slices.SortStableFunc(order, func(a, b int) int { return byScore(scores[a], scores[b]) })
+			slices.SortStableFunc(order, func(a, b int) int { return ranker.ByScore(scores[a], scores[b]) })
 			if keep := cfg.Rankers[j].Keep; keep > 0 && len(order) > keep {
 				order = order[:keep]
 			}
@@ -145,18 +145,6 @@ func applyRankers(ctx context.Context, cfg *Config, rankers []rankerModel, base 
 		out[i] = r
 	}
 	return out, nil
-}
-
-// byScore orders higher scores first; equal and unordered (NaN) scores compare equal, so that a
-// stable sort keeps the previous order, as the ranker stages of Recommend do.
-func byScore(a, b float32) int {
-	if a > b {
-		return -1
-	}
-	if a < b {
-		return 1
-	}
-	return 0
 }
 
 func columnsOf(want, have []string) ([]int, error) {

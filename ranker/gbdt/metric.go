@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/cascade-rec/cascade/ranker/internal/scoreorder"
 )
 
 // maxDCGAtK is the DCG of the ideal ordering of labels, cut at k.
@@ -90,7 +92,7 @@ func (e *ndcgEval) eval(scores []float64) []float64 {
 		for i := range sc {
 			e.idx = append(e.idx, i)
 		}
-		slices.SortStableFunc(e.idx, func(a, c int) int { return descending(sc[a], sc[c]) })
+		slices.SortStableFunc(e.idx, func(a, c int) int { return scoreorder.Descending(sc[a], sc[c]) })
 		for j, k := range e.at {
 			if e.invMax[q][j] == 0 {
 				res[j]++
@@ -107,18 +109,6 @@ func (e *ndcgEval) eval(scores []float64) []float64 {
 		res[j] /= float64(nq)
 	}
 	return res
-}
-
-// descending orders larger values first; equal and unordered (NaN) values compare equal, so that a
-// stable sort keeps their order, as LightGBM's std::stable_sort on score > score does.
-func descending(a, b float64) int {
-	if a > b {
-		return -1
-	}
-	if a < b {
-		return 1
-	}
-	return 0
 }
 
 func allZero(v []float64) bool {
