@@ -17,16 +17,8 @@ import (
 
 // pinnedFirstStage is a small first stage for TestRankingSetPinned: two sources and features.
 const pinnedFirstStage = `name: pinned
-models:
-  ials:
-    type: ials
-    params: {factors: 8, alpha: 2, reg: 3, iterations: 4, solver: cg}
-  pop:
-    type: popularity
-retrieve:
-  sources:
-    - {model: ials, k: 20}
-    - {model: pop, k: 10}
+models: {ials: {type: ials, params: {factors: 8, alpha: 2, reg: 3, iterations: 4, solver: cg}}, pop: {type: popularity}}
+retrieve: {sources: [{model: ials, k: 20}, {model: pop, k: 10}]}
 features: {}
 final: {k: 10}
 `
