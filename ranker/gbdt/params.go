@@ -88,8 +88,10 @@ func (p *Params) Validate() error {
 		return bad("objective", strconv.Quote(p.Objective), "be "+ObjectiveLambdarank+" or "+ObjectiveBinary)
 	case p.NumTrees < 1:
 		return bad("trees", p.NumTrees, "be ≥ 1")
-	case p.NumLeaves < 2 || p.NumLeaves > 1<<17:
-		return bad("leaves", p.NumLeaves, "be in [2, 131072]")
+	case p.NumLeaves < 2:
+		return bad("leaves", p.NumLeaves, "be ≥ 2")
+	case p.NumLeaves > 1<<17:
+		return bad("leaves", p.NumLeaves, "be ≤ 131072")
 	case !finite(p.LearningRate) || p.LearningRate <= 0:
 		return bad("learning_rate", p.LearningRate, "be > 0")
 	case p.MinDataInLeaf < 1:

@@ -21,6 +21,7 @@ func TestParamsValidate(t *testing.T) {
 		{"objective", func(p *Params) { p.Objective = "regression" }},
 		{"trees", func(p *Params) { p.NumTrees = 0 }},
 		{"leaves", func(p *Params) { p.NumLeaves = 1 }},
+		{"leaves", func(p *Params) { p.NumLeaves = 1<<17 + 1 }},
 		{"learning_rate", func(p *Params) { p.LearningRate = math.Inf(1) }},
 		{"min_data_in_leaf", func(p *Params) { p.MinDataInLeaf = 0 }},
 		{"min_sum_hessian", func(p *Params) { p.MinSumHessianInLeaf = math.NaN() }},
