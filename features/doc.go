@@ -11,8 +11,7 @@
 // which fixes the Schema. Per request, a Batch carries the Query, the candidate items and each
 // source's scores and ranks; Extractor.Compute writes a row-major len(Items)×NumFeatures float32
 // matrix with NaN for missing values (LightGBM and the attention ranker both read NaN as
-// missing). ProjectFloat64 converts (and optionally reorders) rows for gbdt.Model.Score, and
-// Extractor.Provider plugs the extractor into the ranker package's FeatureProvider hook.
+// missing). ProjectFloat64 converts (and optionally reorders) rows for gbdt.Model.Score.
 //
 // # Features
 //

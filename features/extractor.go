@@ -164,8 +164,7 @@ func (x *Extractor) Schema() Schema {
 	return Schema{Version: SchemaVersion, Names: slices.Clone(x.names)}
 }
 
-// FeatureNames returns the column names (the ranker.FeatureProvider contract). It must not be
-// modified.
+// FeatureNames returns the column names. It must not be modified.
 func (x *Extractor) FeatureNames() []string { return x.names }
 
 // NumFeatures is the width of a row.

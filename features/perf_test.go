@@ -47,21 +47,6 @@ func TestZeroAllocs(t *testing.T) {
 	if allocs != 0 {
 		t.Errorf("%.1f allocations per batch, want 0", allocs)
 	}
-	// The ranker adapter too.
-	cands := lists[0]
-	wide := make([]float32, len(cands)*(x.NumFeatures()+3))
-	p := x.Provider("src")
-	if err := p.Features(ctx, b.Query, cands, wide[3:], x.NumFeatures()+3); err != nil {
-		t.Fatal(err)
-	}
-	allocs = testing.AllocsPerRun(50, func() {
-		if err := p.Features(ctx, b.Query, cands, wide[3:], x.NumFeatures()+3); err != nil {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("Provider: %.1f allocations per batch, want 0", allocs)
-	}
 }
 
 // TestConcurrent: many goroutines sharing an extractor (and its pools) get the sequential

@@ -3,11 +3,8 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"path/filepath"
-	"runtime"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
@@ -130,15 +127,7 @@ func applyRankers(ctx context.Context, cfg *Config, rankers []rankerModel, base 
 			for k := range order {
 				order[k] = k
 			}
-			slices.SortStableFunc(order, func(a, b int) int {
-				switch {
-				case scores[a] > scores[b]:
-					return -1
-				case scores[a] < scores[b]:
-					return 1
-				}
-				return 0
-			})
+			slices.SortStableFunc(order, func(a, b int) int { return ranker.ByScore(scores[a], scores[b]) })
 			if keep := cfg.Rankers[j].Keep; keep > 0 && len(order) > keep {
 				order = order[:keep]
 			}
@@ -178,190 +167,39 @@ func columnsOf(want, have []string) ([]int, error) {
 // history is everything of the user before the event; positives are the target and whatever the
 // user takes within the horizon (inside the window); the other candidates are negatives.
 func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd RankingDataConfig, workers int) (*ranker.Set, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	byUser := map[int32][]dataset.Event{}
-	for _, e := range s.Train {
-		byUser[e.User] = append(byUser[e.User], e)
-	}
-	var steps []rankStep
-	for _, e := range s.Test {
-		byUser[e.User] = append(byUser[e.User], e)
-		steps = append(steps, rankStep{e.User, len(byUser[e.User]) - 1})
-	}
-	steps = pickSteps(steps, rd.MaxPerUser[0], rd.MaxRequests)
-	horizon := int64(rd.HorizonDays[0] * 86400)
-	reqs := make([]ranker.Request, len(steps))
-	keep := make([]bool, len(steps))
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	chunk := (len(steps) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, len(steps))
-		if lo >= hi {
-			continue
-		}
-		wg.Add(1)
-		go func(lo, hi int) {
-			defer wg.Done()
-			sc := p.pool.Get().(*scratch)
-			defer p.pool.Put(sc)
-			rng := rand.New(rand.NewPCG(rd.Seed, uint64(lo)))
-			for i := lo; i < hi; i++ {
-				st := steps[i]
-				evs := byUser[st.user]
-				e := evs[st.pos]
-				hist := make([]int32, st.pos)
-				times := make([]int64, st.pos)
-				values := make([]float32, st.pos)
-				known := false
-				for k, h := range evs[:st.pos] {
-					hist[k], times[k], values[k] = h.Item, h.Time, h.Value
-					known = known || int(h.Item) < s.TrainItems
-				}
-				if !known {
-					continue // replay answers these with the fallback; nothing to rank
-				}
-				// The query carries what replay and serving pass (times and ratings), so that the
-				// features rankers learn from are the ones they will see.
-				q := candidates.Query{User: st.user, History: hist, HistoryTimes: times, HistoryValues: values, Time: e.Time}
-				r, err := p.rankingRequest(ctx, sc, q, rd, s.TrainItems, rng)
-				if err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-					}
-					mu.Unlock()
-					return
-				}
-				if r == nil {
-					continue
-				}
-				r.Target = e.Item
-				for k, it := range r.Items {
-					if it == e.Item {
-						r.Labels[k] = 1
-					}
-				}
-				for _, f := range evs[st.pos+1:] {
-					if f.Time-e.Time > horizon {
-						break
-					}
-					for k, it := range r.Items {
-						if it == f.Item {
-							r.Labels[k] = 1
-						}
-					}
-				}
-				reqs[i], keep[i] = *r, true
-			}
-		}(lo, hi)
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	set := &ranker.Set{FeatureNames: p.extract.FeatureNames()}
-	set.Stats.Events = len(s.Test)
-	for i, r := range reqs {
-		if !keep[i] {
-			continue
-		}
-		set.Requests = append(set.Requests, r)
-		set.Stats.Requests++
-		if r.HasPositive() {
-			set.Stats.WithPositive++
-		}
-		if slices.Contains(r.Items[:r.Proposed], r.Target) {
-			set.Stats.WithTarget++
-		}
-	}
-	return set, nil
+	return ranker.Build(ctx, s, rankingStages{p}, ranker.BuildOptions{
+		Horizon:    time.Duration(int64(rd.HorizonDays[0]*86400)) * time.Second,
+		MaxPerUser: rd.MaxPerUser[0], MaxRequests: rd.MaxRequests,
+		RandomNegatives: rd.RandomNegatives, Negatives: rd.Negatives, Seed: rd.Seed,
+		Workers: workers,
+	})
 }
 
-// rankStep is one event a ranking request is built at.
-type rankStep struct {
-	user int32
-	pos  int // index of the event among the user's events
-}
+// rankingStages are the pipeline's retrieve, filter and feature stages as ranker.Build drives
+// them, so that rankers learn from the candidates and features serving computes.
+type rankingStages struct{ p *Pipeline }
 
-// pickSteps keeps at most perUser steps of each user, evenly spaced over the user's steps, so
-// that a few heavy users — a handful hold most events of a MovieLens window — do not make the
-// rankers learn their tastes (Covington et al. 2016 give every user the same number of training
-// examples for this reason); then at most max steps, evenly spaced. 0 means no cap.
-func pickSteps(steps []rankStep, perUser, max int) []rankStep {
-	if perUser > 0 {
-		count := map[int32]int{}
-		for _, st := range steps {
-			count[st.user]++
-		}
-		seen := map[int32]int{}
-		var picked []rankStep
-		for _, st := range steps {
-			n, k := count[st.user], seen[st.user]
-			seen[st.user]++
-			// The k-th of n steps is kept where ⌊k·perUser/n⌋ steps up: perUser of them.
-			if n <= perUser || k*perUser/n != (k+1)*perUser/n {
-				picked = append(picked, st)
-			}
-		}
-		steps = picked
-	}
-	if max > 0 && len(steps) > max {
-		picked := make([]rankStep, max)
-		for i := range picked {
-			picked[i] = steps[i*len(steps)/max]
-		}
-		steps = picked
-	}
-	return steps
-}
+func (r rankingStages) FeatureNames() []string { return r.p.extract.FeatureNames() }
 
-// rankingRequest runs the candidate and feature stages for q (plus random negatives when asked)
-// and returns the request with zero labels, or nil when nothing was proposed.
-func (p *Pipeline) rankingRequest(ctx context.Context, sc *scratch, q candidates.Query, rd RankingDataConfig, numItems int, rng *rand.Rand) (*ranker.Request, error) {
+func (r rankingStages) Candidates(ctx context.Context, q candidates.Query, extra func([]int32) []int32) ([]int32, []float32, error) {
+	p := r.p
+	sc := p.pool.Get().(*scratch)
+	defer p.pool.Put(sc)
 	var res Result
 	merged, err := p.retrieve(ctx, sc, q, nil, &res)
-	if err != nil {
-		return nil, err
-	}
-	if len(merged) == 0 {
-		return nil, nil
+	if err != nil || len(merged) == 0 {
+		return nil, nil, err
 	}
 	items := make([]int32, len(merged))
 	for i, c := range merged {
 		items[i] = c.Item
 	}
-	proposed := len(items)
-	if rd.RandomNegatives > 0 {
-		in := map[int32]bool{}
-		for _, it := range items {
-			in[it] = true
-		}
-		for _, it := range q.History {
-			in[it] = true
-		}
-		want := int(rd.RandomNegatives * float64(min(len(items), max(rd.Negatives, 1))))
-		for tries := 0; want > 0 && tries < 20*want; tries++ {
-			it := int32(rng.IntN(numItems))
-			if !in[it] {
-				in[it] = true
-				items = append(items, it)
-				want--
-			}
-		}
+	if extra != nil {
+		items = append(items, extra(items)...)
 	}
 	if err := p.featureMatrix(ctx, sc, q, items); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	nf := len(p.extract.FeatureNames())
-	return &ranker.Request{
-		User: q.User, Time: q.Time, History: q.History, Items: items,
-		Labels: make([]float32, len(items)), Dense: slices.Clone(sc.wide[:len(items)*nf]),
-		Target: -1, Proposed: proposed,
-	}, nil
+	// Before the rankers are assembled the matrix holds the extractor's columns alone.
+	return items, slices.Clone(sc.wide[:len(items)*len(p.extract.FeatureNames())]), nil
 }

@@ -1,63 +1,97 @@
 package pipeline
 
 import (
-	"fmt"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"math"
+	"path/filepath"
+	"runtime"
 	"testing"
+
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/progress"
+	"github.com/cascade-rec/cascade/ranker"
 )
 
-func TestPickSteps(t *testing.T) {
-	// User 1 has 10 steps, user 2 has 3, user 3 has 1, interleaved in time.
-	var steps []rankStep
-	pos := map[int32]int{}
-	for _, u := range []int32{1, 2, 1, 1, 3, 1, 2, 1, 1, 1, 2, 1, 1, 1} {
-		steps = append(steps, rankStep{u, pos[u]})
-		pos[u]++
+// pinnedFirstStage is a small first stage for TestRankingSetPinned: two sources and features.
+const pinnedFirstStage = `name: pinned
+models: {ials: {type: ials, params: {factors: 8, alpha: 2, reg: 3, iterations: 4, solver: cg}}, pop: {type: popularity}}
+retrieve: {sources: [{model: ials, k: 20}, {model: pop, k: 10}]}
+features: {}
+final: {k: 10}
+`
+
+// TestRankingSetPinned: the ranking data the pipeline builds on the committed world stays
+// bit-identical (same requests, random draws, features and order). The checksums were taken
+// before the builder moved to package ranker; a deliberate change to the data must update them.
+func TestRankingSetPinned(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the checksums were taken on amd64 (other architectures may fuse multiply-adds)")
 	}
+	ds, err := dataset.Load(filepath.Join("..", "testdata", "world"), dataset.LoadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every part of the builder: a horizon, the per-user and request caps, random negatives
+	// (each worker draws from its own stream, so the worker count is part of the case).
+	const everything = "ranking_data: {horizon_days: 2, max_requests_per_user: 4, max_requests: 40, negatives: 6, random_negatives: 0.5, seed: 3}\n"
 	cases := []struct {
-		perUser, max int
-		want         map[int32]int // steps kept per user
-		total        int
+		name, rankingData string
+		workers           int
+		want              string
 	}{
-		{0, 0, map[int32]int{1: 10, 2: 3, 3: 1}, 14},
-		{4, 0, map[int32]int{1: 4, 2: 3, 3: 1}, 8},
-		{1, 0, map[int32]int{1: 1, 2: 1, 3: 1}, 3},
-		{0, 7, nil, 7},
-		{4, 4, nil, 4},
+		{"defaults", "", 2, "319127a47d59c9e6825e1c8ed4940a19a32de5e6431465304ed501e160bcb2bb"},
+		{"everything/1", everything, 1, "4d890cb0c3ac24ba2b79731d5de7f597f79001bbd92798a9e2e981f2ce47c410"},
+		{"everything/3", everything, 3, "139af683d78fde0ea07e7dcf23251b06f41c14c4bcf2e011aad68cf5cd5ea2f6"},
 	}
 	for _, c := range cases {
-		t.Run(fmt.Sprintf("perUser=%d,max=%d", c.perUser, c.max), func(t *testing.T) {
-			got := pickSteps(steps, c.perUser, c.max)
-			if len(got) != c.total {
-				t.Fatalf("%d steps kept, want %d", len(got), c.total)
+		t.Run(c.name, func(t *testing.T) {
+			cfg, err := ParseConfig("pinned.yaml", []byte(pinnedFirstStage+c.rankingData))
+			if err != nil {
+				t.Fatal(err)
 			}
-			per := map[int32][]int{}
-			for i, st := range got {
-				per[st.user] = append(per[st.user], st.pos)
-				if i > 0 && indexOf(steps, st) <= indexOf(steps, got[i-1]) {
-					t.Fatalf("time order lost: %v", got)
-				}
+			var set *ranker.Set
+			opt := Options{Logger: quiet, Progress: progress.Options{Disabled: true}, Workers: c.workers, OnlyRankingData: true,
+				RankingData: func(s *ranker.Set) error { set = s; return nil }}
+			if _, err := Train(context.Background(), cfg, ds, t.TempDir(), opt); err != nil {
+				t.Fatal(err)
 			}
-			for u, n := range c.want {
-				if len(per[u]) != n {
-					t.Errorf("user %d: %d steps kept, want %d (%v)", u, len(per[u]), n, per[u])
-				}
+			if err := set.Validate(); err != nil {
+				t.Fatal(err)
 			}
-			// A capped user's picks spread over the user's steps rather than bunching at one end.
-			if c.perUser == 4 && c.max == 0 {
-				p := per[1]
-				if p[0] > 2 || p[len(p)-1] < 7 {
-					t.Errorf("user 1 picks %v are not spread over 0..9", p)
-				}
+			t.Logf("%d requests, stats %+v", len(set.Requests), set.Stats)
+			if got := setChecksum(set); got != c.want {
+				t.Errorf("ranking set checksum %s, want %s", got, c.want)
 			}
 		})
 	}
 }
 
-func indexOf(steps []rankStep, st rankStep) int {
-	for i, s := range steps {
-		if s == st {
-			return i
+// setChecksum hashes everything a ranking set holds, floats by their bits.
+func setChecksum(s *ranker.Set) string {
+	h := sha256.New()
+	put := func(vs ...int64) {
+		for _, v := range vs {
+			binary.Write(h, binary.LittleEndian, v)
 		}
 	}
-	return -1
+	for _, n := range s.FeatureNames {
+		put(int64(len(n)))
+		h.Write([]byte(n))
+	}
+	put(int64(s.Stats.Events), int64(s.Stats.Requests), int64(s.Stats.WithTarget), int64(s.Stats.WithPositive), int64(len(s.Requests)))
+	for _, r := range s.Requests {
+		put(int64(r.User), r.Time, int64(r.Target), int64(r.Proposed), int64(len(r.History)), int64(len(r.Items)), int64(len(r.Dense)))
+		binary.Write(h, binary.LittleEndian, r.History)
+		binary.Write(h, binary.LittleEndian, r.Items)
+		for _, v := range r.Labels {
+			put(int64(math.Float32bits(v)))
+		}
+		for _, v := range r.Dense {
+			put(int64(math.Float32bits(v)))
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -1,14 +1,10 @@
 package pipeline
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"sync"
 
@@ -70,9 +66,9 @@ var rankerKinds = map[string]*rankerKind{
 		},
 	},
 	"lightgbm": {
-		newParams: func() any { p := defaultLightGBMParams(); return &p },
+		newParams: func() any { p := lightGBMDefaults(); return &p },
 		train: func(ctx context.Context, env rankerEnv, train, valid *ranker.Set, params any) (rankerModel, error) {
-			p := params.(*LightGBMParams).gbdt()
+			p := *params.(*gbdt.Params)
 			p.NumThreads = env.Workers
 			m, err := gbdt.Train(ctx, toGBDT(train), toGBDT(valid), p, gbdt.WithLogger(env.Logger))
 			if err != nil {
@@ -97,66 +93,14 @@ func (a attentionRanker) Score(ctx context.Context, q candidates.Query, items []
 	return a.Model.Score(ctx, q.History, items, dense, dst)
 }
 
-// LightGBMParams are the LightGBM ranker's parameters in the pipeline file (LightGBM's names).
-type LightGBMParams struct {
-	Objective       string  `yaml:"objective"` // lambdarank | binary
-	Trees           int     `yaml:"trees"`
-	Leaves          int     `yaml:"leaves"`
-	MaxDepth        int     `yaml:"max_depth"`
-	LearningRate    float64 `yaml:"learning_rate"`
-	MinDataInLeaf   int     `yaml:"min_data_in_leaf"`
-	MinSumHessian   float64 `yaml:"min_sum_hessian"`
-	LambdaL2        float64 `yaml:"lambda_l2"`
-	MinGain         float64 `yaml:"min_gain"`
-	FeatureFraction float64 `yaml:"feature_fraction"`
-	BaggingFraction float64 `yaml:"bagging_fraction"`
-	BaggingFreq     int     `yaml:"bagging_freq"`
-	MaxBin          int     `yaml:"max_bin"`
-	EarlyStopping   int     `yaml:"early_stopping"` // rounds without a better validation ndcg
-	EvalAt          []int   `yaml:"eval_at"`
-	Seed            int     `yaml:"seed"`
-}
-
-func defaultLightGBMParams() LightGBMParams {
-	d := gbdt.DefaultParams(gbdt.ObjectiveLambdarank)
-	return LightGBMParams{
-		Objective: gbdt.ObjectiveLambdarank, Trees: 300, Leaves: 31, MaxDepth: d.MaxDepth, LearningRate: 0.05,
-		MinDataInLeaf: 50, MinSumHessian: d.MinSumHessianInLeaf, LambdaL2: 1, MinGain: d.MinGainToSplit,
-		FeatureFraction: 0.9, BaggingFraction: 0.9, BaggingFreq: 1, MaxBin: 255, EarlyStopping: 30,
-		EvalAt: []int{10}, Seed: 1,
-	}
-}
-
-// Validate names the first bad field.
-func (p *LightGBMParams) Validate() error {
-	switch {
-	case p.Objective != gbdt.ObjectiveLambdarank && p.Objective != gbdt.ObjectiveBinary:
-		return fmt.Errorf("lightgbm: objective = %q: must be lambdarank or binary", p.Objective)
-	case p.Trees < 1:
-		return fmt.Errorf("lightgbm: trees = %d: must be ≥ 1", p.Trees)
-	case p.Leaves < 2:
-		return fmt.Errorf("lightgbm: leaves = %d: must be ≥ 2", p.Leaves)
-	case !(p.LearningRate > 0) || math.IsInf(p.LearningRate, 0):
-		return fmt.Errorf("lightgbm: learning_rate = %v: must be > 0", p.LearningRate)
-	case p.FeatureFraction <= 0 || p.FeatureFraction > 1:
-		return fmt.Errorf("lightgbm: feature_fraction = %v: must be in (0, 1]", p.FeatureFraction)
-	case p.BaggingFraction <= 0 || p.BaggingFraction > 1:
-		return fmt.Errorf("lightgbm: bagging_fraction = %v: must be in (0, 1]", p.BaggingFraction)
-	case p.MaxBin < 2 || p.MaxBin > 255:
-		return fmt.Errorf("lightgbm: max_bin = %d: must be in [2, 255]", p.MaxBin)
-	case p.MinDataInLeaf < 0 || p.EarlyStopping < 0 || p.BaggingFreq < 0:
-		return errors.New("lightgbm: min_data_in_leaf, early_stopping and bagging_freq must be ≥ 0")
-	}
-	return nil
-}
-
-func (p *LightGBMParams) gbdt() gbdt.Params {
-	g := gbdt.DefaultParams(p.Objective)
-	g.NumTrees, g.NumLeaves, g.MaxDepth, g.LearningRate = p.Trees, p.Leaves, p.MaxDepth, p.LearningRate
-	g.MinDataInLeaf, g.MinSumHessianInLeaf, g.LambdaL2, g.MinGainToSplit = p.MinDataInLeaf, p.MinSumHessian, p.LambdaL2, p.MinGain
-	g.FeatureFraction, g.BaggingFraction, g.BaggingFreq, g.MaxBin = p.FeatureFraction, p.BaggingFraction, p.BaggingFreq, p.MaxBin
-	g.EarlyStoppingRounds, g.EvalAt, g.Seed = p.EarlyStopping, slices.Clone(p.EvalAt), p.Seed
-	return g
+// lightGBMDefaults are the LightGBM ranker's defaults in a pipeline file: LightGBM's, with more
+// and slower trees, at least 50 rows a leaf, L2, bagging, and early stopping on ndcg@10.
+func lightGBMDefaults() gbdt.Params {
+	p := gbdt.DefaultParams(gbdt.ObjectiveLambdarank)
+	p.NumTrees, p.LearningRate, p.MinDataInLeaf, p.LambdaL2 = 300, 0.05, 50, 1
+	p.FeatureFraction, p.BaggingFraction, p.BaggingFreq = 0.9, 0.9, 1
+	p.EarlyStoppingRounds, p.EvalAt, p.Seed = 30, []int{10}, 1
+	return p
 }
 
 // toGBDT converts a ranking set into LightGBM-style training data (one query group per request).
@@ -216,25 +160,7 @@ func (l *lightGBMRanker) Score(ctx context.Context, _ candidates.Query, items []
 	return nil
 }
 
-func (l *lightGBMRanker) Save(path string) (string, error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return "", err
-	}
-	w := bufio.NewWriter(f)
-	if err := l.m.Save(w); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return "", err
-	}
-	if err := f.Close(); err != nil {
-		return "", err
-	}
-	return fileSHA256(path)
-}
+func (l *lightGBMRanker) Save(path string) (string, error) { return l.m.Save(path) }
 
 // sampleNegatives keeps every positive of r and at most k negatives (uniform, order kept).
 func sampleNegatives(r ranker.Request, nf, k int, rng *rand.Rand) ranker.Request {

@@ -2,307 +2,264 @@ package ranker
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
-	"github.com/cascade-rec/cascade/progress"
 )
 
-// LogOptions configure BuildFromLog.
-type LogOptions struct {
-	// Source proposes the candidates (required); K is how many it is asked for.
-	Source candidates.Source
-	K      int
-	// Fallback, when set, answers the requests for which Source proposes nothing (a history
-	// without a catalog item, for a factor model), as replay-v1 falls back to popularity.
-	// Without it such requests are left out and counted in BuildStats.NoCandidates.
-	Fallback candidates.Source
-	// Horizon widens the labels: besides the event's own item, every item the user takes in
-	// (t, t+Horizon) — later events in log order with a time before t+Horizon — is a positive.
-	// 0 labels the event's item only, which is replay-v1's target.
-	Horizon time.Duration
-	// RandomNegatives appends round(RandomNegatives·len(list)) uniformly random catalog items
-	// (from [0, NumItems), not seen, not proposed) to each list, labelled like the others.
-	RandomNegatives float64
-	NumItems        int
-	// Features fill the dense columns, in order.
-	Features []FeatureProvider
-	// MaxHistory keeps only the most recent MaxHistory history items in the set (0 keeps all).
-	// The source and the features always see the full history.
-	MaxHistory int
-	Seed       uint64 // random negatives
-	Workers    int    // 0 = GOMAXPROCS; never changes the result
-	Progress   progress.Options
+// Stages propose a query's candidates and fill their features: the candidate and feature stages a
+// ranking set is built with (in Cascade, a pipeline's retrieve, filter and feature stages, so that
+// rankers learn from what serving computes). Build calls them from several goroutines.
+type Stages interface {
+	// FeatureNames names the dense columns Candidates fills, in order.
+	FeatureNames() []string
+	// Candidates returns q's candidates, best first, and their features: len(FeatureNames()) a
+	// row, row-major. When extra is not nil and something was proposed, Candidates calls it once
+	// with the proposed list, before returning; the items it returns follow the list and get
+	// features too (features may depend on the whole list). Nothing proposed: no items.
+	Candidates(ctx context.Context, q candidates.Query, extra func(proposed []int32) []int32) (items []int32, dense []float32, err error)
 }
 
-func (o *LogOptions) validate() error {
+// BuildOptions configure Build.
+type BuildOptions struct {
+	// Horizon widens the labels: besides the event's item, every item the user takes at most
+	// Horizon after it (later events of the window) is a positive. 0 still counts the items of
+	// later events at the same instant.
+	Horizon time.Duration
+	// MaxPerUser keeps at most this many events of each user, evenly spaced over the user's
+	// events in the window (pickSteps); then MaxRequests keeps at most this many, evenly spaced.
+	// 0 means no cap.
+	MaxPerUser, MaxRequests int
+	// RandomNegatives appends ⌊RandomNegatives·min(proposed, max(Negatives, 1))⌋ uniformly
+	// random catalog items, neither in the history nor proposed, to each list (labelled like the
+	// others, usually 0): a share of the Negatives proposed negatives a trainer keeps.
+	RandomNegatives float64
+	Negatives       int
+	// Seed drives the random negatives. Each worker draws from its own stream, seeded by the
+	// first request of its share, so the draws depend on Workers.
+	Seed uint64
+	// Workers splits the requests into that many contiguous shares (0 = GOMAXPROCS).
+	Workers int
+}
+
+func (o *BuildOptions) validate() error {
 	switch {
-	case o.Source == nil:
-		return errors.New("ranker: LogOptions.Source is nil")
-	case o.K < 1:
-		return fmt.Errorf("ranker: LogOptions.K = %d, want ≥ 1", o.K)
 	case o.Horizon < 0:
-		return fmt.Errorf("ranker: LogOptions.Horizon = %v, want ≥ 0", o.Horizon)
-	case math.IsNaN(o.RandomNegatives) || o.RandomNegatives < 0 || o.RandomNegatives > 100:
-		return fmt.Errorf("ranker: LogOptions.RandomNegatives = %v, want in [0, 100]", o.RandomNegatives)
-	case o.RandomNegatives > 0 && o.NumItems < 1:
-		return errors.New("ranker: LogOptions.RandomNegatives needs NumItems")
-	case o.MaxHistory < 0:
-		return fmt.Errorf("ranker: LogOptions.MaxHistory = %d, want ≥ 0", o.MaxHistory)
+		return fmt.Errorf("ranker: BuildOptions.Horizon = %v, want ≥ 0", o.Horizon)
+	case o.MaxPerUser < 0 || o.MaxRequests < 0 || o.Negatives < 0:
+		return fmt.Errorf("ranker: BuildOptions caps MaxPerUser = %d, MaxRequests = %d, Negatives = %d, want ≥ 0", o.MaxPerUser, o.MaxRequests, o.Negatives)
+	case !(o.RandomNegatives >= 0 && o.RandomNegatives <= 100):
+		return fmt.Errorf("ranker: BuildOptions.RandomNegatives = %v, want in [0, 100]", o.RandomNegatives)
 	}
 	return nil
 }
 
-// userLog is the log regrouped by user: each user's items and times in log order, and the
-// position of every event in its user's list.
-type userLog struct {
-	items  [][]int32
-	times  [][]int64
-	values [][]float32 // explicit ratings (NaN if none), so that features match serving's
-	pos    []int32     // pos[i]: index of event i in its user's list
-}
-
-func groupByUser(log []dataset.Event) (*userLog, error) {
-	numUsers := 0
-	for i, e := range log {
-		if e.User < 0 || e.Item < 0 {
-			return nil, fmt.Errorf("ranker: event %d has a negative ID (user %d, item %d)", i, e.User, e.Item)
-		}
-		if i > 0 && e.Time < log[i-1].Time {
-			return nil, fmt.Errorf("ranker: event %d is earlier than event %d: the log must be in time order", i, i-1)
-		}
-		numUsers = max(numUsers, int(e.User)+1)
-	}
-	counts := make([]int, numUsers)
-	for _, e := range log {
-		counts[e.User]++
-	}
-	ul := &userLog{items: make([][]int32, numUsers), times: make([][]int64, numUsers), values: make([][]float32, numUsers), pos: make([]int32, len(log))}
-	for u, c := range counts {
-		ul.items[u] = make([]int32, 0, c)
-		ul.times[u] = make([]int64, 0, c)
-		ul.values[u] = make([]float32, 0, c)
-	}
-	for i, e := range log {
-		ul.pos[i] = int32(len(ul.items[e.User]))
-		ul.items[e.User] = append(ul.items[e.User], e.Item)
-		ul.times[e.User] = append(ul.times[e.User], e.Time)
-		ul.values[e.User] = append(ul.values[e.User], e.Value)
-	}
-	return ul, nil
-}
-
-// BuildFromLog builds a ranking set with one request per event log[from:to] (the window, e.g.
-// the validation events): the user's history is their events before it in log order (time
-// order; replay-v1 counts earlier ties as history too), opt.Source proposes opt.K candidates
-// with the history's items excluded, the event's item and the items the user takes within
-// opt.Horizon are labelled 1, the other candidates 0. Labels may use events after to (the log
-// is what is known when the set is built). log must be in time order.
-func BuildFromLog(ctx context.Context, log []dataset.Event, from, to int, opt LogOptions) (*Set, error) {
+// Build builds the ranking set of a window: a request at each event of s.Test (after the caps of
+// opt), with the user's history before it (their events of s.Train and the earlier ones of
+// s.Test, with times and ratings, as replay and serving pass them), the candidates and features
+// of st, the event's item and what the user takes within opt.Horizon labelled 1 and the other
+// candidates 0. Events whose history holds no catalog item (below s.TrainItems) are left out, as
+// replay answers them with its fallback, and so are those for which nothing is proposed.
+// Requests keep the events' order.
+func Build(ctx context.Context, s dataset.Split, st Stages, opt BuildOptions) (*Set, error) {
 	if err := opt.validate(); err != nil {
 		return nil, err
 	}
-	if from < 0 || to > len(log) || from > to {
-		return nil, fmt.Errorf("ranker: window [%d, %d) outside a log of %d events", from, to, len(log))
+	byUser := map[int32][]dataset.Event{}
+	for _, e := range s.Train {
+		byUser[e.User] = append(byUser[e.User], e)
 	}
-	names, err := featureNames(opt.Features)
-	if err != nil {
-		return nil, err
+	var steps []rankStep
+	for _, e := range s.Test {
+		byUser[e.User] = append(byUser[e.User], e)
+		steps = append(steps, rankStep{e.User, len(byUser[e.User]) - 1})
 	}
-	ul, err := groupByUser(log)
-	if err != nil {
-		return nil, err
-	}
-	maxItem := 0
-	for _, e := range log {
-		maxItem = max(maxItem, int(e.Item)+1)
-	}
-	n := to - from
-	out := make([]Request, n)
-	keep := make([]int8, n) // 1 kept, 2 no history, 3 no candidates
+	steps = pickSteps(steps, opt.MaxPerUser, opt.MaxRequests)
+	horizon := int64(opt.Horizon / time.Second)
+	reqs := make([]Request, len(steps))
+	kept := make([]keep, len(steps))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
 	workers := opt.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = max(1, min(workers, n))
-	bar := progress.New("ranking set", int64(n), opt.Progress)
-	defer bar.Finish()
-
-	const chunk = 64
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make([]error, workers)
-	for w := range workers {
+	chunk := (len(steps) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, len(steps))
+		if lo >= hi {
+			continue
+		}
 		wg.Go(func() {
-			b := &logBuilder{opt: &opt, ul: ul, nf: len(names), seen: make([]uint32, max(maxItem, opt.NumItems))}
-			for {
-				lo := int(next.Add(chunk) - chunk)
-				if lo >= n {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[w] = err
-					return
-				}
-				hi := min(lo+chunk, n)
-				for k := lo; k < hi; k++ {
-					st, err := b.build(ctx, log, from+k, &out[k])
-					if err != nil {
-						errs[w] = fmt.Errorf("ranker: event %d: %w", from+k, err)
-						return
+			rng := rand.New(rand.NewPCG(opt.Seed, uint64(lo)))
+			for i := lo; i < hi; i++ {
+				evs := byUser[steps[i].user]
+				var err error
+				if kept[i], err = buildRequest(ctx, st, evs, steps[i].pos, s.TrainItems, horizon, &opt, rng, &reqs[i]); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = fmt.Errorf("ranker: request of user %d at %d: %w", steps[i].user, evs[steps[i].pos].Time, err)
+						cancel()
 					}
-					keep[k] = st
+					mu.Unlock()
+					return
 				}
-				bar.Add(hi - lo)
 			}
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if firstErr != nil {
+		return nil, firstErr
 	}
-	s := &Set{FeatureNames: names}
-	s.Stats.Events = n
-	for k := range out {
-		switch keep[k] {
-		case 1:
-			s.Requests = append(s.Requests, out[k])
-		case 2:
-			s.Stats.NoHistory++
-		case 3:
-			s.Stats.NoCandidates++
+	set := &Set{FeatureNames: st.FeatureNames()}
+	set.Stats.Events = len(s.Test)
+	for i, k := range kept {
+		switch k {
+		case built:
+			set.Requests = append(set.Requests, reqs[i])
+		case noHistory:
+			set.Stats.NoHistory++
+		case noCandidates:
+			set.Stats.NoCandidates++
 		}
 	}
-	s.recount()
-	return s, nil
+	set.recount()
+	return set, nil
 }
 
-// logBuilder is one worker's state.
-type logBuilder struct {
-	opt   *LogOptions
-	ul    *userLog
-	nf    int
-	seen  []uint32 // seen[item] == gen marks the current request's history and list
-	gen   uint32
-	cands []candidates.Candidate
-}
+// keep says whether a request was built, or why not.
+type keep int8
 
-// build fills r for event i; it returns 1 when the request is kept, 2 without history, 3 when
-// nothing was proposed.
-func (b *logBuilder) build(ctx context.Context, log []dataset.Event, i int, r *Request) (int8, error) {
-	opt := b.opt
-	e := log[i]
-	p := int(b.ul.pos[i])
-	if p == 0 {
-		return 2, nil
+const (
+	built keep = iota + 1
+	noHistory
+	noCandidates
+)
+
+// buildRequest builds the request at event pos of a user's events evs into r.
+func buildRequest(ctx context.Context, st Stages, evs []dataset.Event, pos, numItems int, horizon int64, opt *BuildOptions, rng *rand.Rand, r *Request) (keep, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
 	}
-	items, times := b.ul.items[e.User], b.ul.times[e.User]
-	hist := items[:p:p]
-	b.gen++
-	if b.gen == 0 { // wrapped: clear stale marks
-		clear(b.seen)
-		b.gen = 1
+	e := evs[pos]
+	hist := make([]int32, pos)
+	times := make([]int64, pos)
+	values := make([]float32, pos)
+	known := false
+	for k, h := range evs[:pos] {
+		hist[k], times[k], values[k] = h.Item, h.Time, h.Value
+		known = known || int(h.Item) < numItems
 	}
-	gen := b.gen
-	for _, it := range hist {
-		b.seen[it] = gen
+	if !known {
+		return noHistory, nil
 	}
-	skip := func(it int32) bool { return it >= 0 && int(it) < len(b.seen) && b.seen[it] == gen }
-	q := candidates.Query{User: e.User, History: hist, HistoryTimes: times[:p:p], HistoryValues: b.ul.values[e.User][:p:p], Time: e.Time}
-	var err error
-	b.cands, err = opt.Source.Recommend(ctx, q, opt.K, skip, b.cands[:0])
+	q := candidates.Query{User: e.User, History: hist, HistoryTimes: times, HistoryValues: values, Time: e.Time}
+	var extra func([]int32) []int32
+	added := 0 // random negatives at the end of the list
+	if opt.RandomNegatives > 0 {
+		extra = func(proposed []int32) []int32 {
+			out := randomNegatives(rng, numItems, proposed, hist, int(opt.RandomNegatives*float64(min(len(proposed), max(opt.Negatives, 1)))))
+			added = len(out)
+			return out
+		}
+	}
+	items, dense, err := st.Candidates(ctx, q, extra)
 	if err != nil {
 		return 0, err
 	}
-	if len(b.cands) == 0 && opt.Fallback != nil {
-		if b.cands, err = opt.Fallback.Recommend(ctx, q, opt.K, skip, b.cands[:0]); err != nil {
-			return 0, err
-		}
+	if len(items) == 0 {
+		return noCandidates, nil
 	}
-	if len(b.cands) == 0 {
-		return 3, nil
+	if nf := len(st.FeatureNames()); len(dense) != len(items)*nf {
+		return 0, fmt.Errorf("the stages gave %d feature values for %d candidates × %d features", len(dense), len(items), nf)
 	}
-	proposed := len(b.cands)
-	if opt.RandomNegatives > 0 {
-		b.addRandom(ctx, q, i, gen)
-	}
-	nc := len(b.cands)
-
+	proposed := len(items) - added
+	*r = Request{User: e.User, Time: e.Time, History: hist, Items: items, Labels: make([]float32, len(items)), Dense: dense, Target: e.Item, Proposed: proposed}
 	// Positives: the target and what the user takes within the horizon.
-	pos := map[int32]bool{e.Item: true}
-	if opt.Horizon > 0 {
-		end := e.Time + int64(opt.Horizon/time.Second)
-		for k := p + 1; k < len(items) && times[k] < end; k++ {
-			pos[items[k]] = true
-		}
-	}
-	r.User, r.Time, r.Target, r.Proposed = e.User, e.Time, e.Item, proposed
-	if opt.MaxHistory > 0 && len(hist) > opt.MaxHistory {
-		r.History = hist[len(hist)-opt.MaxHistory:]
-	} else {
-		r.History = hist
-	}
-	r.Items = make([]int32, nc)
-	r.Labels = make([]float32, nc)
-	for k, c := range b.cands {
-		r.Items[k] = c.Item
-		if pos[c.Item] {
+	for k, it := range items {
+		if it == e.Item {
 			r.Labels[k] = 1
 		}
 	}
-	r.Dense = make([]float32, nc*b.nf)
-	if err := computeFeatures(ctx, opt.Features, q, b.cands, r.Dense, b.nf); err != nil {
-		return 0, err
-	}
-	return 1, nil
-}
-
-// addRandom appends uniformly random negatives to b.cands: catalog items neither seen nor
-// proposed, scored by the source when it is a Scorer, else given the list's lowest score.
-func (b *logBuilder) addRandom(ctx context.Context, q candidates.Query, i int, gen uint32) {
-	opt := b.opt
-	proposed := len(b.cands)
-	want := int(math.Round(opt.RandomNegatives * float64(proposed)))
-	if want == 0 {
-		return
-	}
-	low := b.cands[proposed-1].Score
-	for _, c := range b.cands {
-		if c.Item >= 0 && int(c.Item) < len(b.seen) {
-			b.seen[c.Item] = gen
+	for _, f := range evs[pos+1:] {
+		if f.Time-e.Time > horizon {
+			break
 		}
-	}
-	// A stream per event keeps the draws independent of the worker that builds it.
-	rng := rand.New(rand.NewPCG(opt.Seed, uint64(i)))
-	for tries := 0; len(b.cands)-proposed < want && tries < 20*want; tries++ {
-		it := int32(rng.IntN(opt.NumItems))
-		if b.seen[it] == gen {
-			continue
-		}
-		b.seen[it] = gen
-		b.cands = append(b.cands, candidates.Candidate{Item: it, Score: low})
-	}
-	if sc, ok := opt.Source.(candidates.Scorer); ok {
-		extra := b.cands[proposed:]
-		items := make([]int32, len(extra))
-		for k, c := range extra {
-			items[k] = c.Item
-		}
-		scores := make([]float32, len(extra))
-		if sc.Score(ctx, q, items, scores) == nil {
-			for k := range extra {
-				if finite32(scores[k]) {
-					extra[k].Score = scores[k]
-				}
+		for k, it := range items {
+			if it == f.Item {
+				r.Labels[k] = 1
 			}
 		}
 	}
+	return built, nil
+}
+
+// randomNegatives draws up to want uniformly random items of [0, numItems) that are neither
+// proposed nor in the history, giving up after 20 tries per item still wanted.
+func randomNegatives(rng *rand.Rand, numItems int, proposed, history []int32, want int) []int32 {
+	in := map[int32]bool{}
+	for _, it := range proposed {
+		in[it] = true
+	}
+	for _, it := range history {
+		in[it] = true
+	}
+	var out []int32
+	for tries := 0; want > 0 && tries < 20*want; tries++ {
+		it := int32(rng.IntN(numItems))
+		if !in[it] {
+			in[it] = true
+			out = append(out, it)
+			want--
+		}
+	}
+	return out
+}
+
+// rankStep is one event a ranking request is built at.
+type rankStep struct {
+	user int32
+	pos  int // index of the event among the user's events
+}
+
+// pickSteps keeps at most perUser steps of each user, evenly spaced over the user's steps, so
+// that a few heavy users — a handful hold most events of a MovieLens window — do not make the
+// rankers learn their tastes (Covington et al. 2016 give every user the same number of training
+// examples for this reason); then at most max steps, evenly spaced. 0 means no cap.
+func pickSteps(steps []rankStep, perUser, max int) []rankStep {
+	if perUser > 0 {
+		count := map[int32]int{}
+		for _, st := range steps {
+			count[st.user]++
+		}
+		seen := map[int32]int{}
+		var picked []rankStep
+		for _, st := range steps {
+			n, k := count[st.user], seen[st.user]
+			seen[st.user]++
+			// The k-th of n steps is kept where ⌊k·perUser/n⌋ steps up: perUser of them.
+			if n <= perUser || k*perUser/n != (k+1)*perUser/n {
+				picked = append(picked, st)
+			}
+		}
+		steps = picked
+	}
+	if max > 0 && len(steps) > max {
+		picked := make([]rankStep, max)
+		for i := range picked {
+			picked[i] = steps[i*len(steps)/max]
+		}
+		steps = picked
+	}
+	return steps
 }

@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cascade-rec/cascade/ranker/internal/scoreorder"
 )
 
 // ScoreFunc scores the candidates of r into dst (len(r.Items)); higher ranks first. It is called
@@ -110,6 +112,11 @@ func Evaluate(ctx context.Context, s *Set, k int, score ScoreFunc) (Metrics, err
 	return m, nil
 }
 
+// ByScore is the order a ranker stage puts its candidates in: higher scores first; equal and
+// unordered (NaN) scores compare equal, so that a stable sort keeps the previous order. (NDCG
+// and Evaluate sink NaN scores instead.)
+func ByScore(a, b float32) int { return scoreorder.Descending(a, b) }
+
 // NDCG returns NDCG@k of the list ordered by scores (descending; ties keep list order; NaN last)
 // with linear gains labels; 0 when no label is positive.
 func NDCG(labels, scores []float32, k int) float64 {
@@ -128,16 +135,7 @@ func rankOrder(scores []float32, order []int) []int {
 		}
 		return v
 	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		sa, sb := key(scores[a]), key(scores[b])
-		switch {
-		case sa > sb:
-			return -1
-		case sa < sb:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(order, func(a, b int) int { return scoreorder.Descending(key(scores[a]), key(scores[b])) })
 	return order
 }
 
@@ -157,15 +155,8 @@ func ndcgOrdered(labels []float32, order []int, k int) float64 {
 			ideal = append(ideal, y)
 		}
 	}
-	slices.SortFunc(ideal, func(a, b float32) int {
-		switch {
-		case a > b:
-			return -1
-		case a < b:
-			return 1
-		}
-		return 0
-	})
+	slices.Sort(ideal) // positive labels, no NaN
+	slices.Reverse(ideal)
 	var idcg float64
 	for r, y := range ideal[:min(k, len(ideal))] {
 		idcg += float64(y) / math.Log2(float64(r)+2)

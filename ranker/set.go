@@ -2,9 +2,10 @@ package ranker
 
 import (
 	"fmt"
-	"math"
 	"sort"
 	"strings"
+
+	"github.com/cascade-rec/cascade/ranker/internal/schemadiff"
 )
 
 // Set is a ranking data set: a list of requests, each a candidate list to be ordered, and the
@@ -12,9 +13,9 @@ import (
 type Set struct {
 	// FeatureNames names the columns of every Request.Dense row, in order.
 	FeatureNames []string
-	// Requests in time order (builders emit them so; SplitTime relies on it).
+	// Requests in time order (Build emits them so; SplitTime relies on it).
 	Requests []Request
-	// Stats describes how the builder got here.
+	// Stats describes how Build got here.
 	Stats BuildStats
 }
 
@@ -23,29 +24,27 @@ type Set struct {
 type Request struct {
 	User int32 // dense user ID, -1 when unknown
 	Time int64 // Unix seconds
-	// History holds the user's dense item IDs before the request, oldest first (at most the
-	// builder's MaxHistory most recent). Builders may share its storage between requests: it must
-	// not be modified.
+	// History holds the user's dense item IDs before the request, oldest first. It must not be
+	// modified.
 	History []int32
-	// Items are the candidates, in the order the candidate stage (or logging policy) ranked them.
+	// Items are the candidates, in the order the candidate stage ranked them.
 	Items []int32
-	// Labels[i] is the relevance of Items[i] (0 or 1 from the builders here).
+	// Labels[i] is the relevance of Items[i] (0 or 1 from Build).
 	Labels []float32
 	// Dense holds len(Items) rows of len(Set.FeatureNames) features, row-major.
 	Dense []float32
-	// Target is the item the user took at this event (log sets), or -1 (impression sets).
+	// Target is the item the user took at this event, or -1 when there is none.
 	Target int32
 	// Proposed is the number of leading Items that the candidate stage proposed; the rest are
-	// uniformly random negatives (LogOptions.RandomNegatives).
+	// uniformly random negatives (BuildOptions.RandomNegatives).
 	Proposed int
 }
 
-// BuildStats counts what a builder saw and kept.
+// BuildStats counts what Build saw and kept.
 type BuildStats struct {
-	Events       int // events (or logged requests) in the window
-	NoHistory    int // left out (log sets) or kept with an empty history (impression sets)
-	NoCandidates int // left out: nothing was proposed (or every shown item was unknown)
-	UnknownItems int // impression sets: shown items missing from the data set's dictionary, dropped
+	Events       int // events in the window
+	NoHistory    int // left out: no catalog item in the history
+	NoCandidates int // left out: nothing was proposed
 	Requests     int // requests in the set
 	WithTarget   int // requests whose target is among the proposed candidates
 	WithPositive int // requests with at least one positive label
@@ -201,25 +200,8 @@ func (s *Set) Project(names []string) (*Set, error) {
 // CheckFeatures compares the schema a caller supplies (got) with the one a model expects (want)
 // and describes every difference: missing and extra names, then the first misplaced one.
 func CheckFeatures(want, got []string) error {
-	in := func(list []string) map[string]bool {
-		m := make(map[string]bool, len(list))
-		for _, s := range list {
-			m[s] = true
-		}
-		return m
-	}
-	w, g := in(want), in(got)
-	var missing, extra []string
-	for _, s := range want {
-		if !g[s] {
-			missing = append(missing, s)
-		}
-	}
-	for _, s := range got {
-		if !w[s] {
-			extra = append(extra, s)
-		}
-	}
+	d := schemadiff.Compare(want, got)
+	missing, extra := d.Missing, d.Extra
 	var parts []string
 	if len(missing) > 0 {
 		parts = append(parts, "missing "+strings.Join(missing, ", "))
@@ -243,6 +225,3 @@ func CheckFeatures(want, got []string) error {
 
 // isNaN32 reports whether v is NaN.
 func isNaN32(v float32) bool { return v != v }
-
-// finite32 reports whether v is neither NaN nor infinite.
-func finite32(v float32) bool { return !isNaN32(v) && !math.IsInf(float64(v), 0) }

@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/alecthomas/kong"
 
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/ranker/gbdt"
@@ -21,53 +24,44 @@ type gbdtCmd struct {
 }
 
 type gbdtTrainCmd struct {
-	Data          string   `required:"" placeholder:"FILE" help:"Training data (TSV or libsvm; FILE.query holds group sizes)."`
-	Valid         string   `placeholder:"FILE" help:"Validation data for metrics and early stopping."`
-	Objective     string   `enum:"lambdarank,binary" default:"lambdarank" help:"lambdarank or binary."`
-	Trees         int      `default:"100" help:"Boosting rounds."`
-	Leaves        int      `default:"31" help:"Max leaves per tree."`
-	MaxDepth      int      `name:"max-depth" default:"-1" help:"Max tree depth (<= 0: unlimited)."`
-	LearningRate  float64  `name:"learning-rate" default:"0.1" help:"Shrinkage."`
-	MinDataInLeaf int      `name:"min-data-in-leaf" default:"20" help:"Min rows per leaf."`
-	MinSumHessian float64  `name:"min-sum-hessian" default:"0.001" help:"Min sum of hessians per leaf."`
-	LambdaL2      float64  `name:"lambda-l2" default:"0" help:"L2 regularisation of leaf values."`
-	MinGain       float64  `name:"min-gain" default:"0" help:"Min gain to split."`
-	BaggingFrac   float64  `name:"bagging-fraction" default:"1" help:"Fraction of rows per bagging round."`
-	BaggingFreq   int      `name:"bagging-freq" default:"0" help:"Re-bag every N trees (0: no bagging)."`
-	FeatureFrac   float64  `name:"feature-fraction" default:"1" help:"Fraction of features per tree."`
-	MaxBin        int      `name:"max-bin" default:"255" help:"Max bins per feature (<= 255)."`
-	Seed          int      `default:"0" help:"Random seed (bin sampling, bagging, feature sampling; LightGBM's generators, so the same bags as LightGBM's seed)."`
-	EarlyStopping int      `name:"early-stopping" default:"0" help:"Stop after N rounds without improvement on --valid (0: off)."`
-	EvalAt        []int    `name:"eval-at" default:"1,3,5,10" help:"NDCG cut-offs; the first drives early stopping."`
-	FeatureNames  []string `name:"feature-names" help:"Comma-separated feature names (default Column_0...)."`
-	Threads       int      `default:"0" help:"Goroutines for histograms and gradients (0: GOMAXPROCS)."`
-	Out           string   `required:"" placeholder:"MODEL" help:"Model file to write."`
+	Data         string      `required:"" placeholder:"FILE" help:"Training data (TSV or libsvm; FILE.query holds group sizes)."`
+	Valid        string      `placeholder:"FILE" help:"Validation data for metrics and early stopping."`
+	Params       gbdt.Params `embed:""` // the training flags; defaults from gbdt.DefaultParams (gbdtDefaults)
+	FeatureNames []string    `name:"feature-names" help:"Comma-separated feature names (default Column_0...)."`
+	Out          string      `required:"" placeholder:"MODEL" help:"Model file to write."`
+}
+
+// gbdtDefaults are the kong variables the flags of gbdt.Params take their defaults from
+// (${NumTrees}, …): gbdt.DefaultParams, so that the command's defaults are LightGBM's.
+func gbdtDefaults() kong.Vars {
+	d := reflect.ValueOf(gbdt.DefaultParams(gbdt.ObjectiveLambdarank))
+	vars := kong.Vars{}
+	for i := range d.NumField() {
+		f, v := d.Type().Field(i), d.Field(i)
+		if f.Tag.Get("kong") == "-" {
+			continue
+		}
+		if v.Kind() == reflect.Slice {
+			parts := make([]string, v.Len())
+			for k := range parts {
+				parts[k] = fmt.Sprint(v.Index(k))
+			}
+			vars[f.Name] = strings.Join(parts, ",")
+		} else {
+			vars[f.Name] = fmt.Sprint(v)
+		}
+	}
+	return vars
 }
 
 func (c *gbdtTrainCmd) Run(g *Globals) error {
-	p := gbdt.DefaultParams(c.Objective)
-	p.NumTrees = c.Trees
-	p.NumLeaves = c.Leaves
-	p.MaxDepth = c.MaxDepth
-	p.LearningRate = c.LearningRate
-	p.MinDataInLeaf = c.MinDataInLeaf
-	p.MinSumHessianInLeaf = c.MinSumHessian
-	p.LambdaL2 = c.LambdaL2
-	p.MinGainToSplit = c.MinGain
-	p.BaggingFraction = c.BaggingFrac
-	p.BaggingFreq = c.BaggingFreq
-	p.FeatureFraction = c.FeatureFrac
-	p.MaxBin = c.MaxBin
-	p.Seed = c.Seed
-	p.EarlyStoppingRounds = c.EarlyStopping
-	p.EvalAt = c.EvalAt
-	p.NumThreads = c.Threads
-	if c.EarlyStopping > 0 && c.Valid == "" {
+	p := c.Params // the fields without a flag are zero: Train takes LightGBM's defaults for them
+	if p.EarlyStoppingRounds > 0 && c.Valid == "" {
 		return fmt.Errorf("--early-stopping needs --valid")
 	}
 
 	start := time.Now()
-	opt := gbdt.ReadOptions{RequireGroups: c.Objective == gbdt.ObjectiveLambdarank}
+	opt := gbdt.ReadOptions{RequireGroups: p.Objective == gbdt.ObjectiveLambdarank}
 	train, err := gbdt.ReadDataset(c.Data, opt)
 	if err != nil {
 		return err
@@ -87,7 +81,7 @@ func (c *gbdtTrainCmd) Run(g *Globals) error {
 	}
 	g.Log.Info("read data", "train_rows", train.NumRows, "features", train.NumFeatures, "queries", len(train.Groups), "elapsed", time.Since(start).Round(time.Millisecond))
 
-	rep := progress.New("gbdt train", int64(c.Trees), progress.Options{Disabled: g.NoProgress, Logger: g.Log})
+	rep := progress.New("gbdt train", int64(p.NumTrees), progress.Options{Disabled: g.NoProgress, Logger: g.Log})
 	var last gbdt.Iteration
 	trainStart := time.Now()
 	m, err := gbdt.Train(g.Ctx, train, valid, p, gbdt.WithLogger(g.Log), gbdt.WithCallback(func(it gbdt.Iteration) {
@@ -102,7 +96,7 @@ func (c *gbdtTrainCmd) Run(g *Globals) error {
 		return err
 	}
 	trainTime := time.Since(trainStart)
-	if err := writeModel(c.Out, m); err != nil {
+	if _, err := m.Save(c.Out); err != nil {
 		return err
 	}
 	args := []any{"trees", len(m.Trees), "train_seconds", fmt.Sprintf("%.2f", trainTime.Seconds()), "out", c.Out}
@@ -111,18 +105,6 @@ func (c *gbdtTrainCmd) Run(g *Globals) error {
 	}
 	g.Log.Info("trained", args...)
 	return nil
-}
-
-func writeModel(path string, m *gbdt.Model) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if err := m.Save(f); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 type gbdtPredictCmd struct {
@@ -242,30 +224,16 @@ func (c *gbdtEvalCmd) Run(g *Globals) error {
 	return err
 }
 
-// readScores reads one number per line and requires one per data row.
+// readScores reads one score per line and requires one per data row.
 func readScores(path string, rows int) ([]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	scores := make([]float64, 0, rows)
-	line := 0
-	for sc.Scan() {
-		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" {
-			continue
-		}
-		v, err := strconv.ParseFloat(strings.Fields(s)[0], 64)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: score %q is not a number", path, line, s)
-		}
-		scores = append(scores, v)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	scores, err := gbdt.ReadScores(f, path)
+	if err != nil {
+		return nil, err
 	}
 	if len(scores) != rows {
 		return nil, fmt.Errorf("%s: %d scores for %d data rows", path, len(scores), rows)

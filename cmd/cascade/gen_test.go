@@ -95,7 +95,7 @@ func TestGenFlagValidation(t *testing.T) {
 // TestGenDefaults keeps the flag defaults in step with synth.DefaultConfig.
 func TestGenDefaults(t *testing.T) {
 	var c cli
-	parser, err := kong.New(&c, kong.Name("cascade"))
+	parser, err := kong.New(&c, kong.Name("cascade"), gbdtDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}

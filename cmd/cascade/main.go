@@ -48,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		kong.UsageOnError(),
 		kong.Writers(stdout, stderr),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true}),
+		gbdtDefaults(),
 	)
 	if err != nil {
 		fmt.Fprintln(stderr, "cascade:", err)

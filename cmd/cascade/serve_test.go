@@ -133,7 +133,7 @@ func TestServeCommand(t *testing.T) {
 
 func TestServeFlagsAndErrors(t *testing.T) {
 	var c cli
-	parser, err := kong.New(&c, kong.Name("cascade"))
+	parser, err := kong.New(&c, kong.Name("cascade"), gbdtDefaults())
 	if err != nil {
 		t.Fatal(err)
 	}

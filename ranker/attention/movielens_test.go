@@ -55,23 +55,22 @@ func buildMLSets(tb testing.TB, name string, alpha, reg float64, horizon time.Du
 	ip := als.DefaultIALSParams()
 	ip.Alpha, ip.Reg, ip.Solver = alpha, reg, als.SolverCG
 	quiet := progress.Options{Disabled: true}
-	build := func(fit dataset.Split, log []dataset.Event, from int, horizon time.Duration) (*ranker.Set, *als.IALSModel) {
+	// Requests at the events of fit.Test, from models fitted on fit.Train.
+	build := func(fit dataset.Split, horizon time.Duration) (*ranker.Set, *als.IALSModel) {
 		m, _, err := als.TrainIALS(ctx, fit.Train, fit.TrainUsers, fit.TrainItems, ip, quiet)
 		if err != nil {
 			tb.Fatal(err)
 		}
 		pop := popularity.Train(fit.Train, fit.TrainItems, ds.Items.IDs())
-		s, err := ranker.BuildFromLog(ctx, log, from, len(log), ranker.LogOptions{
-			Source: m, Fallback: pop, K: 200, MaxHistory: 100, Horizon: horizon, Progress: quiet,
-			Features: []ranker.FeatureProvider{ranker.SourceFeatures{}, ranker.PriorFeature{LogPrior: pop.LogPrior}, ranker.HistoryLength{}},
-		})
+		st := sourceStages{source: m, fallback: pop, k: 200, logPrior: pop.LogPrior}
+		s, err := ranker.Build(ctx, fit, st, ranker.BuildOptions{Horizon: horizon})
 		if err != nil {
 			tb.Fatal(err)
 		}
 		return s, m
 	}
-	learn, ialsV := build(inner, outer.Train, len(inner.Train), horizon)
-	test, _ := build(outer, ds.Events, len(outer.Train), 0)
+	learn, ialsV := build(inner, horizon)
+	test, _ := build(outer, 0)
 	train, valid := learn.SplitTime(0.8)
 	return &mlSets{train: train, valid: valid, test: test, numItems: outer.TrainItems, itemInit: ialsV.ItemFactors(),
 		buildSeconds: time.Since(t0).Seconds()}

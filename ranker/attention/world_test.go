@@ -51,16 +51,15 @@ func buildWorldSets() (*worldSets, error) {
 	n := len(events)
 	cut1, cut2 := n*7/10, n*9/10
 	pop := popularity.Train(events[:cut1], len(w.Items), nil)
-	opt := ranker.LogOptions{
-		Source: pop, K: 50, MaxHistory: 50,
-		Features: []ranker.FeatureProvider{ranker.SourceFeatures{}, ranker.PriorFeature{LogPrior: pop.LogPrior}, ranker.HistoryLength{}},
-		Progress: progress.Options{Disabled: true},
+	st := sourceStages{source: pop, k: 50, logPrior: pop.LogPrior}
+	window := func(from, to int) dataset.Split {
+		return dataset.Split{Train: events[:from], Test: events[from:to], TrainItems: len(w.Items)}
 	}
-	learn, err := ranker.BuildFromLog(ctx, events, cut1, cut2, opt)
+	learn, err := ranker.Build(ctx, window(cut1, cut2), st, ranker.BuildOptions{})
 	if err != nil {
 		return nil, err
 	}
-	test, err := ranker.BuildFromLog(ctx, events, cut2, n, opt)
+	test, err := ranker.Build(ctx, window(cut2, n), st, ranker.BuildOptions{})
 	if err != nil {
 		return nil, err
 	}

@@ -164,25 +164,48 @@ func ReadDataset(path string, opt ReadOptions) (*Dataset, error) {
 
 // ReadGroups reads a .query file: one positive group size per line.
 func ReadGroups(r io.Reader, name string) ([]int, error) {
-	sc := bufio.NewScanner(r)
 	var groups []int
+	err := eachLine(r, name, func(line int, s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("%s:%d: group size %q is not a positive integer", name, line, s)
+		}
+		groups = append(groups, n)
+		return nil
+	})
+	return groups, err
+}
+
+// ReadScores reads one score per line, the line's first field (LightGBM's prediction files).
+func ReadScores(r io.Reader, name string) ([]float64, error) {
+	var scores []float64
+	err := eachLine(r, name, func(line int, s string) error {
+		v, err := strconv.ParseFloat(strings.Fields(s)[0], 64)
+		if err != nil {
+			return fmt.Errorf("%s:%d: score %q is not a number", name, line, s)
+		}
+		scores = append(scores, v)
+		return nil
+	})
+	return scores, err
+}
+
+// eachLine calls fn with every non-empty line of r, trimmed, and its 1-based number.
+func eachLine(r io.Reader, name string, fn func(line int, s string) error) error {
+	sc := bufio.NewScanner(r)
 	line := 0
 	for sc.Scan() {
 		line++
-		s := strings.TrimSpace(sc.Text())
-		if s == "" {
-			continue
+		if s := strings.TrimSpace(sc.Text()); s != "" {
+			if err := fn(line, s); err != nil {
+				return err
+			}
 		}
-		n, err := strconv.Atoi(s)
-		if err != nil || n <= 0 {
-			return nil, fmt.Errorf("%s:%d: group size %q is not a positive integer", name, line, s)
-		}
-		groups = append(groups, n)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	return groups, nil
+	return nil
 }
 
 // ReadData parses TSV or libsvm rows from r; name is used in errors. Groups are filled from
@@ -276,33 +299,23 @@ func (p *parser) parseTSV(d *Dataset, s []byte, line int) error {
 	col := 0
 	// Trailing whitespace (as in "1\t2\t") is not an empty last field.
 	s = bytes.TrimRight(s, " \t")
+	// next cuts the next field: at p.sep, or (p.sep 0) at runs of spaces.
 	next := func() ([]byte, bool) {
-		if p.sep == 0 {
-			s = bytes.TrimLeft(s, " ")
-			if len(s) == 0 {
+		sep := p.sep
+		if sep == 0 {
+			sep = ' '
+			if s = bytes.TrimLeft(s, " "); len(s) == 0 {
 				return nil, false
 			}
-			i := bytes.IndexByte(s, ' ')
-			if i < 0 {
-				tok := s
-				s = nil
-				return tok, true
-			}
-			tok := s[:i]
-			s = s[i+1:]
-			return tok, true
-		}
-		if s == nil {
+		} else if s == nil {
 			return nil, false
 		}
-		i := bytes.IndexByte(s, p.sep)
-		if i < 0 {
-			tok := s
-			s = nil
-			return tok, true
+		var tok []byte
+		if i := bytes.IndexByte(s, sep); i < 0 {
+			tok, s = s, nil
+		} else {
+			tok, s = s[:i], s[i+1:]
 		}
-		tok := s[:i]
-		s = s[i+1:]
 		return tok, true
 	}
 	for {

@@ -89,6 +89,16 @@ func TestReadErrorsNameFileAndLine(t *testing.T) {
 	}
 }
 
+func TestReadScores(t *testing.T) {
+	got, err := ReadScores(strings.NewReader("0.5\n\n  -2 0.1\r\n1e3\n"), "pred.txt")
+	if err != nil || !slices.Equal(got, []float64{0.5, -2, 1000}) {
+		t.Fatalf("scores %v, err %v", got, err)
+	}
+	if _, err := ReadScores(strings.NewReader("1\n\nhigh\n"), "pred.txt"); err == nil || err.Error() != `pred.txt:3: score "high" is not a number` {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 func TestBinMapper(t *testing.T) {
 	// Few distinct values: a zero bin, then one bin each, bounds just above the midpoints.
 	m := newBinMapper([]float64{1, 1, 1, 2, 2, 2, 3, 3, 3, math.NaN()}, 255, 0)

@@ -3,6 +3,7 @@ package gbdt
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"math"
@@ -89,15 +90,27 @@ func smallParams(obj string) Params {
 
 func saveLoad(t *testing.T, m *Model) (*Model, []byte) {
 	t.Helper()
-	var buf bytes.Buffer
-	if err := m.Save(&buf); err != nil {
+	path := filepath.Join(t.TempDir(), "model.txt")
+	sum, err := m.Save(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	lm, err := Load(bytes.NewReader(buf.Bytes()))
+	file, err := os.ReadFile(path)
 	if err != nil {
-		t.Fatalf("load saved model: %v\n%s", err, buf.String()[:min(buf.Len(), 2000)])
+		t.Fatal(err)
 	}
-	return lm, buf.Bytes()
+	if want := fmt.Sprintf("%x", sha256.Sum256(file)); sum != want {
+		t.Fatalf("Save returned checksum %s, the file's is %s", sum, want)
+	}
+	var buf bytes.Buffer
+	if n, err := m.WriteTo(&buf); err != nil || n != int64(buf.Len()) || !bytes.Equal(buf.Bytes(), file) {
+		t.Fatalf("WriteTo: %d bytes (err %v), wrote %d; same as the file: %v", n, err, buf.Len(), bytes.Equal(buf.Bytes(), file))
+	}
+	lm, err := LoadFile(path)
+	if err != nil {
+		t.Fatalf("load saved model: %v\n%s", err, file[:min(len(file), 2000)])
+	}
+	return lm, file
 }
 
 // The trainer's own scores (accumulated by bins while training), the compiled scorer and
@@ -356,7 +369,7 @@ func TestDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		var b bytes.Buffer
-		if err := m.Save(&b); err != nil {
+		if _, err := m.WriteTo(&b); err != nil {
 			t.Fatal(err)
 		}
 		files = append(files, b.Bytes())
@@ -369,7 +382,7 @@ func TestDeterministic(t *testing.T) {
 	p.Seed++
 	m, _ := Train(context.Background(), d, nil, p)
 	var b bytes.Buffer
-	m.Save(&b)
+	m.WriteTo(&b)
 	if bytes.Equal(b.Bytes(), files[0]) {
 		t.Fatal("a different seed gave the same model (bagging/feature sampling ignore the seed?)")
 	}

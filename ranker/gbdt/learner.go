@@ -269,6 +269,39 @@ func (l *learner) subtract(dst, a, b []histBin) {
 	}
 }
 
+// splitLimits are what both sides of a leaf's split must hold: the leaf's totals and the minimums.
+type splitLimits struct {
+	n                  int64 // the leaf's count
+	h                  float64
+	minData            int64
+	minHess, cntFactor float64
+}
+
+// splitSide is the side of a candidate split that a threshold scan adds bins to.
+type splitSide struct {
+	g, h float64
+	n    int64 // estimated from hessians
+}
+
+// add puts bin b on the side.
+func (s *splitSide) add(b *histBin, cntFactor float64) {
+	s.g += b.g
+	s.h += b.h
+	s.n += int64(math.Round(b.h * cntFactor))
+}
+
+// check reports whether a split with side s respects the limits (ok), or whether no later
+// threshold of the scan can (done: the other side has become too small).
+func (lim *splitLimits) check(s *splitSide) (ok, done bool) {
+	if s.n < lim.minData || s.h < lim.minHess {
+		return false, false
+	}
+	if lim.n-s.n < lim.minData || lim.h-s.h < lim.minHess {
+		return false, true
+	}
+	return true, false
+}
+
 // findBest scans every used feature's histogram for the split with the largest gain that
 // respects min_data_in_leaf, min_sum_hessian_in_leaf, min_gain_to_split and max_depth, in
 // LightGBM's order so that ties resolve the same way. Features with NaN try NaN on each
@@ -285,11 +318,9 @@ func (l *learner) findBest(leaf *leafState, hist []histBin) split {
 	G, H, N := leaf.g, leaf.h, int64(leaf.count)
 	parentGain := l.leafGain(G, H)
 	minGain := parentGain + p.MinGainToSplit
-	minData := int64(p.MinDataInLeaf)
-	minHess := p.MinSumHessianInLeaf
 	// Like LightGBM 4, min_data_in_leaf is checked against counts estimated from hessians
 	// (round(h·N/H) per bin): a bin's weight in the loss, not its raw size, decides.
-	cntFactor := float64(N) / H
+	lim := splitLimits{n: N, h: H, minData: int64(p.MinDataInLeaf), minHess: p.MinSumHessianInLeaf, cntFactor: float64(N) / H}
 	bestGain := math.Inf(-1)
 	consider := func(gain float64, f, t int, defLeft bool, lg, lh float64) {
 		if gain <= minGain || gain <= bestGain {
@@ -304,40 +335,32 @@ func (l *learner) findBest(leaf *leafState, hist []histBin) split {
 		nvb := len(m.upper)
 		// Scan thresholds from the top as LightGBM does (ties go to the highest threshold);
 		// NaN, when the feature has it, stays on the left: default left.
-		var rg, rh float64
-		var rnEst int64
+		var r splitSide
 		for t := nvb - 2; t >= 0; t-- {
-			b := &h[t+1]
-			rg += b.g
-			rh += b.h
-			rnEst += int64(math.Round(b.h * cntFactor))
-			if rnEst < minData || rh < minHess {
-				continue
-			}
-			if N-rnEst < minData || H-rh < minHess {
+			r.add(&h[t+1], lim.cntFactor)
+			ok, done := lim.check(&r)
+			if done {
 				break
 			}
-			lg, lh := G-rg, H-rh
-			consider(l.leafGain(lg, lh)+l.leafGain(rg, rh), f, t, true, lg, lh)
+			if ok {
+				lg, lh := G-r.g, H-r.h
+				consider(l.leafGain(lg, lh)+l.leafGain(r.g, r.h), f, t, true, lg, lh)
+			}
 		}
 		if !m.hasNaN || nvb < 2 {
 			continue
 		}
 		// Then from the bottom with NaN on the right: default right.
-		var lg, lh float64
-		var lnEst int64
+		var left splitSide
 		for t := 0; t <= nvb-2; t++ {
-			b := &h[t]
-			lg += b.g
-			lh += b.h
-			lnEst += int64(math.Round(b.h * cntFactor))
-			if lnEst < minData || lh < minHess {
-				continue
-			}
-			if N-lnEst < minData || H-lh < minHess {
+			left.add(&h[t], lim.cntFactor)
+			ok, done := lim.check(&left)
+			if done {
 				break
 			}
-			consider(l.leafGain(lg, lh)+l.leafGain(G-lg, H-lh), f, t, false, lg, lh)
+			if ok {
+				consider(l.leafGain(left.g, left.h)+l.leafGain(G-left.g, H-left.h), f, t, false, left.g, left.h)
+			}
 		}
 	}
 	if best.feature >= 0 {

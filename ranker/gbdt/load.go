@@ -315,81 +315,18 @@ func parseTree(lr *lineReader, nf int) (*Tree, error) {
 	if kv["is_linear"] == "1" {
 		return nil, fmt.Errorf("%s:%d: %w (leaves would ignore the linear coefficients and mispredict)", lr.name, start, ErrLinearTrees)
 	}
-	atoi := func(k string) (int, error) {
-		v, ok := kv[k]
-		if !ok {
-			return 0, errf("missing %s", k)
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(v))
-		if err != nil {
-			return 0, errf("%s=%q is not an integer", k, trunc(v))
-		}
-		return n, nil
-	}
-	t := &Tree{}
-	var err error
-	if t.NumLeaves, err = atoi("num_leaves"); err != nil {
-		return nil, err
-	}
-	if t.NumLeaves < 1 || t.NumLeaves > 1<<24 {
+	r := &treeKeys{kv: kv, errf: errf}
+	t := &Tree{NumLeaves: r.atoi("num_leaves")}
+	if r.err == nil && (t.NumLeaves < 1 || t.NumLeaves > 1<<24) {
 		return nil, errf("num_leaves=%d out of range", t.NumLeaves)
 	}
-	if t.NumCat, err = atoi("num_cat"); err != nil {
-		return nil, err
-	}
-	if t.NumCat < 0 {
+	if t.NumCat = r.atoi("num_cat"); r.err == nil && t.NumCat < 0 {
 		return nil, errf("num_cat=%d < 0", t.NumCat)
 	}
 	L := t.NumLeaves
-	floats := func(k string, n int, required bool) ([]float64, error) {
-		v, ok := kv[k]
-		if !ok {
-			if required {
-				return nil, errf("missing %s", k)
-			}
-			return nil, nil
-		}
-		f := strings.Fields(v)
-		if len(f) != n {
-			return nil, errf("%s has %d values, want %d", k, len(f), n)
-		}
-		out := make([]float64, n)
-		for i, s := range f {
-			x, err := strconv.ParseFloat(s, 64)
-			if err != nil && !errors.Is(err, strconv.ErrRange) {
-				return nil, errf("%s value %q is not a number", k, trunc(s))
-			}
-			if math.IsNaN(x) {
-				return nil, errf("%s value %d is NaN", k, i)
-			}
-			out[i] = x
-		}
-		return out, nil
-	}
-	ints := func(k string, n int, required bool) ([]int, error) {
-		v, ok := kv[k]
-		if !ok {
-			if required {
-				return nil, errf("missing %s", k)
-			}
-			return nil, nil
-		}
-		f := strings.Fields(v)
-		if n >= 0 && len(f) != n {
-			return nil, errf("%s has %d values, want %d", k, len(f), n)
-		}
-		out := make([]int, len(f))
-		for i, s := range f {
-			x, err := strconv.ParseInt(s, 10, 64)
-			if err != nil {
-				return nil, errf("%s value %q is not an integer", k, trunc(s))
-			}
-			out[i] = int(x)
-		}
-		return out, nil
-	}
-	if t.LeafValue, err = floats("leaf_value", L, true); err != nil {
-		return nil, err
+	t.LeafValue = r.floats("leaf_value", L, true)
+	if r.err != nil {
+		return nil, r.err
 	}
 	if sh, ok := kv["shrinkage"]; ok {
 		t.Shrinkage, _ = strconv.ParseFloat(strings.TrimSpace(sh), 64)
@@ -398,47 +335,22 @@ func parseTree(lr *lineReader, nf int) (*Tree, error) {
 		return t, nil
 	}
 	nn := L - 1
-	if t.SplitFeature, err = ints("split_feature", nn, true); err != nil {
-		return nil, err
-	}
-	if t.Threshold, err = floats("threshold", nn, true); err != nil {
-		return nil, err
-	}
-	dts, err := ints("decision_type", nn, true)
-	if err != nil {
-		return nil, err
-	}
-	if t.LeftChild, err = ints("left_child", nn, true); err != nil {
-		return nil, err
-	}
-	if t.RightChild, err = ints("right_child", nn, true); err != nil {
-		return nil, err
-	}
-	if t.SplitGain, err = floats("split_gain", nn, false); err != nil {
-		return nil, err
-	}
-	if t.LeafWeight, err = floats("leaf_weight", L, false); err != nil {
-		return nil, err
-	}
-	if t.LeafCount, err = ints("leaf_count", L, false); err != nil {
-		return nil, err
-	}
-	if t.InternalValue, err = floats("internal_value", nn, false); err != nil {
-		return nil, err
-	}
-	if t.InternalWeight, err = floats("internal_weight", nn, false); err != nil {
-		return nil, err
-	}
-	if t.InternalCount, err = ints("internal_count", nn, false); err != nil {
-		return nil, err
-	}
+	t.SplitFeature = r.ints("split_feature", nn, true)
+	t.Threshold = r.floats("threshold", nn, true)
+	dts := r.ints("decision_type", nn, true)
+	t.LeftChild = r.ints("left_child", nn, true)
+	t.RightChild = r.ints("right_child", nn, true)
+	t.SplitGain = r.floats("split_gain", nn, false)
+	t.LeafWeight = r.floats("leaf_weight", L, false)
+	t.LeafCount = r.ints("leaf_count", L, false)
+	t.InternalValue = r.floats("internal_value", nn, false)
+	t.InternalWeight = r.floats("internal_weight", nn, false)
+	t.InternalCount = r.ints("internal_count", nn, false)
 	if t.NumCat > 0 {
-		if t.CatBoundaries, err = ints("cat_boundaries", t.NumCat+1, true); err != nil {
-			return nil, err
-		}
-		cw, err := ints("cat_threshold", -1, true)
-		if err != nil {
-			return nil, err
+		t.CatBoundaries = r.ints("cat_boundaries", t.NumCat+1, true)
+		cw := r.ints("cat_threshold", -1, true)
+		if r.err != nil {
+			return nil, r.err
 		}
 		t.CatThreshold = make([]uint32, len(cw))
 		for i, w := range cw {
@@ -455,6 +367,9 @@ func parseTree(lr *lineReader, nf int) (*Tree, error) {
 				return nil, errf("cat_boundaries decrease at %d", i)
 			}
 		}
+	}
+	if r.err != nil {
+		return nil, r.err
 	}
 	t.DecisionType = make([]uint8, nn)
 	for i, d := range dts {
@@ -476,6 +391,92 @@ func parseTree(lr *lineReader, nf int) (*Tree, error) {
 		return nil, errf("%v", err)
 	}
 	return t, nil
+}
+
+// treeKeys reads the values of a tree's keys. It keeps the first error, after which every read
+// returns the zero value, so that a tree's keys read in sequence report the first bad one.
+type treeKeys struct {
+	kv   map[string]string
+	errf func(format string, args ...any) error
+	err  error
+}
+
+func (r *treeKeys) atoi(k string) int {
+	if r.err != nil {
+		return 0
+	}
+	v, ok := r.kv[k]
+	if !ok {
+		r.err = r.errf("missing %s", k)
+		return 0
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		r.err = r.errf("%s=%q is not an integer", k, trunc(v))
+	}
+	return n
+}
+
+// fields returns the values of k, which must number n (any number when n < 0); nil when k is
+// absent and not required.
+func (r *treeKeys) fields(k string, n int, required bool) []string {
+	if r.err != nil {
+		return nil
+	}
+	v, ok := r.kv[k]
+	if !ok {
+		if required {
+			r.err = r.errf("missing %s", k)
+		}
+		return nil
+	}
+	f := strings.Fields(v)
+	if n >= 0 && len(f) != n {
+		r.err = r.errf("%s has %d values, want %d", k, len(f), n)
+		return nil
+	}
+	return f
+}
+
+func (r *treeKeys) floats(k string, n int, required bool) []float64 {
+	return treeValues(r, k, n, required, func(s string, i int) (float64, string) {
+		x, err := strconv.ParseFloat(s, 64)
+		switch {
+		case err != nil && !errors.Is(err, strconv.ErrRange):
+			return 0, fmt.Sprintf("%q is not a number", trunc(s))
+		case math.IsNaN(x):
+			return 0, fmt.Sprintf("%d is NaN", i)
+		}
+		return x, ""
+	})
+}
+
+func (r *treeKeys) ints(k string, n int, required bool) []int {
+	return treeValues(r, k, n, required, func(s string, _ int) (int, string) {
+		x, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Sprintf("%q is not an integer", trunc(s))
+		}
+		return int(x), ""
+	})
+}
+
+// treeValues parses the values of k (see fields); parse describes a bad value i.
+func treeValues[T any](r *treeKeys, k string, n int, required bool, parse func(s string, i int) (T, string)) []T {
+	f := r.fields(k, n, required)
+	if f == nil {
+		return nil
+	}
+	out := make([]T, len(f))
+	for i, s := range f {
+		x, bad := parse(s, i)
+		if bad != "" {
+			r.err = r.errf("%s value %s", k, bad)
+			return nil
+		}
+		out[i] = x
+	}
+	return out
 }
 
 // checkStructure verifies that the child arrays form one tree rooted at node 0 in which

@@ -4,20 +4,15 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/cascade-rec/cascade/ranker/internal/scoreorder"
 )
 
 // maxDCGAtK is the DCG of the ideal ordering of labels, cut at k.
 func maxDCGAtK(labels []float64, k int, gain []float64) float64 {
-	sorted := slices.Clone(labels)
-	slices.SortFunc(sorted, func(a, b float64) int {
-		switch {
-		case a > b:
-			return -1
-		case a < b:
-			return 1
-		}
-		return 0
-	})
+	sorted := slices.Clone(labels) // integers ≥ 0, no NaN
+	slices.Sort(sorted)
+	slices.Reverse(sorted)
 	k = min(k, len(sorted))
 	dcg := 0.0
 	for i := 0; i < k; i++ {
@@ -97,15 +92,7 @@ func (e *ndcgEval) eval(scores []float64) []float64 {
 		for i := range sc {
 			e.idx = append(e.idx, i)
 		}
-		slices.SortStableFunc(e.idx, func(a, c int) int {
-			switch {
-			case sc[a] > sc[c]:
-				return -1
-			case sc[a] < sc[c]:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(e.idx, func(a, c int) int { return scoreorder.Descending(sc[a], sc[c]) })
 		for j, k := range e.at {
 			if e.invMax[q][j] == 0 {
 				res[j]++

@@ -4,14 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/dmitryikh/leaves"
+
+	"github.com/cascade-rec/cascade/ranker/internal/schemadiff"
 )
 
 // Model is a LightGBM-compatible tree ensemble with one output (ranking, binary or
@@ -32,9 +37,27 @@ type Model struct {
 	ens *leaves.Ensemble // set by Load
 }
 
-// Save writes the model in LightGBM's text format (header version=v3, which leaves and
+// Save writes the model to path in LightGBM's text format (WriteTo) and returns the hex SHA-256
+// of the file, for manifests.
+func (m *Model) Save(path string) (string, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return "", fmt.Errorf("gbdt: %w", err)
+	}
+	h := sha256.New()
+	if _, err := m.WriteTo(io.MultiWriter(f, h)); err != nil {
+		f.Close()
+		return "", fmt.Errorf("gbdt: write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("gbdt: write %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// WriteTo writes the model in LightGBM's text format (header version=v3, which leaves and
 // LightGBM 4.x both read).
-func (m *Model) Save(w io.Writer) error {
+func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	blocks := make([][]byte, len(m.Trees))
 	sizes := make([]string, len(m.Trees))
 	for i, t := range m.Trees {
@@ -45,7 +68,8 @@ func (m *Model) Save(w io.Writer) error {
 		blocks[i] = b.Bytes()
 		sizes[i] = strconv.Itoa(b.Len())
 	}
-	bw := bufio.NewWriter(w)
+	cw := &countingWriter{w: w}
+	bw := bufio.NewWriter(cw)
 	fmt.Fprintf(bw, "tree\nversion=v3\nnum_class=1\nnum_tree_per_iteration=1\nlabel_index=0\nmax_feature_idx=%d\n", m.NumFeatures-1)
 	if m.Objective != "" {
 		fmt.Fprintf(bw, "objective=%s\n", m.Objective)
@@ -70,7 +94,20 @@ func (m *Model) Save(w io.Writer) error {
 		}
 		bw.WriteString("\nend of parameters\n")
 	}
-	return bw.Flush()
+	err := bw.Flush()
+	return cw.n, err
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // writeBody writes the keys of one tree in LightGBM's order, ending with an empty line.
@@ -171,28 +208,11 @@ func (m *Model) CheckFeatures(schema []string) error {
 	if slices.Equal(m.FeatureNames, schema) {
 		return nil
 	}
-	inSchema := make(map[string]int, len(schema))
-	for i, s := range schema {
-		inSchema[s] = i
-	}
-	inModel := make(map[string]int, len(m.FeatureNames))
-	for i, s := range m.FeatureNames {
-		inModel[s] = i
-	}
-	var missing, extra, moved []string
-	for i, s := range m.FeatureNames {
-		j, ok := inSchema[s]
-		switch {
-		case !ok:
-			missing = append(missing, s)
-		case j != i:
-			moved = append(moved, fmt.Sprintf("%s (model column %d, schema column %d)", s, i, j))
-		}
-	}
-	for _, s := range schema {
-		if _, ok := inModel[s]; !ok {
-			extra = append(extra, s)
-		}
+	d := schemadiff.Compare(m.FeatureNames, schema)
+	missing, extra := d.Missing, d.Extra
+	var moved []string
+	for _, mv := range d.Moved {
+		moved = append(moved, fmt.Sprintf("%s (model column %d, schema column %d)", mv.Name, mv.Model, mv.Given))
 	}
 	var parts []string
 	if len(missing) > 0 {

@@ -127,7 +127,7 @@ func BenchmarkScore(b *testing.B) {
 	})
 	b.Run("leaves", func(b *testing.B) {
 		var buf bytes.Buffer
-		m.Save(&buf)
+		m.WriteTo(&buf)
 		lm, err := Load(&buf)
 		if err != nil {
 			b.Fatal(err)
@@ -165,7 +165,7 @@ func BenchmarkScoreTrained(b *testing.B) {
 	})
 	b.Run("leaves", func(b *testing.B) {
 		var buf bytes.Buffer
-		m.Save(&buf)
+		m.WriteTo(&buf)
 		lm, err := Load(&buf)
 		if err != nil {
 			b.Fatal(err)

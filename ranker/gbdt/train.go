@@ -2,7 +2,6 @@ package gbdt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -12,110 +11,6 @@ import (
 	"strings"
 	"time"
 )
-
-// Objectives accepted by Params.Objective.
-const (
-	ObjectiveLambdarank = "lambdarank"
-	ObjectiveBinary     = "binary"
-)
-
-// Params are the training parameters; names follow LightGBM's. Start from DefaultParams.
-type Params struct {
-	Objective           string  // lambdarank or binary
-	NumTrees            int     // boosting rounds (num_iterations)
-	NumLeaves           int     // max leaves per tree
-	MaxDepth            int     // <= 0: unlimited
-	LearningRate        float64 // shrinkage
-	MinDataInLeaf       int
-	MinSumHessianInLeaf float64
-	LambdaL2            float64
-	MinGainToSplit      float64
-	FeatureFraction     float64 // features sampled per tree
-	BaggingFraction     float64 // rows sampled per bagging round
-	BaggingFreq         int     // re-bag every k trees; 0 disables bagging
-	MaxBin              int     // <= 255
-	BinSampleCount      int     // rows sampled to find bins (bin_construct_sample_cnt)
-	// Seed drives bin sampling, bagging and feature sampling with LightGBM's generators and
-	// seed derivation, so a seed draws the same bags as LightGBM's seed parameter.
-	Seed int
-
-	// EarlyStoppingRounds stops when the validation metric has not improved for that many
-	// trees (0 disables); the model keeps the trees up to the best iteration. The metric is
-	// ndcg@EvalAt[0] for lambdarank and logloss for binary.
-	EarlyStoppingRounds int
-	EvalAt              []int
-
-	LabelGain                 []float64 // nil: 2^i - 1
-	LambdarankTruncationLevel int
-	LambdarankNoNorm          bool // disable LightGBM's lambdarank_norm
-	Sigmoid                   float64
-
-	// NumThreads bounds the goroutines used for histograms and gradients (0: GOMAXPROCS).
-	NumThreads int
-}
-
-// DefaultParams returns LightGBM's defaults for the given objective.
-func DefaultParams(objective string) Params {
-	return Params{
-		Objective:                 objective,
-		NumTrees:                  100,
-		NumLeaves:                 31,
-		LearningRate:              0.1,
-		MinDataInLeaf:             20,
-		MinSumHessianInLeaf:       1e-3,
-		FeatureFraction:           1,
-		BaggingFraction:           1,
-		MaxBin:                    255,
-		BinSampleCount:            200000,
-		EvalAt:                    []int{1, 3, 5, 10},
-		LambdarankTruncationLevel: 30,
-		Sigmoid:                   1,
-	}
-}
-
-func (p *Params) validate() error {
-	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if p.Objective != ObjectiveLambdarank && p.Objective != ObjectiveBinary {
-		bad("objective %q: want %s or %s", p.Objective, ObjectiveLambdarank, ObjectiveBinary)
-	}
-	if p.NumTrees < 1 {
-		bad("trees %d < 1", p.NumTrees)
-	}
-	if p.NumLeaves < 2 || p.NumLeaves > 1<<17 {
-		bad("num_leaves %d outside [2, 131072]", p.NumLeaves)
-	}
-	if !(p.LearningRate > 0) {
-		bad("learning_rate %v must be > 0", p.LearningRate)
-	}
-	if p.MinDataInLeaf < 1 {
-		bad("min_data_in_leaf %d < 1", p.MinDataInLeaf)
-	}
-	if p.MinSumHessianInLeaf < 0 || p.LambdaL2 < 0 || p.MinGainToSplit < 0 {
-		bad("min_sum_hessian_in_leaf, lambda_l2 and min_gain_to_split must be >= 0")
-	}
-	if !(p.FeatureFraction > 0 && p.FeatureFraction <= 1) {
-		bad("feature_fraction %v outside (0, 1]", p.FeatureFraction)
-	}
-	if !(p.BaggingFraction > 0 && p.BaggingFraction <= 1) {
-		bad("bagging_fraction %v outside (0, 1]", p.BaggingFraction)
-	}
-	if p.BaggingFreq < 0 {
-		bad("bagging_freq %d < 0", p.BaggingFreq)
-	}
-	if p.MaxBin < 2 || p.MaxBin > 255 {
-		bad("max_bin %d outside [2, 255]", p.MaxBin)
-	}
-	if p.EarlyStoppingRounds < 0 {
-		bad("early_stopping_round %d < 0", p.EarlyStoppingRounds)
-	}
-	for _, k := range p.EvalAt {
-		if k < 1 {
-			bad("eval_at %d < 1", k)
-		}
-	}
-	return errors.Join(errs...)
-}
 
 // EvalResult is one validation metric after one boosting round.
 type EvalResult struct {
@@ -170,8 +65,8 @@ func trainModel(ctx context.Context, train *Dataset, valid *Dataset, p Params, o
 	if len(p.EvalAt) == 0 {
 		p.EvalAt = []int{1, 3, 5, 10}
 	}
-	if err := p.validate(); err != nil {
-		return nil, nil, fmt.Errorf("gbdt: %w", err)
+	if err := p.Validate(); err != nil {
+		return nil, nil, err
 	}
 	if err := train.Validate(); err != nil {
 		return nil, nil, err
@@ -436,67 +331,6 @@ func updateRows(t *Tree, b *binned, mappers []*binMapper, scores []float64, rows
 			scores[r] += t.LeafValue[t.leafOfBins(b, mappers, int(r))]
 		}
 	})
-}
-
-// lightGBMParams lists the parameters as LightGBM writes them in a model's parameters block.
-func (p *Params) lightGBMParams() [][2]string {
-	f := formatFloat
-	i := strconv.Itoa
-	at := make([]string, len(p.EvalAt))
-	for j, k := range p.EvalAt {
-		at[j] = i(k)
-	}
-	ps := [][2]string{
-		{"boosting", "gbdt"},
-		{"objective", p.Objective},
-		{"num_iterations", i(p.NumTrees)},
-		{"learning_rate", f(p.LearningRate)},
-		{"num_leaves", i(p.NumLeaves)},
-		{"max_depth", i(depthParam(p.MaxDepth))},
-		{"min_data_in_leaf", i(p.MinDataInLeaf)},
-		{"min_sum_hessian_in_leaf", f(p.MinSumHessianInLeaf)},
-		{"bagging_fraction", f(p.BaggingFraction)},
-		{"bagging_freq", i(p.BaggingFreq)},
-		{"feature_fraction", f(p.FeatureFraction)},
-		{"lambda_l2", f(p.LambdaL2)},
-		{"min_gain_to_split", f(p.MinGainToSplit)},
-		{"early_stopping_round", i(p.EarlyStoppingRounds)},
-		{"max_bin", i(p.MaxBin)},
-		{"bin_construct_sample_cnt", i(p.BinSampleCount)},
-		{"seed", strconv.Itoa(p.Seed)},
-		{"sigmoid", f(p.Sigmoid)},
-	}
-	if p.Objective == ObjectiveLambdarank {
-		ps = append(ps,
-			[2]string{"lambdarank_truncation_level", i(p.LambdarankTruncationLevel)},
-			[2]string{"lambdarank_norm", b01(!p.LambdarankNoNorm)},
-			[2]string{"eval_at", strings.Join(at, ",")},
-		)
-		if p.LabelGain != nil {
-			g := make([]string, len(p.LabelGain))
-			for j, v := range p.LabelGain {
-				g[j] = f(v)
-			}
-			ps = append(ps, [2]string{"label_gain", strings.Join(g, ",")})
-		}
-	}
-	return ps
-}
-
-// b01 writes a bool as LightGBM does in its parameters block.
-func b01(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
-}
-
-// depthParam is max_depth as LightGBM writes it: -1 for no limit.
-func depthParam(depth int) int {
-	if depth <= 0 {
-		return -1
-	}
-	return depth
 }
 
 func formatFloat(v float64) string { return strconv.FormatFloat(v, 'g', 17, 64) }
