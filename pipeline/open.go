@@ -80,7 +80,7 @@ func Open(cfg *Config, dir string, ds *dataset.Dataset) (*Pipeline, error) {
 			return nil, fmt.Errorf("model bundle %s: %w", dir, err)
 		}
 	}
-	rankers := make([]rankerModel, len(cfg.Rankers))
+	rankers := make([]Ranker, len(cfg.Rankers))
 	for i, rc := range cfg.Rankers {
 		e, ok := man.Rankers[rc.Name]
 		if !ok || e.Type != rc.Type {

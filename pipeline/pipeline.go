@@ -44,7 +44,7 @@ type rankerStage struct {
 	name   string
 	keep   int
 	budget time.Duration
-	m      rankerModel
+	m      Ranker
 	cols   []int // the ranker's features as columns of the wide matrix
 }
 
@@ -66,7 +66,7 @@ type scratch struct {
 
 // assemble wires trained parts into a pipeline (Open and the training of rankers share it, so
 // that rankers learn from exactly what serving computes). numItems bounds the catalog.
-func assemble(cfg *Config, models map[string]Model, stats *features.Stats, rankers []rankerModel, ds *dataset.Dataset, numItems int) (*Pipeline, error) {
+func assemble(cfg *Config, models map[string]Model, stats *features.Stats, rankers []Ranker, ds *dataset.Dataset, numItems int) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, ds: ds, numItems: numItems, fallback: models[cfg.FallbackModel()]}
 	if p.fallback == nil {
 		return nil, fmt.Errorf("fallback model %q is missing", cfg.FallbackModel())

@@ -100,7 +100,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 
 // applyRankers runs trained rankers over requests as serving would: each adds its score column and
 // reorders and truncates the candidates.
-func applyRankers(ctx context.Context, cfg *Config, rankers []rankerModel, base []string, reqs []ranker.Request) ([]ranker.Request, error) {
+func applyRankers(ctx context.Context, cfg *Config, rankers []Ranker, base []string, reqs []ranker.Request) ([]ranker.Request, error) {
 	out := make([]ranker.Request, len(reqs))
 	for i, r := range reqs {
 		names := slices.Clone(base)

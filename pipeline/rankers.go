@@ -15,16 +15,19 @@ import (
 	"github.com/cascade-rec/cascade/ranker/gbdt"
 )
 
-// rankerModel is a trained ranking stage as the pipeline holds it.
-type rankerModel interface {
+// Ranker is a trained ranking stage: it scores the candidates of one request from their feature
+// rows (and, if it likes, the request's history).
+type Ranker interface {
 	// FeatureNames are the columns Score reads, in order.
 	FeatureNames() []string
 	// Score writes one score per item; dense is row-major len(items)×len(FeatureNames()).
 	Score(ctx context.Context, q candidates.Query, items []int32, dense, dst []float32) error
+	// Save writes the ranker's artifact to path and returns its SHA-256.
 	Save(path string) (string, error)
 }
 
-type rankerEnv struct {
+// RankerEnv is what a ranker kind's trainer sees besides its training and early-stopping sets.
+type RankerEnv struct {
 	NumItems int
 	// ItemInit holds initial item vectors (row-major, the ranker's dim wide), or nil.
 	ItemInit []float32
@@ -36,14 +39,14 @@ type rankerEnv struct {
 // rankerKind is how the pipeline trains and loads one ranker type.
 type rankerKind struct {
 	newParams func() any
-	train     func(ctx context.Context, env rankerEnv, train, valid *ranker.Set, params any) (rankerModel, error)
-	load      func(path string) (rankerModel, error)
+	train     func(ctx context.Context, env RankerEnv, train, valid *ranker.Set, params any) (Ranker, error)
+	load      func(path string) (Ranker, error)
 }
 
 var rankerKinds = map[string]*rankerKind{
 	"attention": {
 		newParams: func() any { p := attention.DefaultParams(); return &p },
-		train: func(ctx context.Context, env rankerEnv, train, valid *ranker.Set, params any) (rankerModel, error) {
+		train: func(ctx context.Context, env RankerEnv, train, valid *ranker.Set, params any) (Ranker, error) {
 			p := *params.(*attention.Params)
 			if p.Workers == 0 {
 				p.Workers = env.Workers
@@ -57,7 +60,7 @@ var rankerKinds = map[string]*rankerKind{
 			}
 			return attentionRanker{m}, nil
 		},
-		load: func(path string) (rankerModel, error) {
+		load: func(path string) (Ranker, error) {
 			m, err := attention.Load(path)
 			if err != nil {
 				return nil, err
@@ -67,7 +70,7 @@ var rankerKinds = map[string]*rankerKind{
 	},
 	"lightgbm": {
 		newParams: func() any { p := lightGBMDefaults(); return &p },
-		train: func(ctx context.Context, env rankerEnv, train, valid *ranker.Set, params any) (rankerModel, error) {
+		train: func(ctx context.Context, env RankerEnv, train, valid *ranker.Set, params any) (Ranker, error) {
 			p := *params.(*gbdt.Params)
 			p.NumThreads = env.Workers
 			m, err := gbdt.Train(ctx, toGBDT(train), toGBDT(valid), p, gbdt.WithLogger(env.Logger))
@@ -76,7 +79,7 @@ var rankerKinds = map[string]*rankerKind{
 			}
 			return newLightGBMRanker(m), nil
 		},
-		load: func(path string) (rankerModel, error) {
+		load: func(path string) (Ranker, error) {
 			m, err := gbdt.LoadFile(path)
 			if err != nil {
 				return nil, err

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/cascade-rec/cascade/ranker"
 )
 
 // ModelKind tells the pipeline how to train and load one model type, so that a pipeline file can
@@ -16,7 +18,8 @@ type ModelKind struct {
 	Source bool
 	// NewParams returns a pointer to the parameter struct holding its defaults; the file's params
 	// (and each grid combination) are decoded over it with the struct's yaml tags. If the struct
-	// has a `Validate() error` method, it is called after decoding.
+	// has a `Validate() error` method, it is called after decoding; returning params.FieldError
+	// (Path = the key as the file writes it) lets the error name the file's line and key.
 	NewParams func() any
 	// Train trains the model on env's window with the decoded parameters.
 	Train func(ctx context.Context, env TrainEnv, params any) (Model, error)
@@ -48,5 +51,35 @@ func RegisterModel(name string, kind ModelKind) error {
 		return fmt.Errorf("register model %q: %w", name, ErrKindExists)
 	}
 	kinds[name] = &modelKind{source: kind.Source, newParams: kind.NewParams, train: kind.Train, load: kind.Load, serving: kind.Serving, serve: kind.Serve}
+	return nil
+}
+
+// RankerKind tells the pipeline how to train and load one ranker type, so that a pipeline file
+// can name it (`rankers: [{name: x, type: NAME}]`). A program registers its own kinds with
+// RegisterRanker before parsing pipeline files.
+type RankerKind struct {
+	// NewParams returns a pointer to the parameter struct holding its defaults (decoded like a
+	// model's, grids included; a `Validate() error` method is called after decoding and should
+	// return params.FieldError naming the key).
+	NewParams func() any
+	// Train fits the ranker on train (requests with candidates, features and labels), early
+	// stopping on valid.
+	Train func(ctx context.Context, env RankerEnv, train, valid *ranker.Set, params any) (Ranker, error)
+	// Load reads what Ranker.Save wrote.
+	Load func(path string) (Ranker, error)
+}
+
+// RegisterRanker makes kind available to pipeline files as ranker type name. Register during
+// program start, before any pipeline file is parsed.
+func RegisterRanker(name string, kind RankerKind) error {
+	if name == "" || kind.NewParams == nil || kind.Train == nil || kind.Load == nil {
+		return fmt.Errorf("register ranker %q: name, NewParams, Train and Load are required", name)
+	}
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, ok := rankerKinds[name]; ok {
+		return fmt.Errorf("register ranker %q: %w", name, ErrKindExists)
+	}
+	rankerKinds[name] = &rankerKind{newParams: kind.NewParams, train: kind.Train, load: kind.Load}
 	return nil
 }

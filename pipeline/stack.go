@@ -107,7 +107,7 @@ func (c *Config) withRankers(names []string) (*Config, error) {
 // trainedStage is one trained ranker of a stack.
 type trainedStage struct {
 	name     string
-	m        rankerModel
+	m        Ranker
 	entry    *ModelEntry
 	requests int
 }
@@ -142,7 +142,7 @@ func (t *stackTrainer) train(ctx context.Context, s stack) ([]trainedStage, erro
 		cut = int(float64(len(reqs)) * cfg.RankingData.StackFraction)
 	}
 	var out []trainedStage
-	var models []rankerModel
+	var models []Ranker
 	for i, ch := range s {
 		rc := cfg.Rankers[ch.ranker]
 		key := fmt.Sprintf("%d/%d|%s", cut, len(reqs), s[:i+1].label(cfg))
@@ -188,7 +188,7 @@ func (t *stackTrainer) train(ctx context.Context, s stack) ([]trainedStage, erro
 		kind := rankerKinds[rc.Type]
 		start := time.Now()
 		entry := &ModelEntry{Type: rc.Type, Chosen: ch.trial.Values, Artifact: "ranker." + rc.Name + "." + rc.Type}
-		var m rankerModel
+		var m Ranker
 		var err error
 		if rc.Model != "" {
 			path := rc.Model
@@ -203,7 +203,7 @@ func (t *stackTrainer) train(ctx context.Context, s stack) ([]trainedStage, erro
 			}
 		} else {
 			log.Info("training ranker", "ranker", rc.Name, "type", rc.Type, "params", ch.trial.Label(), "requests", len(trainSet.Requests), "validation", len(validSet.Requests), "features", len(kept))
-			env := rankerEnv{NumItems: t.numItems, Logger: log, Progress: t.opt.Progress, Workers: t.opt.Workers}
+			env := RankerEnv{NumItems: t.numItems, Logger: log, Progress: t.opt.Progress, Workers: t.opt.Workers}
 			if rc.ItemInit != "" {
 				vecs, dim, err := itemVectors(t.models[rc.ItemInit])
 				if err != nil {
@@ -329,7 +329,7 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 			if err != nil {
 				return choice{}, nil, err
 			}
-			rankers := make([]rankerModel, len(trained))
+			rankers := make([]Ranker, len(trained))
 			for j, ts := range trained {
 				rankers[j] = ts.m
 			}
