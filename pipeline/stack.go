@@ -346,7 +346,8 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 			}
 			score := rep.Metrics[cfg.Tuning.Metric]
 			sel.Trials = append(sel.Trials, StackTrial{Stack: label, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(t0).Seconds()})
-			log.Info("stack trial", "stack", label, cfg.Tuning.Metric, fmt.Sprintf("%.5f", score))
+			prog, left := opt.plan.finish(unitStack, time.Since(t0))
+			log.Info("stack trial", "trial", prog, "stack", label, cfg.Tuning.Metric, fmt.Sprintf("%.5f", score), "left", left)
 			if score > bestScore {
 				best, bestScore = choice{stack: s, data: rd, label: label}, score
 			}

@@ -49,6 +49,8 @@ type Options struct {
 	// Cache, when set, keeps trained first-stage models: one already trained on the same window
 	// with the same parameters and code is loaded instead (manifest.json marks it "cached").
 	Cache *ModelCache
+
+	plan *plan // the run's units of work, for "trial 3/12, about 14 min left"
 }
 
 func (o Options) logger() *slog.Logger {
@@ -84,6 +86,11 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		},
 		Models: map[string]*ModelEntry{},
 	}
+	opt.plan = newPlan()
+	if err := planTrain(cfg, opt); err != nil {
+		return nil, err
+	}
+	opt.plan.log(log)
 	envFor := func(s dataset.Split) TrainEnv {
 		return TrainEnv{Events: s.Train, NumUsers: s.TrainUsers, NumItems: s.TrainItems, Dataset: ds, Logger: log, Progress: opt.Progress, Workers: opt.Workers}
 	}
@@ -140,7 +147,8 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 				}
 				score := rep.Metrics[cfg.Tuning.Metric]
 				entry.Trials = append(entry.Trials, TrialResult{Params: tr.Values, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(start).Seconds(), Cached: cached})
-				log.Info("trial", "model", name, "params", tr.Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", score))
+				prog, left := opt.plan.finish(unitTrial, time.Since(start))
+				log.Info("trial", "model", name, "trial", prog, "params", tr.Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", score), "left", left)
 				if score > bestScore {
 					best, bestScore = i, score
 					validModels[name] = m
@@ -173,7 +181,8 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		}
 		entry.DataSpan = span(split.Train)
 		man.Models[name] = entry
-		log.Info("trained", "model", name, "type", mc.Type, "seconds", fmt.Sprintf("%.2f", entry.TrainSeconds))
+		prog, left := opt.plan.finish(unitRefit, time.Since(start))
+		log.Info("trained", "model", name, "type", mc.Type, "refit", prog, "seconds", fmt.Sprintf("%.2f", entry.TrainSeconds), "left", left)
 	}
 	if cfg.FallbackModel() == fallbackName && !opt.OnlyRankingData {
 		m, _, err := trainModel(ctx, opt.Cache, "popularity", fullEnv, kinds["popularity"].newParams())
@@ -227,4 +236,31 @@ func span(events []dataset.Event) DataSpan {
 		return DataSpan{}
 	}
 	return DataSpan{From: events[0].Time, To: events[len(events)-1].Time, Events: len(events)}
+}
+
+// planTrain counts the units a Train runs: each model's grid trials, the stack selection's
+// trials, and the refits.
+func planTrain(cfg *Config, opt Options) error {
+	for _, name := range cfg.ModelNames() {
+		trials, err := cfg.Grid(name)
+		if err != nil {
+			return err
+		}
+		if len(trials) > 1 {
+			opt.plan.add(unitTrial, len(trials))
+		}
+	}
+	if cfg.Features != nil && len(cfg.Rankers) > 0 && !opt.OnlyRankingData {
+		stacks, err := cfg.rankingStacks()
+		if err != nil {
+			return err
+		}
+		if n := len(stacks) * len(cfg.RankingData.grid()); n > 1 {
+			opt.plan.add(unitStack, n)
+		}
+	}
+	if !opt.OnlyRankingData {
+		opt.plan.add(unitRefit, len(cfg.ModelNames()))
+	}
+	return nil
 }
