@@ -1,8 +1,3 @@
-// Package pipeline owns the pipeline file — the YAML that declares a data set, the split, named
-// models with their parameters and tuning grids, and the stages a request flows through — and the
-// machinery built from it: training every model in the right order with validation-based tuning,
-// the model bundle on disk (artifacts + manifest.json), and the assembled recommender that replay
-// and the server call.
 package pipeline
 
 import (
