@@ -79,7 +79,7 @@ type badPolicy struct {
 	dist []float64
 }
 
-func (p badPolicy) Prob(int, *Row, int) float64        { return p.prob }
+func (p badPolicy) Prob(int, *Row, int) float64       { return p.prob }
 func (p badPolicy) Dist(_ int, _ *Row, dst []float64) { copy(dst, p.dist) }
 
 func TestPolicyRefused(t *testing.T) {
