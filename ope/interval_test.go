@@ -84,3 +84,13 @@ func TestIntervalJSON(t *testing.T) {
 		t.Error("Contains is not the closed interval")
 	}
 }
+
+func TestDifferenceOracle(t *testing.T) {
+	// 0.5 − 0.2 ± 1.96·√(0.03² + 0.04²) = 0.3 ± 1.96·0.05.
+	a := Estimate{Value: 0.5, StdErr: 0.03, Level: 0.95}
+	b := Estimate{Value: 0.2, StdErr: 0.04, Level: 0.95}
+	d := Difference(a, b)
+	if !near(d.Lo, 0.3-z95*0.05) || !near(d.Hi, 0.3+z95*0.05) {
+		t.Errorf("difference %v, want 0.3 ± %g", d, z95*0.05)
+	}
+}
