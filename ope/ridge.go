@@ -26,7 +26,7 @@ func (m Ridge) Fit(ctx context.Context, l *Log, train []int) (RewardPredictor, e
 		return nil, fmt.Errorf("ridge: lambda must be positive, got %g", lambda)
 	}
 	d := l.ContextDim()
-	p := &ridgePredictor{dim: 1 + d + l.Positions - 1, beta: make([]*mat.VecDense, l.Actions)}
+	p := &ridgePredictor{dim: 1 + d + l.Positions - 1, beta: make([][]float64, l.Actions)}
 	byAction := make([][]int, l.Actions)
 	sum := 0.0
 	for j, i := range train {
@@ -43,6 +43,8 @@ func (m Ridge) Fit(ctx context.Context, l *Log, train []int) (RewardPredictor, e
 	}
 	D := p.dim
 	phi := make([]float64, D)
+	gram := make([]float64, D*D)
+	rhs := make([]float64, D)
 	for a, rows := range byAction {
 		if err := ctx.Err(); err != nil {
 			return nil, err
@@ -50,34 +52,41 @@ func (m Ridge) Fit(ctx context.Context, l *Log, train []int) (RewardPredictor, e
 		if len(rows) == 0 {
 			continue
 		}
-		gram := mat.NewSymDense(D, nil)
-		rhs := mat.NewVecDense(D, nil)
+		clear(gram)
+		clear(rhs)
 		for _, i := range rows {
 			r := &l.Rows[i]
 			p.features(r, phi)
-			v := mat.NewVecDense(D, phi)
-			gram.SymRankOne(gram, 1, v)
-			rhs.AddScaledVec(rhs, r.Reward, v)
+			for j, u := range phi {
+				if u == 0 {
+					continue
+				}
+				rhs[j] += u * r.Reward
+				row := gram[j*D:]
+				for m := j; m < D; m++ {
+					row[m] += u * phi[m]
+				}
+			}
 		}
 		for j := 1; j < D; j++ {
-			gram.SetSym(j, j, gram.At(j, j)+lambda)
+			gram[j*D+j] += lambda
 		}
 		var chol mat.Cholesky
-		if !chol.Factorize(gram) {
+		if !chol.Factorize(mat.NewSymDense(D, gram)) { // reads the upper triangle
 			return nil, fmt.Errorf("ridge: action %d: normal equations are not positive definite", a)
 		}
 		beta := mat.NewVecDense(D, nil)
-		if err := chol.SolveVecTo(beta, rhs); err != nil {
+		if err := chol.SolveVecTo(beta, mat.NewVecDense(D, rhs)); err != nil {
 			return nil, fmt.Errorf("ridge: action %d: %w", a, err)
 		}
-		p.beta[a] = beta
+		p.beta[a] = beta.RawVector().Data
 	}
 	return p, nil
 }
 
 type ridgePredictor struct {
 	dim          int
-	beta         []*mat.VecDense // nil for an action without training rows
+	beta         [][]float64 // nil for an action without training rows
 	mean, lo, hi float64
 }
 
@@ -91,14 +100,19 @@ func (p *ridgePredictor) features(r *Row, phi []float64) {
 	}
 }
 
+// Predict computes β·[1, x, one-hot position] per action without building the feature vector.
 func (p *ridgePredictor) Predict(r *Row, dst []float64) {
-	phi := make([]float64, p.dim)
-	p.features(r, phi)
-	v := mat.NewVecDense(p.dim, phi)
+	d := len(r.Context)
 	for a := range dst {
 		q := p.mean
-		if p.beta[a] != nil {
-			q = mat.Dot(p.beta[a], v)
+		if b := p.beta[a]; b != nil {
+			q = b[0]
+			for j, x := range r.Context {
+				q += b[1+j] * x
+			}
+			if r.Position > 0 {
+				q += b[d+r.Position]
+			}
 		}
 		dst[a] = min(p.hi, max(p.lo, q))
 	}
