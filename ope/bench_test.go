@@ -39,8 +39,8 @@ func BenchmarkEstimators(b *testing.B) {
 	}
 }
 
-// BenchmarkCoverage runs the default-suite coverage study (50 seeds) as a benchmark, so its cost
-// is tracked; the full study is TestCoverageFull (build tag opecoverage).
+// BenchmarkCoverage runs 50 seeds of the coverage study (normal intervals only) as a benchmark,
+// so its cost is tracked; the full study is TestCoverageFull (build tag opecoverage).
 func BenchmarkCoverage(b *testing.B) {
 	for b.Loop() {
 		runs := []*coverageRun{{name: "ridge", opt: Options{Model: Ridge{}}}}

@@ -17,12 +17,14 @@ type coverageRun struct {
 	opt     Options
 	covered map[string]int
 	errs    map[string][]float64 // estimate − truth per seed
+	width   map[string]float64   // summed interval widths
+	truth   float64              // summed exact values
 }
 
 func runCoverage(t testing.TB, cfg simConfig, rows, seeds int, runs []*coverageRun) (naiveCovered int) {
 	ctx := context.Background()
 	for _, r := range runs {
-		r.covered, r.errs = map[string]int{}, map[string][]float64{}
+		r.covered, r.errs, r.width, r.truth = map[string]int{}, map[string][]float64{}, map[string]float64{}, 0
 	}
 	for s := 1; s <= seeds; s++ {
 		w := newSimWorld(cfg, uint64(s))
@@ -43,12 +45,17 @@ func runCoverage(t testing.TB, cfg simConfig, rows, seeds int, runs []*coverageR
 			if err != nil {
 				t.Fatalf("seed %d, %s: %v", s, r.name, err)
 			}
+			r.truth += truth
 			for _, e := range rep.Estimates() {
+				r.width[e.Estimator] += e.CI.Width()
 				if e.CI.Contains(truth) {
 					r.covered[e.Estimator]++
 				}
-				if e.Bootstrap != nil && e.Bootstrap.Contains(truth) {
-					r.covered[e.Estimator+" bootstrap"]++
+				if e.Bootstrap != nil {
+					r.width[e.Estimator+" bootstrap"] += e.Bootstrap.Width()
+					if e.Bootstrap.Contains(truth) {
+						r.covered[e.Estimator+" bootstrap"]++
+					}
 				}
 				r.errs[e.Estimator] = append(r.errs[e.Estimator], e.Value-truth)
 			}
@@ -59,7 +66,7 @@ func runCoverage(t testing.TB, cfg simConfig, rows, seeds int, runs []*coverageR
 
 func coverageTable(runs []*coverageRun, seeds int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-28s %-16s %9s %12s %12s\n", "run", "interval", "coverage", "mean error", "rmse")
+	fmt.Fprintf(&b, "%-16s %-16s %9s %11s %11s %11s %11s\n", "run", "interval", "coverage", "mean width", "mean error", "rmse", "mean value")
 	for _, r := range runs {
 		for _, name := range []string{NameIPS, NameSNIPS, NameDR} {
 			mean := stat.Mean(r.errs[name], nil)
@@ -70,7 +77,7 @@ func coverageTable(runs []*coverageRun, seeds int) string {
 			rmse = math.Sqrt(rmse / float64(seeds))
 			for _, iv := range []string{name, name + " bootstrap"} {
 				if c, ok := r.covered[iv]; ok || iv == name {
-					fmt.Fprintf(&b, "%-28s %-16s %4d/%-4d %12.5f %12.5f\n", r.name, iv, c, seeds, mean, rmse)
+					fmt.Fprintf(&b, "%-16s %-16s %4d/%-4d %11.4f %11.5f %11.4f %11.4f\n", r.name, iv, c, seeds, r.width[iv]/float64(seeds), mean, rmse, r.truth/float64(seeds))
 				}
 			}
 		}
@@ -78,13 +85,15 @@ func coverageTable(runs []*coverageRun, seeds int) string {
 	return b.String()
 }
 
-// TestCoverage is the default-suite check of the intervals: on 50 seeds of the simulator (6
-// actions, 3 positions, 3 context features, 2,000 rows), the 95% intervals of IPS, SNIPS and DR
-// (normal approximation, and percentile bootstrap) cover the exact value in at least 90% of the
-// runs, while the logging policy's own mean misses it in most runs (the evaluation is not
-// trivial). The full version over 1,000 seeds is behind the opecoverage build tag.
+// TestCoverage is the default-suite check of the intervals: on 100 seeds of the simulator (6
+// actions, 3 positions, 3 context features, 2,000 rows; a new world and log per seed), the 95%
+// intervals of IPS, SNIPS and DR (normal approximation, and percentile bootstrap) cover the
+// exact value in at least 90% of the runs, while the logging policy's own mean misses it in most
+// runs (the evaluation is not trivial), and the estimators show no bias. With a true coverage of
+// 95%, 100 seeds fall below 90% with probability about 1%; 1,000 seeds are TestCoverageFull
+// (build tag opecoverage).
 func TestCoverage(t *testing.T) {
-	const seeds, rows = 50, 2000
+	const seeds, rows = 100, 2000
 	runs := []*coverageRun{{name: "ridge", opt: Options{Model: Ridge{}, Bootstrap: 200}}}
 	naive := runCoverage(t, defaultSim, rows, seeds, runs)
 	t.Logf("\n%s", coverageTable(runs, seeds))

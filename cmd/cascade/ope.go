@@ -105,7 +105,7 @@ func (c *opeCmd) Run(g *Globals) error {
 func writeOPETable(w io.Writer, campaigns []string, results map[string]map[string]openbandit.Direction, level float64) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	pct := fmt.Sprintf("%g%%", 100*level)
-	fmt.Fprintf(tw, "campaign\tdirection\testimator\testimate\t%s interval\tbootstrap\ton-policy\t%s interval\tcovers\testimate − on-policy\tESS\tmax weight\n", pct, pct)
+	fmt.Fprintf(tw, "campaign\tdirection\testimator\testimate\t%s interval\tbootstrap\ton-policy\t%s interval\tcovers\testimate − on-policy\tESS\tmax weight\tclipped\n", pct, pct)
 	for _, name := range campaigns {
 		for _, dir := range []string{openbandit.RandomToBTS, openbandit.BTSToRandom} {
 			d := results[name][dir]
@@ -118,8 +118,8 @@ func writeOPETable(w io.Writer, campaigns []string, results map[string]map[strin
 				if e.CI.Contains(d.OnPolicy.Value) {
 					covers = "yes"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%.5f\t%s\t%s\t%.5f\t%s\t%s\t%s\t%.0f\t%.1f\n", name, dir, e.Estimator, e.Value,
-					fmtInterval(e.CI), boot, d.OnPolicy.Value, fmtInterval(d.OnPolicy.CI), covers, fmtInterval(ope.Difference(e, d.OnPolicy)), e.ESS, e.MaxWeight)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%.5f\t%s\t%s\t%.5f\t%s\t%s\t%s\t%.0f\t%.1f\t%d\n", name, dir, e.Estimator, e.Value,
+					fmtInterval(e.CI), boot, d.OnPolicy.Value, fmtInterval(d.OnPolicy.CI), covers, fmtInterval(ope.Difference(e, d.OnPolicy)), e.ESS, e.MaxWeight, e.Clipped)
 			}
 		}
 	}
