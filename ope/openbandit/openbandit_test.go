@@ -228,11 +228,10 @@ func TestCampaignsMissing(t *testing.T) {
 }
 
 func TestWindows(t *testing.T) {
-	c := &Campaign{}
 	dir := t.TempDir()
 	writeSynthOBD(t, dir, 70, 1)
-	var err error
-	if c, err = LoadCampaign(dir, "synth"); err != nil {
+	c, err := LoadCampaign(dir, "synth")
+	if err != nil {
 		t.Fatal(err)
 	}
 	w := SpanOf(7, c.Random, c.BTS)
@@ -248,7 +247,7 @@ func TestWindows(t *testing.T) {
 	if w.Of(w.From.Add(-1)) != 0 || w.Of(w.To.Add(1)) != 6 {
 		t.Error("times outside the span are not clamped")
 	}
-	// 70 rows cut in 7 windows leave some window without a position: an error, not a panic.
+	// 70 rows cut in 30 windows leave some window without a position: an error, not a panic.
 	if _, err := NewWindowPolicy(c.BTS, c.Random, c.Items, SpanOf(30, c.BTS)); err == nil {
 		t.Error("windows without impressions accepted")
 	}
