@@ -87,14 +87,14 @@ func coverageTable(runs []*coverageRun, seeds int) string {
 
 // TestCoverage is the default-suite check of the intervals: on 100 seeds of the simulator (6
 // actions, 3 positions, 3 context features, 2,000 rows; a new world and log per seed), the 95%
-// intervals of IPS, SNIPS and DR (normal approximation, and percentile bootstrap) cover the
-// exact value in at least 90% of the runs, while the logging policy's own mean misses it in most
-// runs (the evaluation is not trivial), and the estimators show no bias. With a true coverage of
+// intervals of IPS, SNIPS and DR (normal approximation, and percentile bootstrap with 100
+// resamples) cover the exact value in at least 90% of the runs, while the logging policy's own
+// mean misses it in most runs (the evaluation is not trivial), and the estimators show no bias. With a true coverage of
 // 95%, 100 seeds fall below 90% with probability about 1%; 1,000 seeds are TestCoverageFull
 // (build tag opecoverage).
 func TestCoverage(t *testing.T) {
 	const seeds, rows = 100, 2000
-	runs := []*coverageRun{{name: "ridge", opt: Options{Model: Ridge{}, Bootstrap: 200}}}
+	runs := []*coverageRun{{name: "ridge", opt: Options{Model: Ridge{}, Bootstrap: 100}}}
 	naive := runCoverage(t, defaultSim, rows, seeds, runs)
 	t.Logf("\n%s", coverageTable(runs, seeds))
 	t.Logf("logging policy's mean covers the truth in %d/%d", naive, seeds)

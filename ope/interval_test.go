@@ -41,7 +41,7 @@ func TestBootstrapMatchesNormalOnLargeSample(t *testing.T) {
 		}
 		l.Rows = append(l.Rows, Row{Action: a, Reward: r, Propensity: 0.5})
 	}
-	rep, err := Evaluate(context.Background(), l, Table{{0.9, 0.1}}, Options{Bootstrap: 2000, Seed: 1})
+	rep, err := Evaluate(context.Background(), l, Table{{0.9, 0.1}}, Options{Bootstrap: 1000, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
