@@ -43,7 +43,7 @@ func TestEvaluateSynthetic(t *testing.T) {
 			}
 		}
 	}
-	res, err := Evaluate(context.Background(), c, Options{Options: ope.Options{Seed: 1, Bootstrap: 200, Logger: quiet}, PolicyResamples: 10})
+	res, err := Evaluate(context.Background(), c, Options{Options: ope.Options{Seed: 1, Bootstrap: 100, Logger: quiet}, PolicyResamples: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
