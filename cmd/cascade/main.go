@@ -34,6 +34,7 @@ type cli struct {
 	ExportLtr exportLTRCmd `cmd:"" name:"export-ltr" help:"Write a pipeline's ranker training data (candidates, features, labels at the validation events) in LightGBM's format."`
 	Gen       genCmd       `cmd:"" help:"Generate a synthetic world (events, items, users, ground truth, impressions) in the generic format."`
 	Serve     serveCmd     `cmd:"" help:"Serve a trained pipeline over HTTP: recommendations, events, similar items, metrics, hot reload."`
+	Ope       opeCmd       `cmd:"" help:"Off-policy evaluation on logged bandit data (Open Bandit Dataset): IPS, SNIPS and DR with intervals beside the on-policy value."`
 }
 
 func main() {

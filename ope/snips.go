@@ -1,0 +1,28 @@
+package ope
+
+import "context"
+
+// SNIPS is the self-normalised IPS estimate of pi's value on the log, Σ w_i r_i / Σ w_i
+// (Swaminathan & Joachims 2015), with the weights clipped to Options.Clip when it is set. Its
+// normal interval linearises the ratio (delta method): the standard error of the mean of
+// w_i (r_i − V) / mean(w). It returns ErrNoSupport when every weight is 0.
+func SNIPS(ctx context.Context, l *Log, pi Policy, opt Options) (Estimate, error) {
+	o, err := prepare(l, pi, opt)
+	if err != nil {
+		return Estimate{}, err
+	}
+	ws, err := importanceWeights(ctx, l, pi, o.Clip)
+	if err != nil {
+		return Estimate{}, err
+	}
+	return snips(ctx, l, ws, o)
+}
+
+func snips(ctx context.Context, l *Log, ws weights, o Options) (Estimate, error) {
+	u := make([]float64, len(l.Rows))
+	for i := range l.Rows {
+		u[i] = ws.w[i] * l.Rows[i].Reward
+	}
+	e, err := ratio{u: u, v: ws.w}.estimate(ctx, NameSNIPS, o)
+	return ws.annotate(e), err
+}
