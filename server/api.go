@@ -31,9 +31,18 @@ type recommendRequest struct {
 
 // requestContext describes the request's situation.
 type requestContext struct {
-	// Time is the request's Unix time as the models see it (default: now), e.g. to replay
-	// logged traffic.
-	Time *int64 `json:"time"`
+	// Time is the request's time as the models see it, in Unix seconds or RFC 3339 (default: the
+	// server's clock, --clock), e.g. to replay logged traffic.
+	Time *contextTime `json:"time"`
+}
+
+// contextTime is context.time: the same forms and range as an event's timestamp.
+type contextTime int64
+
+func (t *contextTime) UnmarshalJSON(b []byte) error {
+	v, err := parseUnixJSON(b, "context.time")
+	*t = contextTime(v)
+	return err
 }
 
 const defaultK = 10
@@ -89,7 +98,7 @@ func jsonError(err error) *apiError {
 	)
 	switch {
 	case errors.As(err, &mbe):
-		return &apiError{Status: http.StatusBadRequest, Code: "body_too_large", Field: "body", Msg: fmt.Sprintf("the body exceeds %d bytes", mbe.Limit)}
+		return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Field: "body", Msg: fmt.Sprintf("the body exceeds %d bytes", mbe.Limit)}
 	case errors.As(err, &syn):
 		return badRequest("body", "malformed JSON at byte %d: %v", syn.Offset, syn)
 	case errors.As(err, &typ):
@@ -174,11 +183,6 @@ func decodeRecommend(r io.Reader, lim limits) (recommendRequest, *apiError) {
 	for i, id := range req.Exclude {
 		if err := checkID(fmt.Sprintf("exclude[%d]", i), id, lim.maxIDBytes); err != nil {
 			return req, err
-		}
-	}
-	if req.Context != nil && req.Context.Time != nil {
-		if t := *req.Context.Time; !unixInRange(float64(t)) {
-			return req, badRequest("context.time", "%d is %s", t, unixRangeMsg)
 		}
 	}
 	return req, nil
@@ -347,30 +351,40 @@ type eventJSON struct {
 type eventTime int64
 
 func (t *eventTime) UnmarshalJSON(b []byte) error {
+	v, err := parseUnixJSON(b, "timestamp")
+	*t = eventTime(v)
+	return err
+}
+
+// parseUnixJSON reads a time given as Unix seconds (a JSON number, integer or fractional) or an
+// RFC 3339 string, through the one range check. A number that is only in range as milliseconds
+// is named as such: the commonest mistake with Unix times.
+func parseUnixJSON(b []byte, field string) (int64, error) {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
-			return err
+			return 0, err
 		}
 		ts, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return &fieldError{"timestamp", fmt.Sprintf("%q is neither Unix seconds nor RFC 3339", s)}
+			return 0, &fieldError{field, fmt.Sprintf("%q is neither Unix seconds nor RFC 3339", s)}
 		}
 		if !unixInRange(float64(ts.Unix())) {
-			return &fieldError{"timestamp", fmt.Sprintf("%q is %s", s, unixRangeMsg)}
+			return 0, &fieldError{field, fmt.Sprintf("%q is %s", s, unixRangeMsg)}
 		}
-		*t = eventTime(ts.Unix())
-		return nil
+		return ts.Unix(), nil
 	}
 	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil {
-		return &fieldError{"timestamp", fmt.Sprintf("%s is neither Unix seconds nor RFC 3339", b)}
+		return 0, &fieldError{field, fmt.Sprintf("%s is neither Unix seconds nor RFC 3339", b)}
 	}
 	if !unixInRange(f) {
-		return &fieldError{"timestamp", fmt.Sprintf("%s is %s", b, unixRangeMsg)}
+		if sec := f / 1000; sec >= 1e9 && unixInRange(sec) {
+			return 0, &fieldError{field, fmt.Sprintf("%s looks like milliseconds (%s): send Unix seconds", b, time.Unix(int64(sec), 0).UTC().Format(time.RFC3339))}
+		}
+		return 0, &fieldError{field, fmt.Sprintf("%s is %s", b, unixRangeMsg)}
 	}
-	*t = eventTime(f)
-	return nil
+	return int64(f), nil
 }
 
 // decodeEvents reads one event object or an array of them. now stamps events without a time.
@@ -455,15 +469,18 @@ type recommendResponse struct {
 	// models saw. Fallback: the answer is the non-personal list (no known item in the history).
 	// Degraded: the request ran out of its deadline or the pipeline failed, and the fallback
 	// list answers instead.
-	UserKnown    bool          `json:"user_known"`
-	HistoryLen   int           `json:"history_len"`
-	Fallback     bool          `json:"fallback"`
-	Degraded     bool          `json:"degraded,omitempty"`
-	Items        []itemJSON    `json:"items"`
-	Stages       []stageJSON   `json:"stages"`
-	FeatureNames []string      `json:"feature_names,omitempty"`
-	Warnings     []string      `json:"warnings,omitempty"`
-	featureRows  [][]jsonFloat // explain: per item, for the served log
+	UserKnown    bool        `json:"user_known"`
+	HistoryLen   int         `json:"history_len"`
+	Fallback     bool        `json:"fallback"`
+	Degraded     bool        `json:"degraded,omitempty"`
+	Items        []itemJSON  `json:"items"`
+	Stages       []stageJSON `json:"stages"`
+	FeatureNames []string    `json:"feature_names,omitempty"`
+	Warnings     []string    `json:"warnings,omitempty"`
+	// RequestTime is the time (Unix seconds) the features were computed at: context.time, or the
+	// server's clock (explain only).
+	RequestTime int64         `json:"request_time,omitempty"`
+	featureRows [][]jsonFloat // explain: per item, for the served log
 }
 
 type itemJSON struct {
@@ -501,8 +518,12 @@ type similarItem struct {
 
 // eventsResponse is the answer of POST /v1/events.
 type eventsResponse struct {
+	// Accepted counts the events stored (all of the request's).
 	Accepted int `json:"accepted"`
-	// UnknownItems counts accepted events whose item the catalog does not know: logged, but not
-	// used by the models.
-	UnknownItems int `json:"unknown_items"`
+	// UnknownItems counts the accepted events whose item the catalog does not know: stored, but
+	// no model uses them until a retrain; UnknownItemIDs lists (the first 10 of) those items and
+	// Warnings says it in words.
+	UnknownItems   int      `json:"unknown_items"`
+	UnknownItemIDs []string `json:"unknown_item_ids,omitempty"`
+	Warnings       []string `json:"warnings,omitempty"`
 }

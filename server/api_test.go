@@ -108,9 +108,32 @@ func TestJSONFloatEncodesNonFiniteAsNull(t *testing.T) {
 }
 
 func TestDecodeNamesNestedFields(t *testing.T) {
-	_, err := decodeRecommend(strings.NewReader(`{"user_id": "u", "context": {"time": 1.5}}`), testLimits)
+	_, err := decodeRecommend(strings.NewReader(`{"user_id": "u", "context": {"time": "yesterday"}}`), testLimits)
 	if err == nil || err.Field != "context.time" {
 		t.Fatalf("%+v", err)
+	}
+	// context.time takes what an event's timestamp takes, through the same checks.
+	for _, tc := range []struct {
+		time string
+		want int64
+		msg  string
+	}{
+		{`1704161045`, 1704161045, ""},
+		{`"2024-01-02T03:04:05+01:00"`, 1704161045, ""},
+		{`"0001-01-01T00:00:00Z"`, 0, "outside the Unix seconds"},
+		{`-1`, 0, "outside the Unix seconds"},
+		{`1704161045000`, 0, "looks like milliseconds (2024-01-02T02:04:05Z)"},
+	} {
+		req, err := decodeRecommend(strings.NewReader(`{"user_id": "u", "context": {"time": `+tc.time+`}}`), testLimits)
+		switch {
+		case tc.msg == "" && (err != nil || int64(*req.Context.Time) != tc.want):
+			t.Errorf("time %s: %+v %v", tc.time, err, req.Context)
+		case tc.msg != "" && (err == nil || err.Field != "context.time" || !strings.Contains(err.Msg, tc.msg)):
+			t.Errorf("time %s: %+v, want %q", tc.time, err, tc.msg)
+		}
+	}
+	if _, err := decodeEvents(strings.NewReader(`{"user_id": "u", "item_id": "i", "timestamp": 1704161045000}`), testLimits, 7); err == nil || err.Field != "timestamp" || !strings.Contains(err.Msg, "milliseconds") {
+		t.Errorf("an event in milliseconds: %+v", err)
 	}
 	evs, err := decodeEvents(strings.NewReader(" \n{\"user_id\": \"u\", \"item_id\": \"i\", \"timestamp\": \"2024-01-02T03:04:05+01:00\"}"), testLimits, 7)
 	if err != nil || len(evs) != 1 || int64(*evs[0].Timestamp) != 1704161045 {

@@ -40,6 +40,9 @@ type Config struct {
 	MaxConcurrent int
 	// ShutdownTimeout bounds the drain of in-flight requests at shutdown (default 10 s).
 	ShutdownTimeout time.Duration
+	// Clock is the time of a request without context.time: ClockData (the default) is the data
+	// set's last event time, right for a static historical log; ClockWall is now, for a live one.
+	Clock string
 	// Drain is how long shutdown keeps serving with /readyz failing before it closes the
 	// listeners, so that load balancers see the 503 and stop routing first (default 3 s; a
 	// negative value: none).
@@ -88,6 +91,13 @@ func (c *Config) defaults() error {
 	}
 	if c.ShutdownTimeout == 0 {
 		c.ShutdownTimeout = 10 * time.Second
+	}
+	switch c.Clock {
+	case "":
+		c.Clock = ClockData
+	case ClockData, ClockWall:
+	default:
+		return fmt.Errorf("server: clock %q: want %s or %s", c.Clock, ClockData, ClockWall)
 	}
 	if c.Drain == 0 {
 		c.Drain = 3 * time.Second
@@ -148,6 +158,12 @@ func (c *Config) defaults() error {
 	}
 	return c.ServedLog.defaults()
 }
+
+// The request clocks (Config.Clock).
+const (
+	ClockData = "data"
+	ClockWall = "wall"
+)
 
 // loopbackOnly refuses an admin address that would listen beyond this machine.
 func loopbackOnly(addr string) error {

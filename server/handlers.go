@@ -94,9 +94,9 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	now := time.Now()
-	qt := now.Unix()
+	qt := s.clock(now)
 	if req.Context != nil && req.Context.Time != nil {
-		qt = *req.Context.Time
+		qt = int64(*req.Context.Time)
 	}
 	ds := s.cfg.Dataset
 	uid, inData := ds.Users.Lookup(req.UserID)
@@ -144,6 +144,9 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request) {
 		s.metrics.answers.WithLabelValues("personal").Inc()
 	}
 	resp.Fallback, resp.Degraded = res.Fallback, res.Degraded
+	if req.Explain {
+		resp.RequestTime = qt
+	}
 	s.fillResponse(resp, &res, *req.K)
 	if res.Degraded {
 		// The first stage says why the answer degraded.
@@ -338,7 +341,18 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.events.Add(float64(len(batch)))
 	s.metrics.unknownItems.Add(float64(unknown))
-	writeJSON(w, http.StatusOK, eventsResponse{Accepted: len(batch), UnknownItems: unknown})
+	resp := eventsResponse{Accepted: len(batch), UnknownItems: unknown}
+	if unknown > 0 {
+		seen := map[string]bool{}
+		for _, e := range batch {
+			if _, ok := s.cfg.Dataset.Items.Lookup(e.Item); !ok && !seen[e.Item] && len(resp.UnknownItemIDs) < 10 {
+				seen[e.Item] = true
+				resp.UnknownItemIDs = append(resp.UnknownItemIDs, e.Item)
+			}
+		}
+		resp.Warnings = []string{fmt.Sprintf("%d event(s) name items the catalog does not know: stored, but no model uses them until a retrain that includes them", unknown)}
+	}
+	writeJSON(w, http.StatusOK, resp)
 }
 
 // handleSimilar answers GET /v1/items/{id}/similar?k=.
@@ -398,4 +412,14 @@ func (s *Server) handleSimilar(w http.ResponseWriter, r *http.Request) {
 		resp.Items[i] = similarItem{ItemID: s.cfg.Dataset.Items.String(c.Item), Score: jsonFloat(c.Score), Rank: i + 1}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// clock is the request time of a recommendation without context.time: the data set's last event
+// time under --clock data (so that recency features of a historical log stay where training put
+// them), the wall clock under --clock wall.
+func (s *Server) clock(now time.Time) int64 {
+	if s.cfg.Clock == ClockData && len(s.cfg.Dataset.Events) > 0 {
+		return s.cfg.Dataset.Events[len(s.cfg.Dataset.Events)-1].Time
+	}
+	return now.Unix()
 }

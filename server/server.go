@@ -99,6 +99,11 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = newMetrics(s.store, s.served)
+	clockMsg := "requests without context.time are computed at the wall clock"
+	if cfg.Clock == ClockData && len(cfg.Dataset.Events) > 0 {
+		clockMsg = "requests without context.time are computed at the data set's last event time " + time.Unix(cfg.Dataset.Events[len(cfg.Dataset.Events)-1].Time, 0).UTC().Format(time.RFC3339) + " (--clock wall for a live log)"
+	}
+	s.log.Info(clockMsg, "clock", cfg.Clock)
 	s.log.Info("history seeded from the data set", "dataset", cfg.Dataset.Name, "events", s.seed.events(), "per_user", cfg.History.PerUser)
 	s.handler = s.routes()
 	s.admin = s.adminRoutes()

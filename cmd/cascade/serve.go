@@ -44,6 +44,7 @@ type serveOptions struct {
 	ServedLogMaxMB  int64         `default:"64" help:"Rotate the served log beyond this size, MiB."`
 	LogFeatures     bool          `help:"Log every served item's feature values (ranker training data), not only for explain requests."`
 	ShutdownTimeout time.Duration `default:"10s" help:"How long shutdown waits for in-flight requests."`
+	Clock           string        `default:"data" enum:"data,wall" help:"Time of a request without context.time: data = the data set's last event time (a historical log: recency features as in training), wall = now (a live log)."`
 	Drain           time.Duration `default:"3s" help:"At shutdown, how long /readyz fails before the listeners close (load balancers stop routing first); 0 disables it."`
 	ReloadTimeout   time.Duration `default:"2m" help:"Deadline of a bundle reload (load and check); an overrunning reload is refused."`
 	Bundles         string        `help:"Bundle root: POST /admin/reload?models=DIR takes only directories inside it (relative to it; symlinks resolved). Unset: only the current bundle reloads."`
@@ -72,7 +73,7 @@ func serve(g *Globals, cfg *pipeline.Config, ds *dataset.Dataset, models string,
 		Pipeline: cfg, Dataset: ds, Models: models,
 		Addr: o.Addr, AdminAddr: o.AdminAddr, PublicAdmin: o.PublicAdmin,
 		RequestTimeout: o.Timeout, ShutdownTimeout: o.ShutdownTimeout, Drain: o.Drain, ReloadTimeout: o.ReloadTimeout,
-		Bundles: o.Bundles, AdminToken: o.AdminToken,
+		Bundles: o.Bundles, AdminToken: o.AdminToken, Clock: o.Clock,
 		MaxK: o.MaxK, MaxBodyBytes: o.MaxBody, MaxConcurrent: o.MaxConcurrent,
 		History: history.Options{
 			PerUser:  o.HistoryPerUser,
