@@ -94,6 +94,7 @@ type step struct {
 	stageRank     []int // per stage (in first-seen order of names), 0 if absent
 	stageNames    []string
 	stageTimes    []time.Duration
+	stageLens     []int
 	latency       time.Duration
 }
 
@@ -228,6 +229,7 @@ func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Ev
 				st.stageNames = append(st.stageNames, s.Name)
 				st.stageRank = append(st.stageRank, rankOf(s.Items, e.Item))
 				st.stageTimes = append(st.stageTimes, s.Duration)
+				st.stageLens = append(st.stageLens, len(s.Items))
 			}
 		}
 		push(e)
@@ -265,6 +267,9 @@ type Report struct {
 	StageLatencyMS map[string]map[string]float64 `json:"stage_latency_ms,omitempty"`
 	// StageOrder lists the stage names in the order the recommender reported them.
 	StageOrder []string `json:"stage_order,omitempty"`
+	// StageMaxItems is the longest list each stage returned: a stage whose lists never reach N
+	// has no recall@N of its own (the value repeats its recall at its length).
+	StageMaxItems map[string]int `json:"stage_max_items,omitempty"`
 	// Seconds is the replay's wall time; StepsPerSecond its throughput over all test steps.
 	Seconds        float64 `json:"seconds"`
 	StepsPerSecond float64 `json:"steps_per_second"`
@@ -329,6 +334,10 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 				stageHits[name] = h
 				rep.StageOrder = append(rep.StageOrder, name)
 			}
+			if rep.StageMaxItems == nil {
+				rep.StageMaxItems = map[string]int{}
+			}
+			rep.StageMaxItems[name] = max(rep.StageMaxItems[name], st.stageLens[j])
 			for k, n := range opt.Ns {
 				if r := st.stageRank[j]; r > 0 && r <= n {
 					h[k]++
