@@ -5,6 +5,7 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -51,6 +52,9 @@ type Stage struct {
 // Options configure Run.
 type Options struct {
 	Dataset string // name written into the report
+	// Protocol is the protocol name written into the report: "" is replay-v1 (Protocol); the
+	// leave-one-out protocol (ProtocolLOO) replays its own split through the same code.
+	Protocol string
 	// ItemIDs are the external item IDs by dense ID, for the popularity ranking's tie-break
 	// (popularity@10); nil breaks ties by dense ID.
 	ItemIDs []string
@@ -277,7 +281,7 @@ type Report struct {
 
 func summarize(split dataset.Split, steps []step, opt Options) *Report {
 	rep := &Report{
-		Protocol:    Protocol,
+		Protocol:    cmp.Or(opt.Protocol, Protocol),
 		Dataset:     opt.Dataset,
 		TrainEvents: len(split.Train),
 		TestSteps:   len(steps),
