@@ -36,6 +36,9 @@ func LeaveOneOut(ds *dataset.Dataset) (*LOO, error) {
 	last := make(map[int32]int, ds.NumUsers()) // user → index of their last event
 	count := make(map[int32]int, ds.NumUsers())
 	for i, e := range ds.Events {
+		if e.User < 0 || int(e.User) >= ds.NumUsers() || e.Item < 0 || int(e.Item) >= ds.NumItems() {
+			return nil, fmt.Errorf("leave-one-out: %s event %d has user %d, item %d outside its dictionaries (%d users, %d items)", ds.Name, i, e.User, e.Item, ds.NumUsers(), ds.NumItems())
+		}
 		last[e.User] = i
 		count[e.User]++
 	}

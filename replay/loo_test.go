@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cascade-rec/cascade/dataset"
@@ -147,5 +148,10 @@ func TestLeaveOneOutNeedsTwoEvents(t *testing.T) {
 	ds.Events = []dataset.Event{ds.Events[0], ds.Events[1], ds.Events[3]} // A, B, C once each
 	if _, err := LeaveOneOut(ds); err == nil {
 		t.Fatal("no user with two events: want an error")
+	}
+	ds = looLog()
+	ds.Events[4].Item = 9 // beyond the item dictionary
+	if _, err := LeaveOneOut(ds); err == nil || !strings.Contains(err.Error(), "event 4") {
+		t.Fatalf("an event outside the dictionaries: %v", err)
 	}
 }
