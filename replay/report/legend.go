@@ -35,6 +35,7 @@ func render(path string, p *plot.Plot, leg plot.Legend, w, h vg.Length) error {
 		top = p.Title.TextStyle.Rectangle(p.Title.Text).Size().Y + p.Title.Padding
 	}
 	leg.Top, leg.Left = true, true
+	leg.Padding = 3 // points between entries
 	leg.Draw(draw.Crop(dc, w+legendGap, -legendGap, 0, -top-legendGap))
 	f, err := os.Create(path)
 	if err != nil {
