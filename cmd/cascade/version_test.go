@@ -44,3 +44,11 @@ func TestVersionFlag(t *testing.T) {
 		t.Fatalf("--version: %d %q %q", code, out, errs)
 	}
 }
+
+// --help exits through the same path: run returns 0 with the usage on stdout.
+func TestHelpExitsZero(t *testing.T) {
+	out, _, code := runCLI(t, "train", "--help")
+	if code != 0 || !strings.Contains(out, "Usage: cascade train") || !strings.Contains(out, "--protocol") || !strings.Contains(out, "--skip-malformed") {
+		t.Fatalf("train --help: %d\n%s", code, out)
+	}
+}
