@@ -6,8 +6,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/alecthomas/kong"
 )
 
 // train prints parameters as name=value, says which were chosen on validation, and takes
@@ -42,21 +40,22 @@ func TestTrainOutputAndSkipMalformed(t *testing.T) {
 	if strings.Contains(out, "map[") || !strings.Contains(out, "factors=8") || !strings.Contains(out, "(best of 2 on the validation split by ndcg@10)") {
 		t.Errorf("train output:\n%s", out)
 	}
-	// replay and serve take the flag too.
-	for _, args := range [][]string{
-		{"replay", "--skip-malformed", "--config", "ials.yaml", "--models", "m"},
-		{"serve", "--skip-malformed", "--models", "m"},
+	// replay and serve take the flag too: without it the row stops them, with it they go on (serve
+	// up to its refusal of a public admin address).
+	bundle := filepath.Join(dir, "m")
+	for _, c := range []struct {
+		args     []string
+		goesOnTo string
+	}{
+		{[]string{"replay", "--config", cfgPath, "--data", world, "--models", bundle}, ""},
+		{[]string{"serve", "--data", world, "--models", bundle, "--addr", "127.0.0.1:0", "--admin-addr", "0.0.0.0:9999", "--state", t.TempDir()}, "not loopback"},
 	} {
-		var c cli
-		parser, err := kong.New(&c, kong.Name("cascade"))
-		if err != nil {
-			t.Fatal(err)
+		if _, errs, code := runCLI(t, append([]string{"--quiet"}, c.args...)...); code == 0 || !strings.Contains(errs, "field timestamp") {
+			t.Errorf("%s without --skip-malformed: %d %s", c.args[0], code, errs)
 		}
-		if _, err := parser.Parse(args); err != nil {
-			t.Errorf("%v: %v", args, err)
-		}
-		if !c.Replay.SkipMalformed && !c.Serve.SkipMalformed {
-			t.Errorf("%v: flag not set", args)
+		_, errs, code := runCLI(t, append([]string{"--quiet", c.args[0], "--skip-malformed"}, c.args[1:]...)...)
+		if c.goesOnTo == "" && code != 0 || c.goesOnTo != "" && (code == 0 || !strings.Contains(errs, c.goesOnTo)) || strings.Contains(errs, "field timestamp") {
+			t.Errorf("%s --skip-malformed: %d %s", c.args[0], code, errs)
 		}
 	}
 }
