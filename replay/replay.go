@@ -5,6 +5,7 @@
 package replay
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -51,6 +52,9 @@ type Stage struct {
 // Options configure Run.
 type Options struct {
 	Dataset string // name written into the report
+	// Protocol is the protocol name written into the report: "" is replay-v1 (Protocol); the
+	// leave-one-out protocol (ProtocolLOO) replays its own split through the same code.
+	Protocol string
 	// ItemIDs are the external item IDs by dense ID, for the popularity ranking's tie-break
 	// (popularity@10); nil breaks ties by dense ID.
 	ItemIDs []string
@@ -94,6 +98,7 @@ type step struct {
 	stageRank     []int // per stage (in first-seen order of names), 0 if absent
 	stageNames    []string
 	stageTimes    []time.Duration
+	stageLens     []int
 	latency       time.Duration
 }
 
@@ -228,6 +233,7 @@ func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Ev
 				st.stageNames = append(st.stageNames, s.Name)
 				st.stageRank = append(st.stageRank, rankOf(s.Items, e.Item))
 				st.stageTimes = append(st.stageTimes, s.Duration)
+				st.stageLens = append(st.stageLens, len(s.Items))
 			}
 		}
 		push(e)
@@ -265,6 +271,9 @@ type Report struct {
 	StageLatencyMS map[string]map[string]float64 `json:"stage_latency_ms,omitempty"`
 	// StageOrder lists the stage names in the order the recommender reported them.
 	StageOrder []string `json:"stage_order,omitempty"`
+	// StageMaxItems is the longest list each stage returned: a stage whose lists never reach N
+	// has no recall@N of its own (the value repeats its recall at its length).
+	StageMaxItems map[string]int `json:"stage_max_items,omitempty"`
 	// Seconds is the replay's wall time; StepsPerSecond its throughput over all test steps.
 	Seconds        float64 `json:"seconds"`
 	StepsPerSecond float64 `json:"steps_per_second"`
@@ -272,7 +281,7 @@ type Report struct {
 
 func summarize(split dataset.Split, steps []step, opt Options) *Report {
 	rep := &Report{
-		Protocol:    Protocol,
+		Protocol:    cmp.Or(opt.Protocol, Protocol),
 		Dataset:     opt.Dataset,
 		TrainEvents: len(split.Train),
 		TestSteps:   len(steps),
@@ -329,6 +338,10 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 				stageHits[name] = h
 				rep.StageOrder = append(rep.StageOrder, name)
 			}
+			if rep.StageMaxItems == nil {
+				rep.StageMaxItems = map[string]int{}
+			}
+			rep.StageMaxItems[name] = max(rep.StageMaxItems[name], st.stageLens[j])
 			for k, n := range opt.Ns {
 				if r := st.stageRank[j]; r > 0 && r <= n {
 					h[k]++

@@ -45,7 +45,11 @@ func (c *demoCmd) Run(g *Globals) error {
 		if _, err := pipeline.Train(g.Ctx, cfg, ds, out, pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}}); err != nil {
 			return err
 		}
-		rep, err := runReplay(g, cfg, ds, out, 0)
+		ev, err := newEvaluation(replay.Protocol, cfg, ds)
+		if err != nil {
+			return err
+		}
+		rep, err := runReplay(g, ev, out, 0)
 		if err != nil {
 			return err
 		}

@@ -20,14 +20,16 @@ type Globals struct {
 	Log    *slog.Logger    `kong:"-"`
 	Stdout io.Writer       `kong:"-"`
 
-	Quiet      bool `short:"q" help:"Log warnings and errors only."`
-	NoProgress bool `help:"Disable progress bars and progress log lines."`
+	Quiet      bool        `short:"q" help:"Log warnings and errors only."`
+	NoProgress bool        `help:"Disable progress bars and progress log lines."`
+	Version    versionFlag `help:"Print the version (module version, VCS revision, Go version) and exit."`
 }
 
 type cli struct {
 	Globals
 
 	Demo      demoCmd      `cmd:"" help:"Run the main job end to end on an embedded default: generate a synthetic world, train, replay, print the table."`
+	Data      dataCmd      `cmd:"" help:"Fetch public data sets (MovieLens) into a local cache."`
 	Train     trainCmd     `cmd:"" help:"Train every model a pipeline file names (tuning grids on the validation split) and write a model bundle."`
 	Replay    replayCmd    `cmd:"" help:"Replay the test split (replay-v1) through a trained pipeline and report metrics."`
 	Gbdt      gbdtCmd      `cmd:"" help:"Train, predict with and evaluate LightGBM-format gradient-boosted tree models."`
@@ -41,9 +43,22 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
+// exited carries the code of a kong exit (--help, --version) out of the parser to run.
+type exited int
+
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(exited)
+			if !ok {
+				panic(r)
+			}
+			code = int(e)
+		}
+	}()
 	var c cli
 	parser, err := kong.New(&c,
+		kong.Exit(func(code int) { panic(exited(code)) }),
 		kong.Name("cascade"),
 		kong.Description("Cascade: a multi-stage recommendation ranking framework (candidates → features → rankers), trained and served by one binary."),
 		kong.UsageOnError(),

@@ -8,8 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
-	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/replay"
@@ -19,11 +19,13 @@ import (
 type replayCmd struct {
 	Config  string   `help:"Pipeline file the bundle was trained from."`
 	Compare []string `help:"Replay several pipeline files side by side (repeat the flag or separate with commas); the bundle of NAME.yaml is MODELS/NAME, trained first when absent, sharing first-stage models through MODELS/.cache." sep:","`
-	Data    string   `help:"Data set directory; overrides the files' dataset.path."`
+	Data    string   `help:"Data set directory; overrides the files' dataset.path ('cascade data fetch' prints one)."`
 	Models  string   `required:"" help:"Model bundle directory written by 'cascade train' (with --compare: the directory holding one bundle per file)."`
 	JSON    string   `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name)."`
 	Report  string   `help:"Write a Markdown report with PNG plots (ndcg@K per configuration, recall@N per stage) to this directory."`
 	Workers int      `help:"Parallel workers (0: GOMAXPROCS)."`
+	protocolFlag
+	malformedFlag
 }
 
 func (c *replayCmd) Run(g *Globals) error {
@@ -50,7 +52,11 @@ func (c *replayCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		ds, err := cfg.LoadData(g.Ctx, c.Data, cacheDir(), g.Log)
+		ds, err := loadData(g, cfg, c.Data, c.malformedFlag)
+		if err != nil {
+			return err
+		}
+		ev, err := newEvaluation(c.Protocol, cfg, ds)
 		if err != nil {
 			return err
 		}
@@ -58,13 +64,13 @@ func (c *replayCmd) Run(g *Globals) error {
 		if compare {
 			dir = filepath.Join(c.Models, cfg.Name)
 			if _, err := os.Stat(filepath.Join(dir, "manifest.json")); errors.Is(err, fs.ErrNotExist) {
-				g.Log.Info("no bundle yet: training", "pipeline", cfg.Name, "out", dir)
-				if _, err := pipeline.Train(g.Ctx, cfg, ds, dir, pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers, Cache: cache}); err != nil {
+				g.Log.Info("no bundle yet: training", "pipeline", cfg.Name, "protocol", ev.protocol, "out", dir)
+				if _, err := pipeline.Train(g.Ctx, ev.cfg, ev.data, dir, pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers, Cache: cache}); err != nil {
 					return err
 				}
 			}
 		}
-		rep, err := runReplay(g, cfg, ds, dir, c.Workers)
+		rep, err := runReplay(g, ev, dir, c.Workers)
 		if err != nil {
 			return err
 		}
@@ -100,19 +106,36 @@ func (c *replayCmd) Run(g *Globals) error {
 	return nil
 }
 
-// runReplay replays the test split of ds through the bundle in dir.
-func runReplay(g *Globals, cfg *pipeline.Config, ds *dataset.Dataset, dir string, workers int) (*replay.Report, error) {
-	p, err := pipeline.Open(cfg, dir, ds)
+// runReplay replays the evaluation's split through the bundle in dir.
+func runReplay(g *Globals, ev *evaluation, dir string, workers int) (*replay.Report, error) {
+	p, err := pipeline.Open(ev.cfg, dir, ev.data)
 	if err != nil {
-		return nil, err
+		return nil, protocolHint(err, dir, ev.protocol)
 	}
-	split := dataset.TemporalSplit(ds.Events, cfg.Split.TrainFraction)
-	return replay.Run(g.Ctx, split, p.Replay(), replay.Options{
-		Dataset:  ds.Name,
-		ItemIDs:  ds.Items.IDs(),
+	return replay.Run(g.Ctx, ev.split, p.Replay(), replay.Options{
+		Dataset:  ev.dataset,
+		Protocol: ev.protocol,
+		ItemIDs:  ev.data.Items.IDs(),
 		Workers:  workers,
 		Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log},
 	})
+}
+
+// protocolHint adds to a bundle's refusal which protocol it was trained for, when that is the
+// reason: a leave-one-out bundle's data set is named NAME/loo.
+func protocolHint(err error, dir, protocol string) error {
+	man, merr := pipeline.ReadManifest(dir)
+	if merr != nil {
+		return err
+	}
+	trainedLOO := strings.HasSuffix(man.Dataset.Name, "/"+replay.ProtocolLOO)
+	switch {
+	case trainedLOO && protocol != replay.ProtocolLOO:
+		return fmt.Errorf("%w (the bundle was trained for --protocol loo)", err)
+	case !trainedLOO && protocol == replay.ProtocolLOO:
+		return fmt.Errorf("%w (a leave-one-out replay needs a bundle trained with --protocol loo)", err)
+	}
+	return err
 }
 
 func sortedKeys[V any](m map[string]V) []string {

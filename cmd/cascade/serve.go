@@ -18,9 +18,10 @@ import (
 )
 
 type serveCmd struct {
-	Config string `required:"" help:"Pipeline file the bundle was trained from (a path or an embedded example name)."`
+	Config string `help:"Pipeline file the bundle was trained from (a path or an embedded example name); default: the file recorded in the bundle's manifest.json."`
 	Data   string `help:"Data set directory the bundle was trained on; overrides the file's dataset.path. Its events seed every user's history and its IDs are the catalog."`
 	Models string `required:"" help:"Model bundle directory written by 'cascade train'."`
+	malformedFlag
 	serveOptions
 }
 
@@ -52,15 +53,41 @@ type serveOptions struct {
 }
 
 func (c *serveCmd) Run(g *Globals) error {
-	cfg, err := loadConfig(c.Config)
+	cfg, err := c.pipelineFile(g)
 	if err != nil {
 		return err
 	}
-	ds, err := cfg.LoadData(g.Ctx, c.Data, cacheDir(), g.Log)
+	ds, err := loadData(g, cfg, c.Data, c.malformedFlag)
 	if err != nil {
 		return err
 	}
 	return serve(g, cfg, ds, c.Models, c.serveOptions, nil)
+}
+
+// pipelineFile is --config, or else the pipeline file the bundle was trained from (manifest.json's
+// config). A file read from the manifest has lost its location, so a relative dataset.path in it
+// cannot be resolved: --data must then name the data.
+func (c *serveCmd) pipelineFile(g *Globals) (*pipeline.Config, error) {
+	if c.Config != "" {
+		return loadConfig(c.Config)
+	}
+	man, err := pipeline.ReadManifest(c.Models)
+	if err != nil {
+		return nil, fmt.Errorf("serve without --config: %w", err)
+	}
+	name := filepath.Join(c.Models, "manifest.json")
+	if man.Config == "" {
+		return nil, fmt.Errorf("serve: %s records no pipeline file (field config): give --config", name)
+	}
+	cfg, err := pipeline.ParseConfig(name+" (config)", []byte(man.Config))
+	if err != nil {
+		return nil, err
+	}
+	if p := cfg.Dataset.Path; c.Data == "" && p != "" && !filepath.IsAbs(p) {
+		return nil, fmt.Errorf("serve: the pipeline file in %s names dataset.path %q relative to where the file was: give --data (or --config)", name, p)
+	}
+	g.Log.Info("pipeline file from the bundle's manifest", "pipeline", cfg.Name, "manifest", name)
+	return cfg, nil
 }
 
 // serve runs the recommendation server on a loaded pipeline file and data set until g.Ctx ends,

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"text/tabwriter"
 
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
@@ -10,10 +11,12 @@ import (
 
 type trainCmd struct {
 	Config  string `required:"" help:"Pipeline file (a path, or the name of an embedded example such as ials.yaml)."`
-	Data    string `help:"Data set directory; overrides the file's dataset.path."`
+	Data    string `help:"Data set directory; overrides the file's dataset.path ('cascade data fetch' prints one)."`
 	Out     string `required:"" help:"Directory for the model bundle (artifacts + manifest.json)."`
 	Workers int    `help:"Parallel workers (0: GOMAXPROCS)."`
 	Cache   string `help:"Model cache directory: first-stage models already trained there (same window, parameters and binary) are loaded, not trained again; new ones are added."`
+	protocolFlag
+	malformedFlag
 }
 
 func (c *trainCmd) Run(g *Globals) error {
@@ -21,7 +24,11 @@ func (c *trainCmd) Run(g *Globals) error {
 	if err != nil {
 		return err
 	}
-	ds, err := cfg.LoadData(g.Ctx, c.Data, cacheDir(), g.Log)
+	ds, err := loadData(g, cfg, c.Data, c.malformedFlag)
+	if err != nil {
+		return err
+	}
+	ev, err := newEvaluation(c.Protocol, cfg, ds)
 	if err != nil {
 		return err
 	}
@@ -31,17 +38,41 @@ func (c *trainCmd) Run(g *Globals) error {
 			return err
 		}
 	}
-	man, err := pipeline.Train(g.Ctx, cfg, ds, c.Out, opt)
+	man, err := pipeline.Train(g.Ctx, ev.cfg, ev.data, c.Out, opt)
 	if err != nil {
 		return err
 	}
+	if opt.Cache != nil {
+		hits, misses := opt.Cache.Stats()
+		fmt.Fprintf(g.Stdout, "model cache %s: %d loaded, %d trained\n", c.Cache, hits, misses)
+	}
+	return printTrained(g, cfg, man, c.Out, ev.protocol)
+}
+
+// printTrained prints what train chose: per model and ranker its type, training time and
+// parameters (name=value; "tuned" says which grid the validation split chose from), then the
+// ranking stacks validation compared.
+func printTrained(g *Globals, cfg *pipeline.Config, man *pipeline.Manifest, out, protocol string) error {
+	tw := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "model\ttype\ttrain s\tparameters")
+	row := func(name string, e *pipeline.ModelEntry) {
+		params := pipeline.Trial{Values: e.Chosen}.Label()
+		if params == "" {
+			params = "(defaults)"
+		}
+		if n := len(e.Trials); n > 1 {
+			params += fmt.Sprintf("   (best of %d on the validation split by %s)", n, cfg.Tuning.Metric)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\n", name, e.Type, e.TrainSeconds, params)
+	}
 	for _, name := range sortedKeys(man.Models) {
-		e := man.Models[name]
-		fmt.Fprintf(g.Stdout, "%-12s %-11s %6.2fs  %v\n", name, e.Type, e.TrainSeconds, e.Chosen)
+		row(name, man.Models[name])
 	}
 	for _, name := range man.RankerStack {
-		e := man.Rankers[name]
-		fmt.Fprintf(g.Stdout, "%-12s %-11s %6.2fs  %v\n", name, e.Type, e.TrainSeconds, e.Chosen)
+		row(name, man.Rankers[name])
+	}
+	if err := tw.Flush(); err != nil {
+		return err
 	}
 	if sel := man.StackSelection; sel != nil {
 		fmt.Fprintf(g.Stdout, "ranking stacks on the validation split (%s):\n", cfg.Tuning.Metric)
@@ -53,10 +84,6 @@ func (c *trainCmd) Run(g *Globals) error {
 			fmt.Fprintf(g.Stdout, "  %s %.5f  %s\n", mark, tr.Metrics[cfg.Tuning.Metric], tr.Stack)
 		}
 	}
-	if opt.Cache != nil {
-		hits, misses := opt.Cache.Stats()
-		fmt.Fprintf(g.Stdout, "model cache %s: %d loaded, %d trained\n", c.Cache, hits, misses)
-	}
-	fmt.Fprintf(g.Stdout, "bundle written to %s\n", filepath.Join(c.Out, "manifest.json"))
+	fmt.Fprintf(g.Stdout, "bundle (%s) written to %s\n", protocol, filepath.Join(out, "manifest.json"))
 	return nil
 }

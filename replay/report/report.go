@@ -1,26 +1,21 @@
-// Package report owns the replay reports a person reads: a Markdown page with the side-by-side
-// table and PNG plots (ndcg@K per configuration, recall@N per stage). It is apart from package
-// replay so that what serves and trains does not link the plotting library.
 package report
 
 import (
 	"fmt"
-	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/cascade-rec/cascade/replay"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
-	"gonum.org/v1/plot/vg"
 )
 
 // Write writes dir/report.md with the side-by-side table and two PNG plots: ndcg@K per
-// configuration, and recall@N per stage of each configuration.
+// configuration (ndcg.png), and recall@N per stage of each configuration (recall.png).
 func Write(dir string, names []string, reps []*replay.Report) error {
+	if len(names) != len(reps) {
+		return fmt.Errorf("report: %d names for %d reports", len(names), len(reps))
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("report: %w", err)
 	}
@@ -31,7 +26,7 @@ func Write(dir string, names []string, reps []*replay.Report) error {
 		return err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Replay report (%s)\n\n", replay.Protocol)
+	fmt.Fprintf(&b, "# Replay report (%s)\n\n", protocols(reps))
 	if len(reps) > 0 {
 		r := reps[0]
 		fmt.Fprintf(&b, "Data set `%s`: %d train events, %d test steps (%d without history; %d warm, %d cold).\n\n", r.Dataset, r.TrainEvents, r.TestSteps, r.NoHistorySteps, r.WarmSteps, r.ColdSteps)
@@ -47,80 +42,39 @@ func Write(dir string, names []string, reps []*replay.Report) error {
 	return nil
 }
 
-func plotNDCG(path string, names []string, reps []*replay.Report) error {
-	p := plot.New()
-	p.Title.Text = "ndcg@K"
-	p.X.Label.Text = "K"
-	p.Y.Label.Text = "ndcg@K"
-	p.Legend.Top = true
-	p.Legend.Left = true
-	for i, r := range reps {
-		var pts plotter.XYs
-		for _, k := range []int{10, 20, 50, 100} {
-			if v, ok := r.Metrics[fmt.Sprintf("ndcg@%d", k)]; ok {
-				pts = append(pts, plotter.XY{X: float64(k), Y: v})
-			}
+// subject names what the reports measured, for plot titles: the data set(s) and the protocol(s),
+// e.g. "ml-100k, replay-v1".
+func subject(reps []*replay.Report) string {
+	var sets []string
+	for _, r := range reps {
+		name := r.Dataset
+		if name == "" {
+			name = "unnamed data set"
 		}
-		line, dots, err := plotter.NewLinePoints(pts)
-		if err != nil {
-			return fmt.Errorf("report: %w", err)
+		if !slices.Contains(sets, name) {
+			sets = append(sets, name)
 		}
-		line.Color = plotutil.Color(i)
-		dots.Color = plotutil.Color(i)
-		dots.Shape = plotutil.Shape(i)
-		p.Add(line, dots)
-		p.Legend.Add(names[i], line, dots)
 	}
-	p.Add(plotter.NewGrid())
-	return save(p, path, 6, 4)
+	if len(sets) == 0 {
+		return protocols(reps)
+	}
+	return strings.Join(sets, " / ") + ", " + protocols(reps)
 }
 
-// plotRecall draws, per configuration, recall@N of each stage as grouped bars (one group per
-// stage, one bar per N).
-func plotRecall(path string, names []string, reps []*replay.Report) error {
-	ns := replay.RecallKeys(reps)
-	var labels []string
-	values := make([]plotter.Values, len(ns))
-	for i, r := range reps {
-		for _, st := range r.StageOrder {
-			label := st
-			if len(reps) > 1 {
-				label = names[i] + "/" + st
-			}
-			labels = append(labels, label)
-			for j, k := range ns {
-				values[j] = append(values[j], r.Stages[st][k])
-			}
+// protocols names the reports' protocol(s); replay-v1 when none says.
+func protocols(reps []*replay.Report) string {
+	var ps []string
+	for _, r := range reps {
+		p := r.Protocol
+		if p == "" {
+			p = replay.Protocol
+		}
+		if !slices.Contains(ps, p) {
+			ps = append(ps, p)
 		}
 	}
-	p := plot.New()
-	p.Title.Text = "recall@N per stage"
-	p.Y.Label.Text = "recall"
-	p.Y.Min, p.Y.Max = 0, 1
-	w := vg.Points(max(4, 60/float64(max(1, len(ns)))))
-	for j, k := range ns {
-		bars, err := plotter.NewBarChart(values[j], w)
-		if err != nil {
-			return fmt.Errorf("report: %w", err)
-		}
-		bars.LineStyle.Width = 0
-		bars.Color = plotutil.Color(j)
-		bars.Offset = vg.Length(float64(j)-float64(len(ns)-1)/2) * w
-		p.Add(bars)
-		p.Legend.Add(k, bars)
+	if len(ps) == 0 {
+		return replay.Protocol
 	}
-	p.Legend.Top = true
-	p.NominalX(labels...)
-	p.X.Tick.Label.Rotation = 0.6
-	p.X.Tick.Label.XAlign = -0.9
-	p.X.Tick.Label.YAlign = -0.5
-	p.BackgroundColor = color.White
-	return save(p, path, vg.Length(max(6, 0.9*float64(len(labels)))), 4.5)
-}
-
-func save(p *plot.Plot, path string, wIn, hIn vg.Length) error {
-	if err := p.Save(wIn*vg.Inch, hIn*vg.Inch, path); err != nil {
-		return fmt.Errorf("report %s: %w", path, err)
-	}
-	return nil
+	return strings.Join(ps, " / ")
 }
