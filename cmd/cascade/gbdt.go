@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -182,13 +183,16 @@ func scoreDataset(m *gbdt.Model, d *gbdt.Dataset) []float64 {
 }
 
 type gbdtEvalCmd struct {
-	Model  string `xor:"source" required:"" placeholder:"MODEL" help:"LightGBM text model (v2-v4)."`
-	Scores string `xor:"source" required:"" placeholder:"FILE" help:"Evaluate these scores (one per data row, e.g. another ranker's predictions) instead of a model."`
+	Model  string `xor:"source" placeholder:"MODEL" help:"LightGBM text model (v2-v4) to score the data with (exactly one of --model and --scores)."`
+	Scores string `xor:"source" placeholder:"FILE" help:"Evaluate these scores (one per data row, e.g. another ranker's predictions) instead of a model (exactly one of --model and --scores)."`
 	Data   string `required:"" placeholder:"FILE" help:"Data file with FILE.query group sizes."`
 	At     []int  `default:"1,3,5,10" help:"NDCG cut-offs."`
 }
 
 func (c *gbdtEvalCmd) Run(g *Globals) error {
+	if c.Model == "" && c.Scores == "" {
+		return errors.New("gbdt eval: give exactly one of --model MODEL (score the data with a model) or --scores FILE (evaluate given scores)")
+	}
 	var scores []float64
 	var d *gbdt.Dataset
 	if c.Scores != "" {

@@ -108,6 +108,16 @@ func TestGbdtTrainPredictEval(t *testing.T) {
 	if got["ndcg@10"] < 0.7 {
 		t.Errorf("ndcg@10 %.3f: the model did not learn", got["ndcg@10"])
 	}
+	// eval takes exactly one of --model and --scores, and its usage says so.
+	if _, stderr, code := runCLI(t, "gbdt", "eval", "--data", test); code == 0 || !strings.Contains(stderr, "exactly one of --model") {
+		t.Errorf("eval without --model or --scores: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "gbdt", "eval", "--model", model, "--scores", model, "--data", test); code == 0 || !strings.Contains(stderr, "--model and --scores can't be used together") && !strings.Contains(stderr, "can't be used together") {
+		t.Errorf("eval with both: exit %d: %s", code, stderr)
+	}
+	if out, _, _ := runCLI(t, "gbdt", "eval", "--help"); strings.Contains(out, "--model=MODEL --scores=FILE") {
+		t.Errorf("usage marks both --model and --scores required: %s", out)
+	}
 }
 
 func TestGbdtBinaryAndLibSVM(t *testing.T) {
