@@ -255,15 +255,15 @@ func TestReplicaKill9KeepsAcknowledged(t *testing.T) {
 	}
 }
 
-// redisKillRun posts through a replica, kills redis-server with SIGKILL at a random moment,
-// restarts it, and counts the acknowledged events it kept.
-func redisKillRun(t *testing.T, w *world, persistence redistest.Persistence) (p *poster, acked, kept int) {
-	srv := redistest.Start(t, redistest.Options{Persistence: persistence})
+// redisKillRun posts through a replica, kills redis-server with SIGKILL at a random moment
+// between after and after + 1 s, restarts it, and counts the acknowledged events it kept.
+func redisKillRun(t *testing.T, w *world, opt redistest.Options, after time.Duration) (p *poster, acked, kept int) {
+	srv := redistest.Start(t, opt)
 	r := startReplica(t, w, srv.URL(0), nil)
-	p = newPoster(w, "rkill-"+string(persistence))
+	p = newPoster(w, "rkill")
 	stop := make(chan struct{})
-	wg := p.load(4, []string{r.public}, stop, 20000)
-	time.Sleep(500*time.Millisecond + rand.N(time.Second))
+	wg := p.load(4, []string{r.public}, stop, 100000)
+	time.Sleep(after + rand.N(time.Second))
 	srv.Kill()
 	time.Sleep(100 * time.Millisecond) // posts meet the dead server
 	close(stop)
@@ -277,7 +277,7 @@ func redisKillRun(t *testing.T, w *world, persistence redistest.Persistence) (p 
 // refused with 503 history_unavailable (not acknowledged, not hung).
 func TestRedisKill9AOFAlwaysKeepsAcknowledged(t *testing.T) {
 	w := getWorld(t)
-	p, acked, kept := redisKillRun(t, w, redistest.AOFAlways)
+	p, acked, kept := redisKillRun(t, w, redistest.Options{Persistence: redistest.AOFAlways}, 500*time.Millisecond)
 	t.Logf("redis-server kill -9 while posting (appendfsync always): %d events sent, %d acknowledged, %d kept (%s)", p.sent.Load(), acked, kept, p.statuses())
 	if acked == 0 || kept != acked || p.refused.Load() == 0 || p.other.Load() != 0 {
 		t.Fatalf("%d acknowledged, %d kept; %d refused with 503, %d other failures (%s)", acked, kept, p.refused.Load(), p.other.Load(), p.statuses())
