@@ -329,3 +329,46 @@ func TestRedisOptionsValidated(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkRedisHistory reads a 33-event history (the fleet benchmark's mean) from a real
+// redis-server over loopback: the round trip a recommendation pays with --history redis://….
+//
+//	go test -run '^$' -bench RedisHistory ./server/history/
+func BenchmarkRedisHistory(b *testing.B) {
+	srv := redistest.Start(b, redistest.Options{})
+	// A generous read timeout: on a loaded machine a read may miss the 25 ms default, and the
+	// benchmark measures the round trip, not the timeout.
+	s, err := OpenRedis(context.Background(), RedisOptions{URL: srv.URL(0), Catalog: dictCatalog{}, Logger: quiet(), ReadTimeout: time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	batch := make([]Event, 33)
+	for i := range batch {
+		batch[i] = ev("bench", i, 1700000000+i)
+	}
+	if _, err := s.Append(ctx, batch); err != nil {
+		b.Fatal(err)
+	}
+	var dst []Entry
+	b.ResetTimer()
+	for b.Loop() {
+		if dst, err = s.History(ctx, "bench", dst); err != nil || len(dst) != 33 {
+			b.Fatal(len(dst), err)
+		}
+	}
+}
+
+// dictCatalog resolves item IDs with a map lookup, as the data set's dictionary does.
+type dictCatalog struct{}
+
+var benchItems = func() map[string]int32 {
+	m := map[string]int32{}
+	for i := range 1000 {
+		m[fmt.Sprintf("i%d", i)] = int32(i)
+	}
+	return m
+}()
+
+func (dictCatalog) Lookup(id string) (int32, bool) { n, ok := benchItems[id]; return n, ok }
