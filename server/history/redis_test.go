@@ -255,8 +255,11 @@ func TestRedisDownOrHungIsBoundedAndRecovers(t *testing.T) {
 	for {
 		h, err := s.History(ctx, "r", nil)
 		if err == nil {
-			if !slices.Equal(items(h), []int32{1}) {
-				t.Fatalf("after the restart: %v", items(h))
+			// The append refused while Redis was frozen had reached its socket: Redis may have
+			// applied it on SIGCONT, before the kill (a 503 is not a promise of absence). The
+			// one refused while it was down never reached it.
+			if got := items(h); !slices.Equal(got, []int32{1}) && !slices.Equal(got, []int32{1, 2}) {
+				t.Fatalf("after the restart: %v, want [1] or [1 2]", got)
 			}
 			break
 		}
