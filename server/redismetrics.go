@@ -24,7 +24,7 @@ func newRedisCollector(store *history.RedisStore) *redisCollector {
 		return redisDesc{prometheus.NewDesc(name, help, nil, nil), kind, v}
 	}
 	return &redisCollector{store: store, descs: []redisDesc{
-		d("cascade_history_redis_up", "1 when the latest call to the Redis history store succeeded.", gauge, func(s history.RedisStats) float64 {
+		d("cascade_history_redis_up", "0 during an outage of the Redis history store: calls failing for a second or more with no success between them, or a refused connection (each outage is logged once, with its cause).", gauge, func(s history.RedisStats) float64 {
 			if s.Up {
 				return 1
 			}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -123,8 +124,16 @@ type RedisStore struct {
 	url string // redacted, for logs
 
 	appended, unknown, appendErrors, readErrors atomic.Int64
-	up                                          atomic.Bool
+	// The outage detector: failSince is when the current run of failed calls began (0 after a
+	// success); down is set once that run is an outage (below), and logged once.
+	failSince atomic.Int64
+	down      atomic.Bool
 }
+
+// outageAfter: failed calls for this long with no success between them are an outage (a
+// refused connection is one at once). Shorter runs (a slow read under load) are counted in
+// Stats but not logged, so that the log does not flap.
+const outageAfter = time.Second
 
 // OpenRedis connects to the Redis server of opt.URL. A malformed URL or option is an error; a
 // server that does not answer is not (the store reports ErrUnavailable until it does, and the
@@ -136,10 +145,10 @@ func OpenRedis(ctx context.Context, opt RedisOptions) (*RedisStore, error) {
 	}
 	quietRedisLog.Do(func() { redis.SetLogger(redisLog{}) })
 	s := &RedisStore{opt: opt, rdb: redis.NewClient(ro), url: redactURL(opt.URL)}
-	s.up.Store(true)
 	pctx, cancel := context.WithTimeout(ctx, max(opt.DialTimeout, opt.ReadTimeout)+time.Second)
 	defer cancel()
 	if err := s.rdb.Ping(pctx).Err(); err != nil {
+		s.failSince.Store(time.Now().UnixNano())
 		s.markDown(err)
 		return s, nil
 	}
@@ -259,19 +268,24 @@ func (s *RedisStore) fail(op string, err error) error {
 	if errors.Is(err, context.Canceled) {
 		return fmt.Errorf("history: Redis %s: %w", op, err) // the caller left: not an outage
 	}
-	s.markDown(err)
+	now := time.Now().UnixNano()
+	s.failSince.CompareAndSwap(0, now)
+	if time.Duration(now-s.failSince.Load()) >= outageAfter || errors.Is(err, syscall.ECONNREFUSED) {
+		s.markDown(err)
+	}
 	return fmt.Errorf("%w: Redis %s at %s: %w", ErrUnavailable, op, s.url, err)
 }
 
 func (s *RedisStore) markDown(err error) {
-	if s.up.Swap(false) {
+	if !s.down.Swap(true) {
 		s.opt.Logger.Error("history store: Redis is unavailable; events are refused (503) and recommendations answer without the live history until it answers again", "url", s.url, "err", err)
 	}
 }
 
 func (s *RedisStore) markUp() {
-	if !s.up.Swap(true) {
-		s.opt.Logger.Info("history store: Redis answers again", "url", s.url)
+	since := s.failSince.Swap(0)
+	if s.down.Swap(false) {
+		s.opt.Logger.Info("history store: Redis answers again", "url", s.url, "outage_seconds", time.Since(time.Unix(0, since)).Seconds())
 	}
 }
 
@@ -330,7 +344,8 @@ type RedisStats struct {
 	// Appended counts the events acknowledged since Open, Unknown those whose item the catalog
 	// does not know; AppendErrors and ReadErrors the calls that failed.
 	Appended, Unknown, AppendErrors, ReadErrors int64
-	// Up: the latest call (or the first ping) succeeded.
+	// Up: no outage — calls have not been failing for a second or more with no success
+	// between them, and the last did not find the connection refused.
 	Up bool
 	// Connections open, idle, and the times a call found none free and waited past its
 	// deadline.
@@ -343,7 +358,7 @@ func (s *RedisStore) Stats() RedisStats {
 	ps := s.rdb.PoolStats()
 	return RedisStats{
 		Appended: s.appended.Load(), Unknown: s.unknown.Load(), AppendErrors: s.appendErrors.Load(), ReadErrors: s.readErrors.Load(),
-		Up: s.up.Load(), Conns: int64(ps.TotalConns), IdleConns: int64(ps.IdleConns), PoolTimeouts: int64(ps.Timeouts), PerUser: s.opt.PerUser,
+		Up: !s.down.Load(), Conns: int64(ps.TotalConns), IdleConns: int64(ps.IdleConns), PoolTimeouts: int64(ps.Timeouts), PerUser: s.opt.PerUser,
 	}
 }
 

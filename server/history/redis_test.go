@@ -1,9 +1,11 @@
 package history
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"slices"
 	"strings"
@@ -215,14 +217,16 @@ func TestRedisAppendTrimAtomic(t *testing.T) {
 // unavailable, and the store recovers by itself when the server is back.
 func TestRedisDownOrHungIsBoundedAndRecovers(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
+	var log syncBuffer
 	s := openRedis(t, srv.URL(0), func(o *RedisOptions) {
 		o.ReadTimeout, o.WriteTimeout = 50*time.Millisecond, 200*time.Millisecond
+		o.Logger = slog.New(slog.NewTextHandler(&log, nil))
 	})
 	ctx := context.Background()
 	if _, err := s.Append(ctx, []Event{ev("r", 1, 1)}); err != nil {
 		t.Fatal(err)
 	}
-	check := func(state string, limit time.Duration) {
+	check := func(state string, limit time.Duration, outage bool) {
 		t.Helper()
 		start := time.Now()
 		_, err := s.Append(ctx, []Event{ev("r", 2, 2)})
@@ -241,15 +245,22 @@ func TestRedisDownOrHungIsBoundedAndRecovers(t *testing.T) {
 		if _, err := s.History(dctx, "r", nil); err == nil || time.Since(start) > 10*time.Millisecond+limit/2 {
 			t.Errorf("%s: history past the caller's deadline: %v after %s", state, err, time.Since(start))
 		}
-		if st := s.Stats(); st.Up {
-			t.Errorf("%s: stats say up", state)
+		if st := s.Stats(); st.Up == outage {
+			t.Errorf("%s: stats say up = %v", state, st.Up)
+		}
+		if n := strings.Count(log.String(), "Redis is unavailable"); n != map[bool]int{false: 0, true: 1}[outage] {
+			t.Errorf("%s: the outage logged %d times:\n%s", state, n, log.String())
 		}
 	}
+	// Frozen for less than a second: each call fails within its timeout, but that is not yet an
+	// outage (nothing logged: a slow moment under load must not flap the log).
 	srv.Pause()
-	check("hung", 400*time.Millisecond)
+	check("hung", 400*time.Millisecond, false)
 	srv.Resume()
+	// Killed: the refused connection is an outage at once, logged once however many calls fail.
 	srv.Kill()
-	check("down", 400*time.Millisecond)
+	check("down", 400*time.Millisecond, true)
+	check("still down", 400*time.Millisecond, true)
 	srv.Restart() // AOF always: the acknowledged event is back
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -271,8 +282,11 @@ func TestRedisDownOrHungIsBoundedAndRecovers(t *testing.T) {
 	if _, err := s.Append(ctx, []Event{ev("r", 3, 3)}); err != nil {
 		t.Fatalf("append after recovery: %v", err)
 	}
-	if st := s.Stats(); !st.Up || st.AppendErrors != 2 || st.ReadErrors < 4 {
+	if st := s.Stats(); !st.Up || st.AppendErrors != 3 || st.ReadErrors < 6 {
 		t.Errorf("stats %+v", st)
+	}
+	if n := strings.Count(log.String(), "Redis answers again"); n != 1 {
+		t.Errorf("the recovery logged %d times:\n%s", n, log.String())
 	}
 }
 
@@ -375,3 +389,21 @@ var benchItems = func() map[string]int32 {
 }()
 
 func (dictCatalog) Lookup(id string) (int32, bool) { n, ok := benchItems[id]; return n, ok }
+
+// syncBuffer collects log lines written by concurrent calls.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
