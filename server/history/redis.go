@@ -168,7 +168,7 @@ func (s *RedisStore) logPersistence(ctx context.Context) {
 	case cfg["appendonly"] != "yes":
 		s.opt.Logger.Warn("Redis runs without an append-only file: acknowledged events since its last snapshot are lost if it stops uncleanly (see docs/redis.md)", "url", s.url)
 	case cfg["appendfsync"] != "always":
-		s.opt.Logger.Info("Redis append-only file with appendfsync "+cfg["appendfsync"]+": a crash of the Redis process loses no acknowledged event, a power loss up to about a second of them (see docs/redis.md)", "url", s.url)
+		s.opt.Logger.Info("Redis append-only file with appendfsync "+cfg["appendfsync"]+": a power loss or kernel crash can lose about the last second of acknowledged events (see docs/redis.md)", "url", s.url)
 	}
 }
 
