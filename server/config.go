@@ -67,6 +67,12 @@ type Config struct {
 
 	// History configures the live store; History.Catalog is set by New.
 	History history.Options
+	// Redis, when its URL is set, keeps the live history in Redis instead of the file log, shared
+	// by every replica that names the same server (History.PerUser still bounds each user;
+	// History's file options are unused). Catalog, Logger and, when zero, PerUser are set by New.
+	Redis history.RedisOptions
+	// Rollout, when its Pointer is set, makes the server follow the fleet's bundle pointer.
+	Rollout RolloutConfig
 	// ServedLog configures the log of served lists (off when Path is empty).
 	ServedLog ServedLogConfig
 
@@ -133,6 +139,15 @@ func (c *Config) defaults() error {
 		c.History.Logger = c.Logger
 	}
 	c.History.Catalog = c.Dataset.Items
+	if c.Redis.URL != "" {
+		if c.Redis.PerUser == 0 {
+			c.Redis.PerUser = c.History.PerUser
+		}
+		if c.Redis.Logger == nil {
+			c.Redis.Logger = c.Logger
+		}
+		c.Redis.Catalog = c.Dataset.Items
+	}
 	switch {
 	case c.RequestTimeout < 0 || c.ShutdownTimeout < 0 || c.ReloadTimeout < 0:
 		return errors.New("server: negative timeout")
@@ -155,6 +170,9 @@ func (c *Config) defaults() error {
 		if _, err := insideRoot(root, c.Models); err != nil {
 			return fmt.Errorf("server: the model bundle %s is outside the bundle root %s", c.Models, root)
 		}
+	}
+	if err := c.Rollout.defaults(c.Bundles); err != nil {
+		return err
 	}
 	return c.ServedLog.defaults()
 }

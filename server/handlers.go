@@ -105,7 +105,7 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request) {
 	}
 	var sc reqScratch
 	resp := &recommendResponse{RequestID: requestIDOf(r.Context()), ModelVersion: b.version}
-	q, live := s.history(&sc, req, uid, qt, resp)
+	q, live := s.history(ctx, &sc, req, uid, qt, resp)
 	resp.UserKnown = inData || live > 0
 	resp.HistoryLen = len(q.History)
 
@@ -176,10 +176,21 @@ var errOverload = errors.New("the deadline passed while waiting for a pipeline s
 
 // history builds the query: the data set's events of the user (the last PerUser), the live
 // store's, then the request's explicit history (stamped with the request time, no rating). It
-// returns the number of live events used.
-func (s *Server) history(sc *reqScratch, req recommendRequest, uid int32, qt int64, resp *recommendResponse) (candidates.Query, int) {
+// returns the number of live events used. When the live store is unavailable the answer goes on
+// without it, with a warning.
+func (s *Server) history(ctx context.Context, sc *reqScratch, req recommendRequest, uid int32, qt int64, resp *recommendResponse) (candidates.Query, int) {
 	seedItems, seedValues, seedTimes := s.seed.get(uid)
-	sc.live = s.store.History(req.UserID, sc.live)
+	start := time.Now()
+	var err error
+	sc.live, err = s.store.History(ctx, req.UserID, sc.live)
+	if err != nil {
+		s.metrics.historyCalls.WithLabelValues("read", "error").Observe(time.Since(start).Seconds())
+		s.metrics.errors.WithLabelValues("history_unavailable").Inc()
+		resp.Warnings = append(resp.Warnings, warnNoLiveHistory)
+		sc.live = sc.live[:0]
+	} else {
+		s.metrics.historyCalls.WithLabelValues("read", "ok").Observe(time.Since(start).Seconds())
+	}
 	n := len(seedItems) + len(sc.live) + len(req.History)
 	sc.items, sc.values, sc.times = make([]int32, 0, n), make([]float32, 0, n), make([]int64, 0, n)
 	sc.items = append(sc.items, seedItems...)
@@ -228,6 +239,10 @@ func (s *Server) history(sc *reqScratch, req recommendRequest, uid int32, qt int
 	q := candidates.Query{User: uid, History: sc.items, HistoryTimes: sc.times, HistoryValues: sc.values, Time: qt}
 	return q, len(sc.live)
 }
+
+// warnNoLiveHistory says that an answer was made without the live history. It names no
+// address: the store's error is in the server's log.
+const warnNoLiveHistory = "history_unavailable: the live history store did not answer; this answer uses the request's history and the data set's only"
 
 // skipFunc leaves out the request's excluded items (unknown IDs cannot be recommended anyway).
 func (s *Server) skipFunc(exclude []string) func(int32) bool {
@@ -330,15 +345,24 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 			batch[i].Value = float32(*e.Value)
 		}
 	}
+	start := time.Now()
 	unknown, err := s.store.Append(r.Context(), batch)
 	if err != nil {
+		s.metrics.historyCalls.WithLabelValues("append", "error").Observe(time.Since(start).Seconds())
 		if r.Context().Err() != nil {
 			s.metrics.errors.WithLabelValues("canceled").Inc()
+			return
+		}
+		if errors.Is(err, history.ErrUnavailable) {
+			// The cause (an address, a Redis error) is logged by the store, not told to clients.
+			w.Header().Set("Retry-After", "1")
+			s.fail(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "history_unavailable", Msg: "events not recorded: the live history store is unavailable; retry later"})
 			return
 		}
 		s.fail(w, r, &apiError{Status: http.StatusServiceUnavailable, Code: "store", Msg: "events not recorded: " + err.Error()})
 		return
 	}
+	s.metrics.historyCalls.WithLabelValues("append", "ok").Observe(time.Since(start).Seconds())
 	s.metrics.events.Add(float64(len(batch)))
 	s.metrics.unknownItems.Add(float64(unknown))
 	resp := eventsResponse{Accepted: len(batch), UnknownItems: unknown}

@@ -22,9 +22,12 @@ type metrics struct {
 	inFlight     prometheus.Gauge
 	events       prometheus.Counter
 	unknownItems prometheus.Counter
+	historyCalls *prometheus.HistogramVec // op: read | append; result: ok | error
 }
 
-func newMetrics(store *history.Store, served *servedLog) *metrics {
+// newMetrics registers the server's series, the history store's (storeMetrics) and the served
+// log's.
+func newMetrics(storeMetrics prometheus.Collector, served *servedLog) *metrics {
 	latencyBuckets := prometheus.ExponentialBuckets(0.00025, 2, 13) // 0.25 ms to about 1 s
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
@@ -41,7 +44,7 @@ func newMetrics(store *history.Store, served *servedLog) *metrics {
 			Name: "cascade_stage_fallbacks_total", Help: "Stages that failed or ran out of budget and used their declared fallback.",
 		}, []string{"stage"}),
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cascade_errors_total", Help: "Errors by class (bad_request, body_too_large, not_found, no_embeddings, unavailable, deadline, overload, pipeline, canceled, store, internal, panic, reload).",
+			Name: "cascade_errors_total", Help: "Errors by class (bad_request, body_too_large, not_found, no_embeddings, unavailable, deadline, overload, pipeline, canceled, store, history_unavailable, internal, panic, reload).",
 		}, []string{"class"}),
 		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "cascade_recommendations_total", Help: "Recommendations by kind: personal (the pipeline), fallback (no known item in the history), degraded (deadline, overload or pipeline error: the fallback list answered).",
@@ -61,11 +64,14 @@ func newMetrics(store *history.Store, served *servedLog) *metrics {
 		unknownItems: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cascade_events_unknown_items_total", Help: "Accepted events whose item the catalog does not know (logged, unused by models).",
 		}),
+		historyCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "cascade_history_call_duration_seconds", Help: "Calls to the live history store (read: a recommendation's live history; append: POST /v1/events) by result.", Buckets: latencyBuckets,
+		}, []string{"op", "result"}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.stageLatency, m.fallbacks, m.errors, m.answers,
-		m.modelInfo, m.reloads, m.inFlight, m.events, m.unknownItems,
+		m.modelInfo, m.reloads, m.inFlight, m.events, m.unknownItems, m.historyCalls,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	m.reg.MustRegister(newStoreCollector(store))
+	m.reg.MustRegister(storeMetrics)
 	if served != nil {
 		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "cascade_served_log_written_total", Help: "Served lists written to the served log (lines the file took, rotated files included).",

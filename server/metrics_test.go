@@ -28,7 +28,7 @@ func TestHistoryMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	mfs, err := newMetrics(s, nil).reg.Gather()
+	mfs, err := newMetrics(newStoreCollector(s), nil).reg.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

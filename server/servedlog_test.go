@@ -79,7 +79,7 @@ func TestServedLogRecoversFromAFullDisk(t *testing.T) {
 	add(30)
 	l.close()
 
-	m := newMetrics(memStore(t), l)
+	m := newMetrics(newStoreCollector(memStore(t)), l)
 	got := map[string]float64{}
 	mfs, _ := m.reg.Gather()
 	for _, mf := range mfs {

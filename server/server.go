@@ -2,7 +2,8 @@
 // similar items, health, metrics, the OpenAPI document), the admin listener (bundle reload,
 // pprof), hot reload of model bundles with validation and an atomic swap, per-request deadlines,
 // the served-list log, and graceful shutdown. The live history store it reads and writes is the
-// subpackage history.
+// subpackage history: a file log on this machine, or Redis shared by a fleet of replicas, which
+// can also follow a bundle pointer (rollout.go) so that a new bundle reaches every replica.
 //
 // A Server holds no global state: New builds one from a Config; Handler and AdminHandler expose
 // its routes (for tests and embedding), Run serves them until its context ends.
@@ -30,7 +31,6 @@ import (
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/pipeline"
-	"github.com/cascade-rec/cascade/server/history"
 )
 
 // Server is the recommendation service.
@@ -39,8 +39,9 @@ type Server struct {
 	log     *slog.Logger
 	lim     limits
 	seed    *seedHistory
-	store   *history.Store
+	store   HistoryStore
 	served  *servedLog
+	rollout *rollout // nil without Config.Rollout.Pointer
 	metrics *metrics
 	sources map[string]bool // the pipeline's retrieve sources, by stage name
 	slots   chan struct{}   // MaxConcurrent pipeline runs
@@ -90,15 +91,23 @@ func New(cfg Config) (*Server, error) {
 	for _, src := range cfg.Pipeline.Retrieve.Sources {
 		s.sources[src.Model] = true
 	}
-	var err error
-	if s.store, err = history.Open(cfg.History); err != nil {
+	store, storeMetrics, err := openStore(context.Background(), &cfg)
+	if err != nil {
 		return nil, err
 	}
+	s.store = store
 	if s.served, err = openServedLog(cfg.ServedLog, cfg.Logger); err != nil {
 		s.store.Close()
 		return nil, err
 	}
-	s.metrics = newMetrics(s.store, s.served)
+	s.metrics = newMetrics(storeMetrics, s.served)
+	if cfg.Rollout.Pointer != "" {
+		if s.rollout, err = newRollout(s, cfg.Rollout); err != nil {
+			s.served.close()
+			s.store.Close()
+			return nil, err
+		}
+	}
 	clockMsg := "requests without context.time are computed at the wall clock"
 	if cfg.Clock == ClockData && len(cfg.Dataset.Events) > 0 {
 		clockMsg = "requests without context.time are computed at the data set's last event time " + time.Unix(cfg.Dataset.Events[len(cfg.Dataset.Events)-1].Time, 0).UTC().Format(time.RFC3339) + " (--clock wall for a live log)"
@@ -348,10 +357,16 @@ func (s *Server) smoke(ctx context.Context, b *bundle) error {
 // ctx ends; it then drains in-flight requests (up to ShutdownTimeout) and closes the store.
 func (s *Server) Run(ctx context.Context) error {
 	defer s.Close()
+	if s.cur.Load() == nil && s.rollout != nil {
+		s.rollout.poll(ctx) // a replica that starts during a rollout joins the fleet's bundle
+	}
 	if s.cur.Load() == nil {
 		if _, err := s.Reload(ctx, ""); err != nil {
 			return err
 		}
+	}
+	if s.rollout != nil {
+		go s.rollout.watch(ctx)
 	}
 	type srv struct {
 		name string
@@ -440,12 +455,15 @@ func (s *Server) Version() string {
 }
 
 // Store returns the live history store.
-func (s *Server) Store() *history.Store { return s.store }
+func (s *Server) Store() HistoryStore { return s.store }
 
 // Close flushes and closes the history store and the served log. Handlers must not be running.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopping.Store(true)
+		if s.rollout != nil {
+			s.rollout.close()
+		}
 		s.served.close()
 		s.closeErr = s.store.Close()
 	})

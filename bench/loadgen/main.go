@@ -7,6 +7,10 @@
 //	go run ./bench/loadgen -data ../shared/datasets/ml-latest-small -rate 500 -duration 60s
 //	go run ./bench/loadgen -data ../shared/datasets/ml-latest-small -rate 300 -reload-every 5s
 //	go run ./bench/loadgen -mode events -data ../shared/datasets/ml-latest-small -events 1000000 -users 100000
+//	go run ./bench/loadgen -url http://127.0.0.1:8081,http://127.0.0.1:8082 -admin http://127.0.0.1:9091,http://127.0.0.1:9092 -rate 500
+//
+// With several -url (a fleet of replicas), requests go to them in turn (round robin) and the
+// server figures are summed over the -admin listeners (given in the same order).
 //
 // It talks to loopback addresses only, and stops by itself (duration at most 10 minutes, at most
 // 10M events).
@@ -45,30 +49,32 @@ func main() {
 }
 
 type options struct {
-	mode        string
-	base, admin string
-	data        string
-	rate        float64
-	conc        int
-	duration    time.Duration
-	k           int
-	unknown     float64
-	ctxTime     int64
-	explain     bool
-	reloadEvery time.Duration
-	models      []string
-	events      int
-	users       int
-	batch       int
-	seed        uint64
+	mode          string
+	bases, admins []string
+	dataUsers     bool
+	data          string
+	rate          float64
+	conc          int
+	duration      time.Duration
+	k             int
+	unknown       float64
+	ctxTime       int64
+	explain       bool
+	reloadEvery   time.Duration
+	models        []string
+	events        int
+	users         int
+	batch         int
+	seed          uint64
 }
 
 func run() error {
 	var o options
-	var models string
+	var models, bases, admins string
 	flag.StringVar(&o.mode, "mode", "recommend", "recommend | events")
-	flag.StringVar(&o.base, "url", "http://127.0.0.1:8080", "public listener (loopback only)")
-	flag.StringVar(&o.admin, "admin", "http://127.0.0.1:9090", "admin listener (loopback only)")
+	flag.StringVar(&bases, "url", "http://127.0.0.1:8080", "public listener(s), comma-separated: requests go to them in turn (loopback only)")
+	flag.StringVar(&admins, "admin", "http://127.0.0.1:9090", "admin listener(s), comma-separated, in the order of -url (loopback only)")
+	flag.BoolVar(&o.dataUsers, "data-users", false, "events mode: post for the data set's users (those the recommend mode asks for), not for new ones")
 	flag.StringVar(&o.data, "data", "", "data set directory the server was started with (user and item IDs, the last event time); empty: synthetic IDs u0…, i0…")
 	flag.Float64Var(&o.rate, "rate", 500, "recommendations per second to schedule (open loop)")
 	flag.IntVar(&o.conc, "c", 64, "most requests in flight")
@@ -87,7 +93,11 @@ func run() error {
 	if models != "" {
 		o.models = strings.Split(models, ",")
 	}
-	for _, u := range []string{o.base, o.admin} {
+	o.bases, o.admins = strings.Split(bases, ","), strings.Split(admins, ",")
+	if len(o.bases) != len(o.admins) {
+		return fmt.Errorf("-url names %d listeners and -admin %d: give one admin listener per replica", len(o.bases), len(o.admins))
+	}
+	for _, u := range append(slices.Clone(o.bases), o.admins...) {
 		if err := loopback(u); err != nil {
 			return err
 		}
@@ -110,8 +120,10 @@ func run() error {
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{MaxIdleConns: o.conc, MaxIdleConnsPerHost: o.conc, IdleConnTimeout: time.Minute},
 	}
-	if err := waitReady(ctx, client, o.base); err != nil {
-		return err
+	for _, base := range o.bases {
+		if err := waitReady(ctx, client, base); err != nil {
+			return err
+		}
 	}
 	switch o.mode {
 	case "recommend":
@@ -220,6 +232,7 @@ func recommendLoad(ctx context.Context, client *http.Client, o options, c *catal
 	type job struct {
 		body  []byte
 		sched time.Time
+		base  string
 	}
 	jobs := make(chan job, total)
 	results := make(chan result, total)
@@ -230,7 +243,7 @@ func recommendLoad(ctx context.Context, client *http.Client, o options, c *catal
 				if d := time.Until(j.sched); d > 0 {
 					time.Sleep(d)
 				}
-				results <- send(ctx, client, o.base+"/v1/recommend", j.body, j.sched)
+				results <- send(ctx, client, j.base+"/v1/recommend", j.body, j.sched)
 			}
 		})
 	}
@@ -248,33 +261,37 @@ func recommendLoad(ctx context.Context, client *http.Client, o options, c *catal
 					return
 				case <-t.C:
 				}
-				target := o.admin + "/admin/reload"
-				if len(o.models) > 0 {
-					target += "?models=" + url.QueryEscape(o.models[i%len(o.models)])
+				for _, admin := range o.admins {
+					target := admin + "/admin/reload"
+					if len(o.models) > 0 {
+						target += "?models=" + url.QueryEscape(o.models[i%len(o.models)])
+					}
+					resp, err := client.Post(target, "application/json", nil)
+					if err != nil {
+						reloadsFailed.Add(1)
+						fmt.Fprintln(os.Stderr, "reload:", err)
+						continue
+					}
+					b, _ := io.ReadAll(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						reloadsFailed.Add(1)
+						fmt.Fprintf(os.Stderr, "reload: %d %s\n", resp.StatusCode, b)
+						continue
+					}
+					reloadsOK.Add(1)
 				}
-				resp, err := client.Post(target, "application/json", nil)
-				if err != nil {
-					reloadsFailed.Add(1)
-					fmt.Fprintln(os.Stderr, "reload:", err)
-					continue
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					reloadsFailed.Add(1)
-					fmt.Fprintf(os.Stderr, "reload: %d %s\n", resp.StatusCode, b)
-					continue
-				}
-				reloadsOK.Add(1)
 			}
 		})
 	}
-	cpu0 := metricValue(client, o.admin, "process_cpu_seconds_total")
-	hist0 := histogram(client, o.admin, `cascade_http_request_duration_seconds_bucket{route="/v1/recommend",le="`)
+	cpu0 := metricValue(client, o.admins, "process_cpu_seconds_total")
+	hist0 := histogram(client, o.admins, `cascade_http_request_duration_seconds_bucket{route="/v1/recommend",le="`)
+	reads0 := histogram(client, o.admins, historyReadBuckets)
+	sums0 := sums(client, o.admins)
 	start := time.Now()
 	interval := time.Duration(float64(time.Second) / o.rate)
 	for i, b := range bodies {
-		jobs <- job{body: b, sched: start.Add(time.Duration(i) * interval)}
+		jobs <- job{body: b, sched: start.Add(time.Duration(i) * interval), base: o.bases[i%len(o.bases)]}
 	}
 	close(jobs)
 	wg.Wait()
@@ -312,21 +329,61 @@ func recommendLoad(ctx context.Context, client *http.Client, o options, c *catal
 	fmt.Printf("fallback lists %d (unknown users; degraded by deadline or pipeline error: %d)\n", fallback, degraded)
 	fmt.Printf("latency from schedule ms: p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(lat, 50), pct(lat, 90), pct(lat, 99), pct(lat, 99.9), pct(lat, 100))
 	fmt.Printf("latency from send ms:     p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f\n", pct(svc, 50), pct(svc, 90), pct(svc, 99), pct(svc, 99.9), pct(svc, 100))
-	if h := histogram(client, o.admin, `cascade_http_request_duration_seconds_bucket{route="/v1/recommend",le="`); len(h) == len(hist0) && len(h) > 0 {
-		for i := range h {
+	if h := histogram(client, o.admins, `cascade_http_request_duration_seconds_bucket{route="/v1/recommend",le="`); len(h) > 0 && (len(h) == len(hist0) || len(hist0) == 0) {
+		for i := range hist0 {
 			h[i].count -= hist0[i].count
 		}
 		fmt.Printf("server-side (handler) ms:  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  (interpolated in the histogram's buckets)\n",
 			quantile(h, 0.5), quantile(h, 0.9), quantile(h, 0.99), quantile(h, 0.999))
 	}
-	if cpu := metricValue(client, o.admin, "process_cpu_seconds_total") - cpu0; cpu > 0 && ok > 0 {
+	historyShare(client, o.admins, reads0, sums0)
+	if cpu := metricValue(client, o.admins, "process_cpu_seconds_total") - cpu0; cpu > 0 && ok > 0 {
 		// Includes reloads, if any. On idle cores this bounds the rate: cores / CPU per answer.
 		fmt.Printf("server CPU %.1fs = %.2f ms per answer (%.0f answers/s per idle core)\n", cpu, 1000*cpu/float64(ok), float64(ok)/cpu)
 	}
 	if o.reloadEvery > 0 {
 		fmt.Printf("reloads: %d ok, %d failed\n", reloadsOK.Load(), reloadsFailed.Load())
 	}
-	return printMetrics(client, o.admin)
+	return printMetrics(client, o.admins)
+}
+
+// The live history's series: reads by recommendations, and the recommend handler's totals.
+const (
+	historyReadBuckets = `cascade_history_call_duration_seconds_bucket{op="read",result="ok",le="`
+	historyReadSum     = `cascade_history_call_duration_seconds_sum{op="read",result="ok"}`
+	historyReadCount   = `cascade_history_call_duration_seconds_count{op="read",result="ok"}`
+	historyReadErrors  = `cascade_history_call_duration_seconds_count{op="read",result="error"}`
+	recommendSum       = `cascade_http_request_duration_seconds_sum{route="/v1/recommend"}`
+	recommendCount     = `cascade_http_request_duration_seconds_count{route="/v1/recommend"}`
+)
+
+// sums reads the series historyShare compares, summed over the replicas.
+func sums(client *http.Client, admins []string) map[string]float64 {
+	m := map[string]float64{}
+	for _, name := range []string{historyReadSum, historyReadCount, historyReadErrors, recommendSum, recommendCount} {
+		m[name] = metricValue(client, admins, name)
+	}
+	return m
+}
+
+// historyShare prints the live history reads' latency and their share of the handler's time
+// during the run (the Redis round trip, with --history redis://…).
+func historyShare(client *http.Client, admins []string, reads0 []bucket, sums0 map[string]float64) {
+	s := sums(client, admins)
+	reads, rec := s[historyReadCount]-sums0[historyReadCount], s[recommendCount]-sums0[recommendCount]
+	if reads <= 0 || rec <= 0 {
+		return
+	}
+	readMean := (s[historyReadSum] - sums0[historyReadSum]) / reads
+	recMean := (s[recommendSum] - sums0[recommendSum]) / rec
+	line := fmt.Sprintf("live history reads: %.0f (%.0f failed), mean %.3f ms = %.1f %% of the handler's mean %.3f ms", reads, s[historyReadErrors]-sums0[historyReadErrors], 1000*readMean, 100*readMean/recMean, 1000*recMean)
+	if h := histogram(client, admins, historyReadBuckets); len(h) > 0 && (len(h) == len(reads0) || len(reads0) == 0) {
+		for i := range reads0 {
+			h[i].count -= reads0[i].count
+		}
+		line += fmt.Sprintf("; p50 %.3f ms, p99 %.3f ms (interpolated)", quantile(h, 0.5), quantile(h, 0.99))
+	}
+	fmt.Println(line)
 }
 
 func send(ctx context.Context, client *http.Client, url string, body []byte, sched time.Time) result {
@@ -363,7 +420,7 @@ func pct(d []time.Duration, p float64) float64 {
 
 func eventLoad(ctx context.Context, client *http.Client, o options, c *catalog) error {
 	fmt.Printf("events: %d events for %d users in batches of %d, %d in flight\n", o.events, o.users, o.batch, o.conc)
-	before, _ := scrape(client, o.admin)
+	before, _ := scrape(client, o.admins[0])
 	batches := make(chan []byte, o.conc)
 	go func() {
 		defer close(batches)
@@ -381,7 +438,11 @@ func eventLoad(ctx context.Context, client *http.Client, o options, c *catalog) 
 				// Users in turn, so that each gets events/users of them.
 				u := (sent + i) % o.users
 				t++
-				evs[i] = ev{User: fmt.Sprintf("load-user-%07d", u), Item: c.items[rng.IntN(len(c.items))], Time: t}
+				user := fmt.Sprintf("load-user-%07d", u)
+				if o.dataUsers {
+					user = c.users[u%len(c.users)]
+				}
+				evs[i] = ev{User: user, Item: c.items[rng.IntN(len(c.items))], Time: t}
 			}
 			b, _ := json.Marshal(evs)
 			select {
@@ -396,8 +457,10 @@ func eventLoad(ctx context.Context, client *http.Client, o options, c *catalog) 
 	var wg sync.WaitGroup
 	for range o.conc {
 		wg.Go(func() {
+			n := 0
 			for b := range batches {
-				r := send(ctx, client, o.base+"/v1/events", b, time.Now())
+				n++
+				r := send(ctx, client, o.bases[n%len(o.bases)]+"/v1/events", b, time.Now())
 				if r.err != nil || r.status != 200 {
 					if failed.Add(1) == 1 {
 						fmt.Fprintln(os.Stderr, "events:", r.status, r.err)
@@ -413,7 +476,7 @@ func eventLoad(ctx context.Context, client *http.Client, o options, c *catalog) 
 	fmt.Printf("posted %d batches (%d failed) in %.1fs: %.0f events/s\n", posted.Load(), failed.Load(), el.Seconds(), float64(posted.Load())*float64(o.batch)/el.Seconds())
 	fmt.Println("server before:")
 	printSelected(before)
-	return printMetrics(client, o.admin)
+	return printMetrics(client, o.admins)
 }
 
 var shown = []string{
@@ -422,13 +485,15 @@ var shown = []string{
 	"go_memstats_heap_inuse_bytes", "go_memstats_heap_alloc_bytes", "go_memstats_sys_bytes",
 }
 
-func printMetrics(client *http.Client, admin string) error {
-	m, err := scrape(client, admin)
-	if err != nil {
-		return err
+func printMetrics(client *http.Client, admins []string) error {
+	for _, admin := range admins {
+		m, err := scrape(client, admin)
+		if err != nil {
+			return err
+		}
+		fmt.Println("server metrics (" + admin + "):")
+		printSelected(m)
 	}
-	fmt.Println("server metrics:")
-	printSelected(m)
 	return nil
 }
 
@@ -438,8 +503,26 @@ type bucket struct {
 }
 
 // histogram reads the cumulative buckets of the series whose lines start with prefix (up to the
-// le value).
-func histogram(client *http.Client, admin, prefix string) []bucket {
+// le value), summed over the admin listeners (nil when one cannot be read).
+func histogram(client *http.Client, admins []string, prefix string) []bucket {
+	var sum []bucket
+	for i, admin := range admins {
+		h := histogram1(client, admin, prefix)
+		if i > 0 && len(h) != len(sum) {
+			return nil
+		}
+		if i == 0 {
+			sum = h
+			continue
+		}
+		for j := range h {
+			sum[j].count += h[j].count
+		}
+	}
+	return sum
+}
+
+func histogram1(client *http.Client, admin, prefix string) []bucket {
 	lines, err := scrape(client, admin)
 	if err != nil {
 		return nil
@@ -487,20 +570,25 @@ func quantile(h []bucket, q float64) float64 {
 	return 1000 * lo
 }
 
-// metricValue returns the value of an unlabelled series (0 when absent).
-func metricValue(client *http.Client, admin, name string) float64 {
-	lines, err := scrape(client, admin)
-	if err != nil {
-		return 0
-	}
-	for _, l := range lines {
-		if v, ok := strings.CutPrefix(l, name+" "); ok {
-			var f float64
-			fmt.Sscan(v, &f)
-			return f
+// metricValue returns the value of a series (its name with labels, as exposed), summed over the
+// admin listeners (0 where absent).
+func metricValue(client *http.Client, admins []string, name string) float64 {
+	total := 0.0
+	for _, admin := range admins {
+		lines, err := scrape(client, admin)
+		if err != nil {
+			continue
+		}
+		for _, l := range lines {
+			if v, ok := strings.CutPrefix(l, name+" "); ok {
+				var f float64
+				fmt.Sscan(v, &f)
+				total += f
+				break
+			}
 		}
 	}
-	return 0
+	return total
 }
 
 func scrape(client *http.Client, admin string) ([]string, error) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -41,6 +42,13 @@ type serveOptions struct {
 	HistorySync     string        `default:"always" enum:"always,interval,never" help:"When events reach disk: always (fsync before the answer, group commit), interval (every second), never."`
 	HistoryLogMaxMB int64         `default:"1024" help:"Size bound of the history log, MiB (compaction keeps each user's last events and drops the least recently active users beyond it)."`
 	HistoryMemory   bool          `help:"Keep live events in memory only (nothing survives a restart)."`
+	History         string        `placeholder:"redis://HOST:PORT/DB" help:"Keep the live history in Redis, shared by every replica that names the same server (redis://[user:password@]host:port/db; rediss:// for TLS). Unset: the file log under --state. See docs/redis.md for what each Redis persistence setting promises."`
+	HistoryTTL      time.Duration `help:"With --history redis://…: a user's live history expires this long after their latest event (0: never)."`
+	HistoryTimeout  time.Duration `default:"25ms" help:"With --history redis://…: the longest a recommendation waits for the user's live history before answering without it (with a warning)."`
+	Rollout         string        `placeholder:"redis://HOST:PORT/DB|FILE" help:"Follow the fleet's bundle pointer: a Redis key (--rollout-key) or a file holding a bundle directory under --bundles (or a symlink to one). A new bundle is loaded and checked off to the side, then swapped in; a bad one is refused and the current one keeps serving."`
+	RolloutKey      string        `default:"cascade:bundle:current" help:"The Redis key of the bundle pointer (each replica's state goes to KEY:replica:ID)."`
+	RolloutInterval time.Duration `default:"1s" help:"How often the bundle pointer is read."`
+	ReplicaID       string        `help:"This replica's name in the rollout status (default HOSTNAME-PID)."`
 	ServedLog       string        `help:"Served-list log file (default STATE/served.jsonl); 'off' disables it."`
 	ServedLogMaxMB  int64         `default:"64" help:"Rotate the served log beyond this size, MiB."`
 	LogFeatures     bool          `help:"Log every served item's feature values (ranker training data), not only for explain requests."`
@@ -111,10 +119,20 @@ func serve(g *Globals, cfg *pipeline.Config, ds *dataset.Dataset, models string,
 		Logger:    g.Log,
 		OnListen:  ready,
 	}
-	if !o.HistoryMemory {
+	switch {
+	case o.History != "":
+		if o.HistoryMemory {
+			return errors.New("serve: --history-memory and --history redis://… exclude each other")
+		}
+		if !strings.HasPrefix(o.History, "redis://") && !strings.HasPrefix(o.History, "rediss://") {
+			return fmt.Errorf("serve: --history %q: want redis://host:port/db (unset: the file log under --state)", o.History)
+		}
+		sc.Redis = history.RedisOptions{URL: o.History, TTL: o.HistoryTTL, ReadTimeout: o.HistoryTimeout}
+	case !o.HistoryMemory:
 		sc.History.Dir = filepath.Join(o.State, "history")
 		sc.History.MaxLogBytes = o.HistoryLogMaxMB << 20
 	}
+	sc.Rollout = server.RolloutConfig{Pointer: o.Rollout, Key: o.RolloutKey, Interval: o.RolloutInterval, ReplicaID: o.ReplicaID}
 	switch o.ServedLog {
 	case "":
 		sc.ServedLog.Path = filepath.Join(o.State, "served.jsonl")
