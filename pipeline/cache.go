@@ -3,13 +3,11 @@ package pipeline
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -153,14 +151,7 @@ func (c *ModelCache) window(env TrainEnv) string {
 		return fp
 	}
 	h := sha256.New()
-	var buf [20]byte
-	for _, e := range env.Events {
-		binary.LittleEndian.PutUint32(buf[0:], uint32(e.User))
-		binary.LittleEndian.PutUint32(buf[4:], uint32(e.Item))
-		binary.LittleEndian.PutUint64(buf[8:], uint64(e.Time))
-		binary.LittleEndian.PutUint32(buf[16:], math.Float32bits(e.Value))
-		h.Write(buf[:])
-	}
+	hashEvents(h, env.Events, true)
 	if ds := env.Dataset; ds != nil {
 		for _, id := range ds.Items.IDs()[:min(env.NumItems, ds.NumItems())] {
 			h.Write([]byte(id))

@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"hash"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -14,13 +16,7 @@ import (
 // describeDataset fingerprints ds so that a bundle refuses to be replayed on other data.
 func describeDataset(ds *dataset.Dataset) DatasetInfo {
 	h := sha256.New()
-	var buf [16]byte
-	for _, e := range ds.Events {
-		binary.LittleEndian.PutUint32(buf[0:], uint32(e.User))
-		binary.LittleEndian.PutUint32(buf[4:], uint32(e.Item))
-		binary.LittleEndian.PutUint64(buf[8:], uint64(e.Time))
-		h.Write(buf[:])
-	}
+	hashEvents(h, ds.Events, false)
 	for _, id := range ds.Items.IDs() {
 		h.Write([]byte(id))
 		h.Write([]byte{0})
@@ -173,4 +169,22 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("model bundle %s: format %q, want %q", path, m.Format, ManifestFormat)
 	}
 	return &m, nil
+}
+
+// hashEvents writes each event's user, item and time (and rating when withValues) to h. The data
+// set fingerprint leaves ratings out (bundles keep the fingerprint they were written with); the
+// model cache's window fingerprint includes them (explicit ALS reads them).
+func hashEvents(h hash.Hash, events []dataset.Event, withValues bool) {
+	var buf [20]byte
+	n := 16
+	if withValues {
+		n = 20
+	}
+	for _, e := range events {
+		binary.LittleEndian.PutUint32(buf[0:], uint32(e.User))
+		binary.LittleEndian.PutUint32(buf[4:], uint32(e.Item))
+		binary.LittleEndian.PutUint64(buf[8:], uint64(e.Time))
+		binary.LittleEndian.PutUint32(buf[16:], math.Float32bits(e.Value))
+		h.Write(buf[:n])
+	}
 }

@@ -101,15 +101,7 @@ func (s *Server) instrumentAdmin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		next.ServeHTTP(ww, r)
-		route := "unmatched"
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
-		}
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		s.adminMetrics.requests.WithLabelValues(route, fmt.Sprint(status)).Inc()
+		s.adminMetrics.requests.WithLabelValues(routeStatus(r, ww)).Inc()
 	})
 }
 

@@ -187,17 +187,23 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		start := time.Now()
 		ww := middleware.NewWrapResponseWriter(w, r.ProtoMajor)
 		next.ServeHTTP(ww, r)
-		route := "unmatched"
-		if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
-			route = rc.RoutePattern()
-		}
-		status := ww.Status()
-		if status == 0 {
-			status = http.StatusOK
-		}
-		s.metrics.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+		route, status := routeStatus(r, ww)
+		s.metrics.requests.WithLabelValues(route, status).Inc()
 		s.metrics.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
 	})
+}
+
+// routeStatus names a served request by its route pattern and status code.
+func routeStatus(r *http.Request, ww middleware.WrapResponseWriter) (route, status string) {
+	route = "unmatched"
+	if rc := chi.RouteContext(r.Context()); rc != nil && rc.RoutePattern() != "" {
+		route = rc.RoutePattern()
+	}
+	code := ww.Status()
+	if code == 0 {
+		code = http.StatusOK
+	}
+	return route, strconv.Itoa(code)
 }
 
 // recoverer is the last line of defence: a panicking handler is logged with its stack and
