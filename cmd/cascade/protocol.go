@@ -51,3 +51,17 @@ func newEvaluation(protocol string, cfg *pipeline.Config, ds *dataset.Dataset) (
 	}
 	return nil, fmt.Errorf("unknown protocol %q (want %s or %s)", protocol, replay.Protocol, replay.ProtocolLOO)
 }
+
+// openEvaluation loads a pipeline file and its data, and applies protocol: what train and replay
+// both start from.
+func openEvaluation(g *Globals, file, data string, skip malformedFlag, protocol string) (*evaluation, error) {
+	cfg, err := loadConfig(file)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := loadData(g, cfg, data, skip)
+	if err != nil {
+		return nil, err
+	}
+	return newEvaluation(protocol, cfg, ds)
+}

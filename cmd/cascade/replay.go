@@ -48,18 +48,11 @@ func (c *replayCmd) Run(g *Globals) error {
 	var names []string
 	var reps []*replay.Report
 	for _, file := range files {
-		cfg, err := loadConfig(file)
+		ev, err := openEvaluation(g, file, c.Data, c.malformedFlag, c.Protocol)
 		if err != nil {
 			return err
 		}
-		ds, err := loadData(g, cfg, c.Data, c.malformedFlag)
-		if err != nil {
-			return err
-		}
-		ev, err := newEvaluation(c.Protocol, cfg, ds)
-		if err != nil {
-			return err
-		}
+		cfg := ev.cfg
 		dir := c.Models
 		if compare {
 			dir = filepath.Join(c.Models, cfg.Name)

@@ -20,18 +20,11 @@ type trainCmd struct {
 }
 
 func (c *trainCmd) Run(g *Globals) error {
-	cfg, err := loadConfig(c.Config)
+	ev, err := openEvaluation(g, c.Config, c.Data, c.malformedFlag, c.Protocol)
 	if err != nil {
 		return err
 	}
-	ds, err := loadData(g, cfg, c.Data, c.malformedFlag)
-	if err != nil {
-		return err
-	}
-	ev, err := newEvaluation(c.Protocol, cfg, ds)
-	if err != nil {
-		return err
-	}
+	cfg := ev.cfg
 	opt := pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers}
 	if c.Cache != "" {
 		if opt.Cache, err = pipeline.OpenModelCache(c.Cache); err != nil {
