@@ -82,10 +82,10 @@ func TestSparkErrors(t *testing.T) {
 	}
 	good := []float32{1, 2, 3, 4}
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(t *testing.T, dir string) string // breaks the model; returns the file at fault
-		param string
-		field string // what the message must name
+		param  string
+		field  string // what the message must name
 	}{
 		{"missing features column", func(t *testing.T, dir string) string {
 			return replaceItemParts(t, dir, func(p string) { writeParquet(t, p, []noFeatures{{1, good}}) })
