@@ -83,7 +83,7 @@ func TestSparkErrors(t *testing.T) {
 	good := []float32{1, 2, 3, 4}
 	for _, tc := range []struct {
 		name   string
-		break_ func(t *testing.T, dir string) string // breaks the model; returns the file at fault
+		damage func(t *testing.T, dir string) string // breaks the model; returns the file at fault
 		param  string
 		field  string // what the message must name
 	}{
@@ -169,7 +169,7 @@ func TestSparkErrors(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			validSpark(t, dir)
-			file := tc.break_(t, dir)
+			file := tc.damage(t, dir)
 			p := imported.DefaultParams()
 			p.Format, p.Path = imported.FormatSparkALS, dir
 			checkFileError(t, p, smallCatalog(), tc.param, file, tc.field)

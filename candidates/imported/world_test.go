@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/candidates/imported"
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
@@ -327,5 +328,23 @@ func TestWorldCacheSeesReexport(t *testing.T) {
 	os.Chtimes(f.path("item_emb.npy"), later, later)
 	if e := run(); e.Cached || e.SHA256 == first.SHA256 {
 		t.Fatalf("a re-exported file was served from the cache (cached %v, same artifact %v)", e.Cached, e.SHA256 == first.SHA256)
+	}
+}
+
+// Serving parameters form a grid without reading the files again per value: every combination is
+// replayed on the validation split and the choice recorded.
+func TestWorldServingGrid(t *testing.T) {
+	f := newWorldFixture(t)
+	params := fmt.Sprintf("format: spark-als, path: %s, item_ids: %s, user_ids: %s, reg: [0.01, 1], fold_in: [false, true]",
+		f.path("als-model"), f.path("item_labels.txt"), f.path("user_labels.txt"))
+	cfg := f.config(t, "grid", params, "")
+	_, man := f.train(t, cfg)
+	e := man.Models["ext"]
+	if len(e.Trials) != 4 || e.Chosen == nil {
+		t.Fatalf("trials %+v, chosen %v", e.Trials, e.Chosen)
+	}
+	// The bundle's model serves with the chosen values.
+	if got := e.Params.(*imported.Params); fmt.Sprint(got.Reg) != fmt.Sprint(e.Chosen["reg"]) || fmt.Sprint(got.FoldIn) != fmt.Sprint(e.Chosen["fold_in"]) {
+		t.Fatalf("bundle params %+v, chosen %v", got, e.Chosen)
 	}
 }
