@@ -3,6 +3,8 @@ package imported
 import (
 	"math"
 	"slices"
+
+	"gonum.org/v1/gonum/blas"
 )
 
 // Fold-in: the vector of a user the files do not know (or of every user, with fold_in), made
@@ -144,14 +146,25 @@ func addOuter(a []float64, k int, w float64, y []float32) {
 	}
 }
 
-// gramOf returns Σ_rows y·yᵀ of a row-major matrix of k-vectors (full k×k, symmetric).
+// gramBlock is the number of rows widened to float64 at a time for the Gramian.
+const gramBlock = 256
+
+// gramOf returns Σ_rows y·yᵀ (k×k, both triangles) of a row-major matrix of k-vectors, in
+// float64, by blocks of rows in a fixed order, so the result is reproducible.
 func gramOf(vecs []float32, k int) []float64 {
 	g := make([]float64, k*k)
-	for r := 0; r+k <= len(vecs); r += k {
-		addOuter(g, k, 1, vecs[r:r+k])
+	n := len(vecs) / k
+	buf := make([]float64, min(n, gramBlock)*k)
+	for lo := 0; lo < n; lo += gramBlock {
+		rows := min(gramBlock, n-lo)
+		b := buf[:rows*k]
+		for j, v := range vecs[lo*k : (lo+rows)*k] {
+			b[j] = float64(v)
+		}
+		blasImpl.Dsyrk(blas.Upper, blas.Trans, k, rows, 1, b, k, 1, g, k)
 	}
 	for i := range k {
-		for j := range i {
+		for j := i + 1; j < k; j++ {
 			g[j*k+i] = g[i*k+j]
 		}
 	}
