@@ -106,7 +106,7 @@ var kinds = map[string]*modelKind{
 			return m, nil
 		},
 		load:    func(path string) (Model, error) { return imported.Load(path) },
-		serving: []string{"fold_in", "fold", "implicit", "reg", "alpha", "history"},
+		serving: []string{"fold_in", "fold", "implicit", "reg", "alpha", "history_len"},
 		serve: func(m Model, params any) (Model, error) {
 			return m.(*imported.Model).WithServing(*params.(*imported.Params))
 		},

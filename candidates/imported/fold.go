@@ -29,7 +29,7 @@ import (
 
 // foldIn sets s.user from a history; values are used by the explicit ALS fold-in only.
 func (m *Model) foldIn(s *scratch, history []int32, values []float32) bool {
-	if h := m.p.History; h > 0 && len(history) > h {
+	if h := m.p.HistoryLen; h > 0 && len(history) > h {
 		off := len(history) - h
 		history = history[off:]
 		if len(values) >= off {

@@ -25,6 +25,9 @@ func readIDs(param, path string) ([]string, error) {
 	first := map[string]int{}
 	for line := 1; sc.Scan(); line++ {
 		id := strings.TrimSuffix(sc.Text(), "\r")
+		if line == 1 {
+			id = strings.TrimPrefix(id, "\ufeff") // a byte-order mark some editors write
+		}
 		if id == "" {
 			return nil, fileErr(param, path, nil, "line %d: empty ID", line)
 		}

@@ -143,11 +143,13 @@ func (m *Model) UserVector(u int32) []float32 {
 	return m.users[int(u)*m.k : int(u)*m.k+m.k]
 }
 
-// WithServing returns the model serving with p's fold_in, fold, implicit, reg, alpha and history
-// (the other fields are ignored); the factors are shared.
+// WithServing returns the model serving with p's fold_in, fold, implicit, reg, alpha and
+// history_len (the other fields are ignored; an empty fold is the model's format's default); the
+// factors are shared.
 func (m *Model) WithServing(p Params) (*Model, error) {
 	q := m.p
-	q.FoldIn, q.Fold, q.Implicit, q.Reg, q.Alpha, q.History = p.FoldIn, p.fold(), p.Implicit, p.Reg, p.Alpha, p.History
+	q.FoldIn, q.Fold, q.Implicit, q.Reg, q.Alpha, q.HistoryLen = p.FoldIn, p.Fold, p.Implicit, p.Reg, p.Alpha, p.HistoryLen
+	q.Fold = q.fold()
 	if err := q.Validate(); err != nil {
 		return nil, fmt.Errorf("imported model: %w", err)
 	}

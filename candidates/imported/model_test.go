@@ -188,8 +188,8 @@ func TestFoldInMatchesOracle(t *testing.T) {
 		{"implicit alpha 0", func(p *imported.Params) { p.Alpha, p.Reg = 0, 0.3 }, f.o.foldALS(history, nil, true, 0, 0.3)},
 		{"explicit", func(p *imported.Params) { p.Implicit, p.Reg = false, 0.05 }, f.o.foldALS(history, values, false, 0, 0.05)},
 		{"mean", func(p *imported.Params) { p.Fold = imported.FoldMean }, f.o.foldMean(history)},
-		{"mean of the last 3", func(p *imported.Params) { p.Fold, p.History = imported.FoldMean, 3 }, f.o.foldMean(history[5:])},
-		{"implicit, last 4", func(p *imported.Params) { p.History = 4 }, f.o.foldALS(history[4:], nil, true, 1, 0.1)},
+		{"mean of the last 3", func(p *imported.Params) { p.Fold, p.HistoryLen = imported.FoldMean, 3 }, f.o.foldMean(history[5:])},
+		{"implicit, last 4", func(p *imported.Params) { p.HistoryLen = 4 }, f.o.foldALS(history[4:], nil, true, 1, 0.1)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := f.train(t, tc.edit)
@@ -225,7 +225,7 @@ func TestWithServing(t *testing.T) {
 
 func TestSaveLoad(t *testing.T) {
 	f := newDecimalFixture(t)
-	m := f.train(t, func(p *imported.Params) { p.FoldIn = true; p.Alpha = 4; p.History = 5 })
+	m := f.train(t, func(p *imported.Params) { p.FoldIn = true; p.Alpha = 4; p.HistoryLen = 5 })
 	path := filepath.Join(t.TempDir(), "m.imported")
 	sum, err := m.Save(path)
 	if err != nil || len(sum) != 64 {

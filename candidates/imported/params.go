@@ -22,7 +22,7 @@ const (
 	FoldMean = "mean"
 )
 
-// maxHistory bounds Params.History so that a typo cannot ask for unbounded scratch.
+// maxHistory bounds Params.HistoryLen so that a typo cannot ask for unbounded scratch.
 const maxHistory = 1 << 20
 
 // Params name the files of an imported model and how it serves. Start from DefaultParams.
@@ -62,8 +62,8 @@ type Params struct {
 	Reg float64 `yaml:"reg"`
 	// Alpha is Spark's alpha for the implicit FoldALS: confidence c = 1 + Alpha·count.
 	Alpha float64 `yaml:"alpha"`
-	// History folds in only the latest History events of the request (0: all of them).
-	History int `yaml:"history"`
+	// HistoryLen folds in only the latest HistoryLen events of the request (0: all of them).
+	HistoryLen int `yaml:"history_len"`
 }
 
 // DefaultParams returns Spark ALS's own defaults for the fold-in (regParam 0.1, alpha 1.0) with
@@ -129,8 +129,8 @@ func (p Params) Validate() error {
 		return params.Errorf("reg", "must be a finite number > 0, got %v", p.Reg)
 	case !finite(p.Alpha) || p.Alpha < 0:
 		return params.Errorf("alpha", "must be a finite number ≥ 0, got %v", p.Alpha)
-	case p.History < 0 || p.History > maxHistory:
-		return params.Errorf("history", "must be in [0, %d] (0: the whole history), got %d", maxHistory, p.History)
+	case p.HistoryLen < 0 || p.HistoryLen > maxHistory:
+		return params.Errorf("history_len", "must be in [0, %d] (0: the whole history), got %d", maxHistory, p.HistoryLen)
 	}
 	return nil
 }
@@ -140,23 +140,23 @@ func (p Params) Validate() error {
 // JSON, so a re-exported model under the same path is imported again rather than served stale.
 func (p Params) MarshalJSON() ([]byte, error) {
 	type plain struct {
-		Format   string   `json:"format"`
-		Path     string   `json:"path,omitempty"`
-		Items    string   `json:"items,omitempty"`
-		Users    string   `json:"users,omitempty"`
-		ItemIDs  string   `json:"item_ids,omitempty"`
-		UserIDs  string   `json:"user_ids,omitempty"`
-		FoldIn   bool     `json:"fold_in"`
-		Fold     string   `json:"fold"`
-		Implicit bool     `json:"implicit"`
-		Reg      float64  `json:"reg"`
-		Alpha    float64  `json:"alpha"`
-		History  int      `json:"history"`
-		Files    []string `json:"files"`
+		Format     string   `json:"format"`
+		Path       string   `json:"path,omitempty"`
+		Items      string   `json:"items,omitempty"`
+		Users      string   `json:"users,omitempty"`
+		ItemIDs    string   `json:"item_ids,omitempty"`
+		UserIDs    string   `json:"user_ids,omitempty"`
+		FoldIn     bool     `json:"fold_in"`
+		Fold       string   `json:"fold"`
+		Implicit   bool     `json:"implicit"`
+		Reg        float64  `json:"reg"`
+		Alpha      float64  `json:"alpha"`
+		HistoryLen int      `json:"history_len"`
+		Files      []string `json:"files"`
 	}
 	return json.Marshal(plain{
 		Format: p.Format, Path: p.Path, Items: p.Items, Users: p.Users, ItemIDs: p.ItemIDs, UserIDs: p.UserIDs,
-		FoldIn: p.FoldIn, Fold: p.fold(), Implicit: p.Implicit, Reg: p.Reg, Alpha: p.Alpha, History: p.History,
+		FoldIn: p.FoldIn, Fold: p.fold(), Implicit: p.Implicit, Reg: p.Reg, Alpha: p.Alpha, HistoryLen: p.HistoryLen,
 		Files: fingerprint(p),
 	})
 }

@@ -286,7 +286,7 @@ func TestPipelineFileParams(t *testing.T) {
 		{"format: spark-als, path: /x, fold: median", `models.ext.params.fold: must be als or mean, got "median"`},
 		{"format: spark-als, path: /x, folds: mean", `models.ext.params.folds: unknown parameter`},
 		{"format: npy, items: a.npy, item_ids: a.txt, users: u.npy", "models.ext.params.user_ids: users needs user_ids"},
-		{"format: npy, items: a.npy, item_ids: a.txt, history: -1", "models.ext.params.history: must be in [0, 1048576]"},
+		{"format: npy, items: a.npy, item_ids: a.txt, history_len: -1", "models.ext.params.history_len: must be in [0, 1048576]"},
 		{"format: npy, items: a.npy, item_ids: a.txt, alpha: [1, -2]", "models.ext.params.alpha[1]: must be a finite number ≥ 0"},
 	} {
 		src := fmt.Sprintf(worldPipeline, "p", tc.params, "")
