@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/cascade-rec/cascade/candidates/als"
+	"github.com/cascade-rec/cascade/candidates/imported"
 	"github.com/cascade-rec/cascade/candidates/popularity"
 	"github.com/cascade-rec/cascade/candidates/twotower"
 )
@@ -90,6 +91,24 @@ var kinds = map[string]*modelKind{
 				return nil, err
 			}
 			return towerModel{t}, nil
+		},
+	},
+	"imported": {
+		source:    true,
+		newParams: func() any { p := imported.DefaultParams(); return &p },
+		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
+			cat := imported.Catalog{Items: env.Dataset.Items, NumItems: env.NumItems, Users: env.Dataset.Users, NumUsers: env.NumUsers}
+			m, err := imported.Train(ctx, *params.(*imported.Params), cat)
+			if err != nil {
+				return nil, err
+			}
+			logOf(env).Info("imported model aligned to the window", "report", m.Report().String())
+			return m, nil
+		},
+		load:    func(path string) (Model, error) { return imported.Load(path) },
+		serving: []string{"fold_in", "fold", "implicit", "reg", "alpha", "history_len"},
+		serve: func(m Model, params any) (Model, error) {
+			return m.(*imported.Model).WithServing(*params.(*imported.Params))
 		},
 	},
 }
