@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/nn"
 )
 
@@ -155,19 +156,12 @@ type ws struct {
 	di0      []float32
 }
 
-func growF(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n, n+n/4)
-	}
-	return s[:n]
-}
-
 func growLayers(s [][]float32, layers []*nn.Linear, rows int) [][]float32 {
 	if len(s) != len(layers) {
 		s = make([][]float32, len(layers))
 	}
 	for i, l := range layers {
-		s[i] = growF(s[i], rows*l.Out)
+		s[i] = kernel.Grow(s[i], rows*l.Out)
 	}
 	return s
 }
@@ -212,10 +206,10 @@ func (n *net) queryForward(w *ws, out []float32) {
 	d := a.dim
 	rows := len(w.hOff) - 1
 	T := len(w.hIDs)
-	w.x0 = growF(w.x0, T*d)
-	w.att = growF(w.att, T*d)
-	w.h1 = growF(w.h1, T*d)
-	w.lnSt = growF(w.lnSt, 2*T)
+	w.x0 = kernel.Grow(w.x0, T*d)
+	w.att = kernel.Grow(w.att, T*d)
+	w.h1 = kernel.Grow(w.h1, T*d)
+	w.lnSt = kernel.Grow(w.lnSt, 2*T)
 	n.item.Forward(w.hIDs, w.x0, d)
 	for t, p := range w.hPos {
 		nn.Axpy(1, n.pos.T.Row(int(p)), w.x0[t*d:(t+1)*d])
@@ -225,25 +219,32 @@ func (n *net) queryForward(w *ws, out []float32) {
 	n.ln.Forward(w.att, T, w.h1, w.lnSt)
 
 	qin := a.queryIn()
-	w.pooled = growF(w.pooled, rows*d)
-	w.z0 = growF(w.z0, rows*qin)
+	w.pooled = kernel.Grow(w.pooled, rows*d)
+	w.z0 = kernel.Grow(w.z0, rows*qin)
 	nn.MeanPool(w.h1, d, w.hOff, w.pooled)
 	for b := 0; b < rows; b++ {
 		copy(w.z0[b*qin:b*qin+d], w.pooled[b*d:(b+1)*d])
 	}
-	col := d
-	if n.user != nil {
-		n.user.Forward(w.users, w.z0[col:], qin)
-		col += d
-	}
-	if n.hour != nil {
-		n.hour.Forward(w.hours, w.z0[col:], qin)
-		n.dow.Forward(w.dows, w.z0[col+a.ctxDim:], qin)
-	}
+	n.queryEmbeddings(w, func(e *nn.Embedding, ids []int32, col int) { e.Forward(ids, w.z0[col:], qin) })
 	w.qAct = growLayers(w.qAct, n.qMLP, rows)
 	mlpForward(n.qMLP, w.z0, rows, w.qAct)
-	w.qNorm = growF(w.qNorm, rows)
+	w.qNorm = kernel.Grow(w.qNorm, rows)
 	nn.L2Normalize(w.qAct[len(w.qAct)-1], rows, d, out, w.qNorm)
+}
+
+// queryEmbeddings calls fn for each optional embedding of the query tower's input, with the
+// batch's IDs for it and its first column: the user's after the pooled history, then the hour's
+// and the day of week's.
+func (n *net) queryEmbeddings(w *ws, fn func(e *nn.Embedding, ids []int32, col int)) {
+	col := n.a.dim
+	if n.user != nil {
+		fn(n.user, w.users, col)
+		col += n.a.dim
+	}
+	if n.hour != nil {
+		fn(n.hour, w.hours, col)
+		fn(n.dow, w.dows, col+n.a.ctxDim)
+	}
 }
 
 // queryBackward accumulates the parameter gradients of the query tower from dOut, the gradient
@@ -257,25 +258,17 @@ func (n *net) queryBackward(w *ws, out, dOut []float32) {
 	w.dq = growLayers(w.dq, n.qMLP, rows)
 	last := w.dq[len(w.dq)-1]
 	nn.L2NormalizeBackward(out, dOut, rows, d, w.qNorm, last)
-	w.dz0 = growF(w.dz0, rows*qin)
+	w.dz0 = kernel.Grow(w.dz0, rows*qin)
 	mlpBackward(n.qMLP, w.z0, rows, w.qAct, w.dq, w.dz0)
 
-	col := d
-	if n.user != nil {
-		n.user.Backward(w.users, w.dz0[col:], qin)
-		col += d
-	}
-	if n.hour != nil {
-		n.hour.Backward(w.hours, w.dz0[col:], qin)
-		n.dow.Backward(w.dows, w.dz0[col+a.ctxDim:], qin)
-	}
-	w.dPl = growF(w.dPl, rows*d)
+	n.queryEmbeddings(w, func(e *nn.Embedding, ids []int32, col int) { e.Backward(ids, w.dz0[col:], qin) })
+	w.dPl = kernel.Grow(w.dPl, rows*d)
 	for b := 0; b < rows; b++ {
 		copy(w.dPl[b*d:(b+1)*d], w.dz0[b*qin:b*qin+d])
 	}
-	w.dh1 = growF(w.dh1, T*d)
-	w.dr = growF(w.dr, T*d)
-	w.dx0 = growF(w.dx0, T*d)
+	w.dh1 = kernel.Grow(w.dh1, T*d)
+	w.dr = kernel.Grow(w.dr, T*d)
+	w.dx0 = kernel.Grow(w.dx0, T*d)
 	nn.MeanPoolBackward(w.dPl, d, w.hOff, w.dh1)
 	n.ln.Backward(w.att, w.dh1, T, w.lnSt, w.dr)
 	n.attn.Backward(w.x0, w.dr, w.hOff, &w.ast, w.dx0)
@@ -290,7 +283,7 @@ func (n *net) itemForward(w *ws, f *itemFeatures, ids []int32, out []float32) {
 	d := a.dim
 	rows := len(ids)
 	in := a.itemIn()
-	w.i0 = growF(w.i0, rows*in)
+	w.i0 = kernel.Grow(w.i0, rows*in)
 	n.item.Forward(ids, w.i0, in)
 	col := d
 	for c, e := range n.attrs {
@@ -307,7 +300,7 @@ func (n *net) itemForward(w *ws, f *itemFeatures, ids []int32, out []float32) {
 	}
 	w.iAct = growLayers(w.iAct, n.iMLP, rows)
 	mlpForward(n.iMLP, w.i0, rows, w.iAct)
-	w.iNorm = growF(w.iNorm, rows)
+	w.iNorm = kernel.Grow(w.iNorm, rows)
 	nn.L2Normalize(w.iAct[len(w.iAct)-1], rows, d, out, w.iNorm)
 }
 
@@ -320,7 +313,7 @@ func (n *net) itemBackward(w *ws, f *itemFeatures, ids []int32, out, dOut []floa
 	w.di = growLayers(w.di, n.iMLP, rows)
 	last := w.di[len(w.di)-1]
 	nn.L2NormalizeBackward(out, dOut, rows, d, w.iNorm, last)
-	w.di0 = growF(w.di0, rows*in)
+	w.di0 = kernel.Grow(w.di0, rows*in)
 	mlpBackward(n.iMLP, w.i0, rows, w.iAct, w.di, w.di0)
 	n.item.Backward(ids, w.di0, in)
 	col := d
