@@ -4,7 +4,9 @@
 //
 // Layout: magic "CASCADE\x00", uvarint len(kind), kind, uvarint version, uint64 LE payload
 // length, payload, 32-byte SHA-256 of everything before it. Payloads are written with Encoder and
-// read with Decoder (little-endian, length-prefixed slices).
+// read with Decoder (little-endian, length-prefixed slices). Every model saves and loads through
+// Save and Load, so that all of them return the file's checksum and refuse a bad file the same
+// way.
 package artifact
 
 import (
@@ -120,6 +122,42 @@ func ReadFile(path, want string, maxVersion int) (Header, []byte, error) {
 		return h, nil, fmt.Errorf("%s: %q format version %d is not supported (this build reads 1..%d)", path, h.Kind, h.Version, maxVersion)
 	}
 	return h, p, nil
+}
+
+// Save is the one way a model writes itself, behind every model's
+// Save(path string) (checksum string, err error): put encodes the payload, which is written to
+// path as an artifact with header h (atomically, see WriteFile). It returns the file's hex
+// SHA-256, for manifests. Errors read "save <kind> model: …".
+func Save(path string, h Header, put func(e *Encoder) error) (string, error) {
+	var e Encoder
+	if err := put(&e); err != nil {
+		return "", fmt.Errorf("save %s model: %w", h.Kind, err)
+	}
+	sum, err := WriteFile(path, h, e.Bytes())
+	if err != nil {
+		return "", fmt.Errorf("save %s model: %w", h.Kind, err)
+	}
+	return sum, nil
+}
+
+// Load is the one way a model reads itself back: it reads and checks the artifact of kind at
+// path (versions 1 … maxVersion, see ReadFile) and returns what decode makes of its payload. A
+// payload decode refuses is damaged or inconsistent, so decode's error is returned wrapping
+// ErrCorrupt. Errors read "load <kind> model …".
+func Load[T any](path, kind string, maxVersion int, decode func(payload []byte) (T, error)) (T, error) {
+	var zero T
+	_, payload, err := ReadFile(path, kind, maxVersion)
+	if err != nil {
+		return zero, fmt.Errorf("load %s model: %w", kind, err)
+	}
+	v, err := decode(payload)
+	if err != nil {
+		if !errors.Is(err, ErrCorrupt) {
+			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		return zero, fmt.Errorf("load %s model %s: %w", kind, path, err)
+	}
+	return v, nil
 }
 
 // Encoder appends little-endian values to a payload.

@@ -20,43 +20,32 @@ const (
 // SHA-256. The file holds the parameters, the item count, the feature schema with its
 // standardisation, and every weight by name and shape.
 func (m *Model) Save(path string) (string, error) {
-	pj, err := json.Marshal(m.p)
-	if err != nil {
-		return "", fmt.Errorf("save attention model: %w", err)
-	}
-	var e artifact.Encoder
-	e.String(string(pj))
-	e.Int(m.net.numItems)
-	e.Strings(m.features)
-	e.Float32s(m.net.mean)
-	e.Float32s(m.net.std)
-	ps := m.net.params()
-	e.Int(len(ps))
-	for _, p := range ps {
-		e.String(p.Name)
-		e.Int(p.Rows)
-		e.Int(p.Cols)
-		e.Float32s(p.W)
-	}
-	sum, err := artifact.WriteFile(path, artifact.Header{Kind: Kind, Version: version}, e.Bytes())
-	if err != nil {
-		return "", fmt.Errorf("save attention model: %w", err)
-	}
-	return sum, nil
+	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
+		pj, err := json.Marshal(m.p)
+		if err != nil {
+			return err
+		}
+		e.String(string(pj))
+		e.Int(m.net.numItems)
+		e.Strings(m.features)
+		e.Float32s(m.net.mean)
+		e.Float32s(m.net.std)
+		ps := m.net.params()
+		e.Int(len(ps))
+		for _, p := range ps {
+			e.String(p.Name)
+			e.Int(p.Rows)
+			e.Int(p.Cols)
+			e.Float32s(p.W)
+		}
+		return nil
+	})
 }
 
 // Load reads a model written by Save. A damaged, foreign or inconsistent file is refused with an
 // error wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	_, payload, err := artifact.ReadFile(path, Kind, version)
-	if err != nil {
-		return nil, fmt.Errorf("load attention model: %w", err)
-	}
-	m, err := decode(payload)
-	if err != nil {
-		return nil, fmt.Errorf("load attention model %s: %w", path, err)
-	}
-	return m, nil
+	return artifact.Load(path, Kind, version, decode)
 }
 
 func decode(payload []byte) (*Model, error) {
