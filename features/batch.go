@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Batch is one request's candidates: the query, the candidate items, and what each retrieval
@@ -59,8 +60,8 @@ func (b *Batch) AddSource(name string, list []candidates.Candidate) {
 	}
 	sl = &b.Sources[len(b.Sources)-1]
 	sl.Name = name
-	sl.Scores = grow(sl.Scores, n)
-	sl.Ranks = growInt32(sl.Ranks, n)
+	sl.Scores = kernel.Grow(sl.Scores, n)
+	sl.Ranks = kernel.Grow(sl.Ranks, n)
 	nan := float32(math.NaN())
 	for i := range n {
 		sl.Scores[i], sl.Ranks[i] = nan, 0
@@ -100,22 +101,27 @@ func (h *itemIndex) reset(n int) {
 
 func (h *itemIndex) slot(k int32) uint32 { return (uint32(k) * 0x9E3779B1) >> h.shift }
 
+// probe returns the slot holding k, or the empty slot where k would go.
+func (h *itemIndex) probe(k int32) uint32 {
+	mask := uint32(len(h.keys) - 1)
+	i := h.slot(k)
+	for h.keys[i] != k && h.keys[i] != -1 {
+		i = (i + 1) & mask
+	}
+	return i
+}
+
 // insert adds k → v unless k is present, and returns the value k maps to. Negative keys are not
 // stored (they are never valid items) and return v.
 func (h *itemIndex) insert(k, v int32) int32 {
 	if k < 0 {
 		return v
 	}
-	mask := uint32(len(h.keys) - 1)
-	for i := h.slot(k); ; i = (i + 1) & mask {
-		switch h.keys[i] {
-		case k:
-			return h.vals[i]
-		case -1:
-			h.keys[i], h.vals[i] = k, v
-			return v
-		}
+	i := h.probe(k)
+	if h.keys[i] == -1 {
+		h.keys[i], h.vals[i] = k, v
 	}
+	return h.vals[i]
 }
 
 // get returns the value of k, or -1.
@@ -123,27 +129,8 @@ func (h *itemIndex) get(k int32) int32 {
 	if k < 0 || len(h.keys) == 0 {
 		return -1
 	}
-	mask := uint32(len(h.keys) - 1)
-	for i := h.slot(k); ; i = (i + 1) & mask {
-		switch h.keys[i] {
-		case k:
-			return h.vals[i]
-		case -1:
-			return -1
-		}
+	if i := h.probe(k); h.keys[i] == k {
+		return h.vals[i]
 	}
-}
-
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}
-
-func growInt32(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
+	return -1
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Provider adapts an Extractor to the ranker package's FeatureProvider contract, which passes
@@ -35,7 +36,7 @@ func (p *Provider) Features(ctx context.Context, q candidates.Query, cands []can
 	b := p.pool.Get().(*Batch)
 	defer p.pool.Put(b)
 	b.Query = q
-	b.Items = growInt32(b.Items, len(cands))
+	b.Items = kernel.Grow(b.Items, len(cands))
 	for i, c := range cands {
 		b.Items[i] = c.Item
 	}
@@ -48,8 +49,8 @@ func (p *Provider) Features(ctx context.Context, q candidates.Query, cands []can
 		b.Sources = b.Sources[:1]
 		sl := &b.Sources[0]
 		sl.Name = p.source
-		sl.Scores = grow(sl.Scores, len(cands))
-		sl.Ranks = growInt32(sl.Ranks, len(cands))
+		sl.Scores = kernel.Grow(sl.Scores, len(cands))
+		sl.Ranks = kernel.Grow(sl.Ranks, len(cands))
 		for i, c := range cands {
 			sl.Scores[i], sl.Ranks[i] = c.Score, int32(i+1)
 		}
