@@ -35,13 +35,7 @@ func Exp32(x float32) float32 {
 	}
 	r := x - n*ln2hi - n*ln2lo
 	r2 := r * r
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	y := p*r2 + r + 1
+	y := cephes(r)*r2 + r + 1
 	return y * math.Float32frombits(uint32(int32(n)+127)<<23)
 }
 
@@ -62,15 +56,22 @@ func Exp32Neg(x float32) float32 {
 	t := float32(x*log2e) + magic
 	n := t - magic
 	r := x - n*ln2hi - n*ln2lo
+	// (p·r)·r, not p·(r·r) as in Exp32: the two round differently.
+	y := cephes(r)*r*r + r + 1
+	k := int32(math.Float32bits(t)) - int32(math.Float32bits(magic)) // n as an integer, in [−126, 0]
+	return y * math.Float32frombits(uint32(k+127)<<23)
+}
+
+// cephes is the polynomial p of Cephes' expf, e^r ≈ 1 + r + p(r)·r² for |r| ≤ ln2/2, in
+// Horner's order.
+func cephes(r float32) float32 {
 	p := float32(1.9875691500e-4)
 	p = p*r + 1.3981999507e-3
 	p = p*r + 8.3334519073e-3
 	p = p*r + 4.1665795894e-2
 	p = p*r + 1.6666665459e-1
 	p = p*r + 5.0000001201e-1
-	y := p*r*r + r + 1
-	k := int32(math.Float32bits(t)) - int32(math.Float32bits(magic)) // n as an integer, in [−126, 0]
-	return y * math.Float32frombits(uint32(k+127)<<23)
+	return p
 }
 
 // Exp64Neg returns e^x for x ≤ 0 in float64 to a relative error below 1e-9 (0 below −700),
