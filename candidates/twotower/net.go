@@ -285,14 +285,11 @@ func (n *net) itemForward(w *ws, f *itemFeatures, ids []int32, out []float32) {
 	in := a.itemIn()
 	w.i0 = kernel.Grow(w.i0, rows*in)
 	n.item.Forward(ids, w.i0, in)
-	col := d
-	for c, e := range n.attrs {
-		cf := &f.cats[c]
+	col := n.attrBags(f, func(e *nn.Embedding, cf *catFeature, col int) {
 		for r, id := range ids {
 			e.MeanBagForward(cf.off[id:id+2], cf.ids, w.i0[r*in+col:], in)
 		}
-		col += a.attrDim
-	}
+	})
 	if k := 2 * a.numNumeric; k > 0 {
 		for r, id := range ids {
 			copy(w.i0[r*in+col:r*in+col+k], f.numeric[int(id)*k:int(id+1)*k])
@@ -316,14 +313,23 @@ func (n *net) itemBackward(w *ws, f *itemFeatures, ids []int32, out, dOut []floa
 	w.di0 = kernel.Grow(w.di0, rows*in)
 	mlpBackward(n.iMLP, w.i0, rows, w.iAct, w.di, w.di0)
 	n.item.Backward(ids, w.di0, in)
-	col := d
-	for c, e := range n.attrs {
-		cf := &f.cats[c]
+	n.attrBags(f, func(e *nn.Embedding, cf *catFeature, col int) {
 		for r, id := range ids {
 			e.MeanBagBackward(cf.off[id:id+2], cf.ids, w.di0[r*in+col:], in)
 		}
-		col += a.attrDim
+	})
+}
+
+// attrBags calls fn for each categorical attribute's embedding bag, with the attribute's values
+// and its first column in the item tower's input (after the item ID's), and returns the column
+// after the last bag, where the numeric attributes start.
+func (n *net) attrBags(f *itemFeatures, fn func(e *nn.Embedding, cf *catFeature, col int)) int {
+	col := n.a.dim
+	for c, e := range n.attrs {
+		fn(e, &f.cats[c], col)
+		col += n.a.attrDim
 	}
+	return col
 }
 
 // mlpForward runs Linear(+ReLU except after the last layer) layers; act[i] is layer i's output.
