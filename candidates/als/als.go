@@ -6,7 +6,6 @@ import (
 	"math"
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
@@ -62,46 +61,31 @@ func TrainALS(ctx context.Context, events []dataset.Event, numUsers, numItems in
 // rated pairs). Each iteration solves every item against the users, then every user against the
 // items, so the returned user factors are what FoldIn computes from each user's training row.
 func TrainALSMatrix(ctx context.Context, r *dataset.Matrix, p ALSParams, opt progress.Options) (*ALSModel, TrainStats, error) {
-	var stats TrainStats
 	if err := p.Validate(); err != nil {
-		return nil, stats, err
+		return nil, TrainStats{}, err
 	}
 	if err := checkMatrix(r, false); err != nil {
-		return nil, stats, fmt.Errorf("als: %w", err)
+		return nil, TrainStats{}, fmt.Errorf("als: %w", err)
 	}
 	k := p.Factors
-	rng := newRNG(p.Seed)
-	users := initFactors(rng, r.Rows, k)
-	items := initFactors(rng, r.Cols, k)
+	users, items := initialFactors(p.Seed, r.Rows, r.Cols, k)
 	rt := r.Transpose()
 	solvers := make([]*rowSolver, kernel.Workers(p.Workers))
 	for i := range solvers {
 		solvers[i] = newRowSolver(k)
 	}
 	rowLoss := make([]float64, r.Rows)
-
-	bar := progress.New("als", int64(p.Iterations), opt)
-	defer bar.Finish()
-	for it := range p.Iterations {
-		if err := ctx.Err(); err != nil {
-			return nil, stats, fmt.Errorf("als: iteration %d: %w", it+1, err)
+	stats, err := runIterations(ctx, KindALS, p.Iterations, opt, func() (float64, error) {
+		if err := explicitSweep(ctx, "item", rt, users, items, k, p.Reg, solvers); err != nil {
+			return 0, err
 		}
-		start := time.Now()
-		err := explicitSweep(ctx, "item", rt, users, items, k, p.Reg, solvers)
-		if err == nil {
-			err = explicitSweep(ctx, "user", r, items, users, k, p.Reg, solvers)
+		if err := explicitSweep(ctx, "user", r, items, users, k, p.Reg, solvers); err != nil {
+			return 0, err
 		}
-		var loss float64
-		if err == nil {
-			loss, err = explicitObjective(ctx, r, rt, k, users, items, p.Reg, len(solvers), rowLoss)
-		}
-		if err != nil {
-			return nil, stats, fmt.Errorf("als: iteration %d: %w", it+1, err)
-		}
-		stats.Loss = append(stats.Loss, loss)
-		stats.Seconds = append(stats.Seconds, time.Since(start).Seconds())
-		bar.Describe("loss %.6g", loss)
-		bar.Add(1)
+		return explicitObjective(ctx, r, rt, k, users, items, p.Reg, len(solvers), rowLoss)
+	})
+	if err != nil {
+		return nil, stats, err
 	}
 	return newALSModel(p, r.Rows, r.Cols, users, items), stats, nil
 }

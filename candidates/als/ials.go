@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"sync/atomic"
-	"time"
 
 	"gonum.org/v1/gonum/blas"
 
@@ -56,34 +55,17 @@ func TrainIALS(ctx context.Context, events []dataset.Event, numUsers, numItems i
 // from each user's training row (with solver cholesky). It returns ctx's error, wrapped, if ctx is
 // cancelled.
 func TrainIALSMatrix(ctx context.Context, r *dataset.Matrix, p IALSParams, opt progress.Options) (*IALSModel, TrainStats, error) {
-	var stats TrainStats
 	if err := p.Validate(); err != nil {
-		return nil, stats, err
+		return nil, TrainStats{}, err
 	}
 	if err := checkMatrix(r, true); err != nil {
-		return nil, stats, fmt.Errorf("ials: %w", err)
+		return nil, TrainStats{}, fmt.Errorf("ials: %w", err)
 	}
-	k := p.Factors
-	rng := newRNG(p.Seed)
-	users := initFactors(rng, r.Rows, k)
-	items := initFactors(rng, r.Cols, k)
+	users, items := initialFactors(p.Seed, r.Rows, r.Cols, p.Factors)
 	t := newIALSTrainer(p, r, users, items)
-
-	bar := progress.New("ials", int64(p.Iterations), opt)
-	defer bar.Finish()
-	for it := range p.Iterations {
-		if err := ctx.Err(); err != nil {
-			return nil, stats, fmt.Errorf("ials: iteration %d: %w", it+1, err)
-		}
-		start := time.Now()
-		loss, err := t.iterate(ctx)
-		if err != nil {
-			return nil, stats, fmt.Errorf("ials: iteration %d: %w", it+1, err)
-		}
-		stats.Loss = append(stats.Loss, loss)
-		stats.Seconds = append(stats.Seconds, time.Since(start).Seconds())
-		bar.Describe("loss %.6g", loss)
-		bar.Add(1)
+	stats, err := runIterations(ctx, KindIALS, p.Iterations, opt, func() (float64, error) { return t.iterate(ctx) })
+	if err != nil {
+		return nil, stats, err
 	}
 	return newIALSModel(p, r.Rows, r.Cols, users, items), stats, nil
 }

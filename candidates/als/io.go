@@ -1,6 +1,10 @@
 package als
 
-import "github.com/cascade-rec/cascade/artifact"
+import (
+	"fmt"
+
+	"github.com/cascade-rec/cascade/artifact"
+)
 
 // Artifact kinds and the payload format versions this build writes (and the newest it reads).
 const (
@@ -13,35 +17,15 @@ const (
 // Save writes the model to path as an artifact of kind "ials" and returns the file's hex SHA-256.
 func (m *IALSModel) Save(path string) (string, error) {
 	p := m.params
-	return m.save(path, ialsVersion, func(e *artifact.Encoder) {
-		e.Int(p.Factors)
-		e.Float64(p.Alpha)
-		e.Float64(p.Reg)
-		e.Float64(p.RegExponent)
-		e.Int(p.Iterations)
-		e.String(p.Solver)
-		e.Int(p.CGSteps)
-		e.Uint64(uint64(p.Seed))
-		e.Int(p.Workers)
-	})
+	return m.save(path, ialsVersion, p.fields())
 }
 
 // LoadIALS reads a model written by IALSModel.Save. A damaged or inconsistent file is refused
 // with an error wrapping artifact.ErrCorrupt.
 func LoadIALS(path string) (*IALSModel, error) {
 	return artifact.Load(path, KindIALS, ialsVersion, func(payload []byte) (*IALSModel, error) {
-		d := artifact.NewDecoder(payload)
 		var p IALSParams
-		p.Factors = d.Int()
-		p.Alpha = d.Float64()
-		p.Reg = d.Float64()
-		p.RegExponent = d.Float64()
-		p.Iterations = d.Int()
-		p.Solver = d.String()
-		p.CGSteps = d.Int()
-		p.Seed = int64(d.Uint64())
-		p.Workers = d.Int()
-		f, err := readFactors(d, p.Factors, p.Validate)
+		f, err := readModel(payload, p.fields(), &p.Factors, func() error { return p.Validate() })
 		if err != nil {
 			return nil, err
 		}
@@ -52,30 +36,63 @@ func LoadIALS(path string) (*IALSModel, error) {
 // Save writes the model to path as an artifact of kind "als" and returns the file's hex SHA-256.
 func (m *ALSModel) Save(path string) (string, error) {
 	p := m.params
-	return m.save(path, alsVersion, func(e *artifact.Encoder) {
-		e.Int(p.Factors)
-		e.Float64(p.Reg)
-		e.Int(p.Iterations)
-		e.Uint64(uint64(p.Seed))
-		e.Int(p.Workers)
-	})
+	return m.save(path, alsVersion, p.fields())
 }
 
 // LoadALS reads a model written by ALSModel.Save. A damaged or inconsistent file is refused with
 // an error wrapping artifact.ErrCorrupt.
 func LoadALS(path string) (*ALSModel, error) {
 	return artifact.Load(path, KindALS, alsVersion, func(payload []byte) (*ALSModel, error) {
-		d := artifact.NewDecoder(payload)
 		var p ALSParams
-		p.Factors = d.Int()
-		p.Reg = d.Float64()
-		p.Iterations = d.Int()
-		p.Seed = int64(d.Uint64())
-		p.Workers = d.Int()
-		f, err := readFactors(d, p.Factors, p.Validate)
+		f, err := readModel(payload, p.fields(), &p.Factors, func() error { return p.Validate() })
 		if err != nil {
 			return nil, err
 		}
 		return newALSModel(p, f.numUsers, f.numItems, f.users, f.items), nil
 	})
+}
+
+// fields lists the parameters as they are stored, in file order, for save and load alike.
+func (p *IALSParams) fields() []any {
+	return []any{&p.Factors, &p.Alpha, &p.Reg, &p.RegExponent, &p.Iterations, &p.Solver, &p.CGSteps, &p.Seed, &p.Workers}
+}
+
+func (p *ALSParams) fields() []any {
+	return []any{&p.Factors, &p.Reg, &p.Iterations, &p.Seed, &p.Workers}
+}
+
+// putFields writes the values fields point to; an int64 is stored as its uint64 bits.
+func putFields(e *artifact.Encoder, fields []any) {
+	for _, f := range fields {
+		switch v := f.(type) {
+		case *int:
+			e.Int(*v)
+		case *int64:
+			e.Uint64(uint64(*v))
+		case *float64:
+			e.Float64(*v)
+		case *string:
+			e.String(*v)
+		default:
+			panic(fmt.Sprintf("als: no encoding for a parameter of type %T", f))
+		}
+	}
+}
+
+// getFields reads what putFields wrote into the values fields point to.
+func getFields(d *artifact.Decoder, fields []any) {
+	for _, f := range fields {
+		switch v := f.(type) {
+		case *int:
+			*v = d.Int()
+		case *int64:
+			*v = int64(d.Uint64())
+		case *float64:
+			*v = d.Float64()
+		case *string:
+			*v = d.String()
+		default:
+			panic(fmt.Sprintf("als: no encoding for a parameter of type %T", f))
+		}
+	}
 }

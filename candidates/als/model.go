@@ -12,12 +12,6 @@ import (
 	"github.com/cascade-rec/cascade/candidates"
 )
 
-// TrainStats records a training run, one entry per iteration.
-type TrainStats struct {
-	Loss    []float64 // the objective after the iteration (see IALSParams, ALSParams)
-	Seconds []float64 // wall time of the iteration: both sweeps and the objective
-}
-
 // factorModel is what ALSModel and IALSModel share: the trained factors, the shape of the
 // training matrix, the serving path (fold the history in, score every item, keep the best) and
 // the file layout. The models embed it and differ only in how a history is folded in (fold),
@@ -137,11 +131,11 @@ func (m *factorModel) Score(ctx context.Context, q candidates.Query, items []int
 	return nil
 }
 
-// save writes the file layout both models share: the parameters (putParams), then the training
-// matrix's shape and the two factor matrices.
-func (m *factorModel) save(path string, version int, putParams func(e *artifact.Encoder)) (string, error) {
+// save writes the file layout both models share: the parameters (params, see fields), then the
+// training matrix's shape and the two factor matrices.
+func (m *factorModel) save(path string, version int, params []any) (string, error) {
 	return artifact.Save(path, artifact.Header{Kind: m.kind, Version: version}, func(e *artifact.Encoder) error {
-		putParams(e)
+		putFields(e, params)
 		e.Int(m.numUsers)
 		e.Int(m.numItems)
 		e.Float32s(m.users)
@@ -150,16 +144,18 @@ func (m *factorModel) save(path string, version int, putParams func(e *artifact.
 	})
 }
 
-// savedFactors is what readFactors reads back.
+// savedFactors is what readModel reads back besides the parameters.
 type savedFactors struct {
 	numUsers, numItems int
 	users, items       []float32
 }
 
-// readFactors reads the rest of what save wrote, after the parameters, and checks the whole
-// payload: first that it decoded, then the parameters just read (validate), then that the
-// matrices have the stated shape for k factors and are finite.
-func readFactors(d *artifact.Decoder, k int, validate func() error) (savedFactors, error) {
+// readModel reads what save wrote: the parameters into params, then the factors. It checks, in
+// order, that the payload decoded, that the parameters are valid (validate, called after
+// decoding), and that the matrices have the stated shape for *k factors and are finite.
+func readModel(payload []byte, params []any, k *int, validate func() error) (savedFactors, error) {
+	d := artifact.NewDecoder(payload)
+	getFields(d, params)
 	f := savedFactors{numUsers: d.Int(), numItems: d.Int()}
 	f.users, f.items = d.Float32s(), d.Float32s()
 	if err := d.Err(); err != nil {
@@ -169,9 +165,9 @@ func readFactors(d *artifact.Decoder, k int, validate func() error) (savedFactor
 		return f, err
 	}
 	if f.numUsers < 0 || f.numItems < 0 || f.numUsers > math.MaxInt32 || f.numItems > math.MaxInt32 ||
-		len(f.users) != f.numUsers*k || len(f.items) != f.numItems*k {
+		len(f.users) != f.numUsers**k || len(f.items) != f.numItems**k {
 		return f, fmt.Errorf("factor shapes %d and %d do not match %d users, %d items, %d factors",
-			len(f.users), len(f.items), f.numUsers, f.numItems, k)
+			len(f.users), len(f.items), f.numUsers, f.numItems, *k)
 	}
 	for _, x := range [][]float32{f.users, f.items} {
 		for _, v := range x {
