@@ -176,30 +176,26 @@ func (e *Encoder) Bool(v bool) {
 		e.buf = append(e.buf, 0)
 	}
 }
-func (e *Encoder) String(s string) { e.Int(len(s)); e.buf = append(e.buf, s...) }
-func (e *Encoder) Float32s(v []float32) {
-	e.Int(len(v))
-	for _, x := range v {
-		e.buf = binary.LittleEndian.AppendUint32(e.buf, math.Float32bits(x))
-	}
-}
+func (e *Encoder) String(s string)      { e.Int(len(s)); e.buf = append(e.buf, s...) }
+func (e *Encoder) Float32s(v []float32) { appendWords(e, v) }
 func (e *Encoder) Float64s(v []float64) {
 	e.Int(len(v))
 	for _, x := range v {
 		e.Float64(x)
 	}
 }
-func (e *Encoder) Int32s(v []int32) {
-	e.Int(len(v))
-	for _, x := range v {
-		e.buf = binary.LittleEndian.AppendUint32(e.buf, uint32(x))
-	}
-}
+func (e *Encoder) Int32s(v []int32) { appendWords(e, v) }
 func (e *Encoder) Strings(v []string) {
 	e.Int(len(v))
 	for _, s := range v {
 		e.String(s)
 	}
+}
+
+// appendWords writes the length of v and its 4-byte little-endian words.
+func appendWords[T float32 | int32](e *Encoder, v []T) {
+	e.Int(len(v))
+	e.buf, _ = binary.Append(e.buf, binary.LittleEndian, v) // fails only for types T excludes
 }
 
 // Decoder reads what Encoder wrote. The first error sticks: later reads return zero values, and
@@ -256,19 +252,8 @@ func (d *Decoder) length(size int) int {
 	}
 	return n
 }
-func (d *Decoder) String() string { return string(d.take(d.length(1))) }
-func (d *Decoder) Float32s() []float32 {
-	n := d.length(4)
-	b := d.take(4 * n)
-	if b == nil {
-		return nil
-	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v
-}
+func (d *Decoder) String() string      { return string(d.take(d.length(1))) }
+func (d *Decoder) Float32s() []float32 { return readWords[float32](d) }
 func (d *Decoder) Float64s() []float64 {
 	n := d.length(8)
 	v := make([]float64, 0, n)
@@ -277,16 +262,17 @@ func (d *Decoder) Float64s() []float64 {
 	}
 	return v
 }
-func (d *Decoder) Int32s() []int32 {
+func (d *Decoder) Int32s() []int32 { return readWords[int32](d) }
+
+// readWords reads what appendWords wrote.
+func readWords[T float32 | int32](d *Decoder) []T {
 	n := d.length(4)
 	b := d.take(4 * n)
 	if b == nil {
 		return nil
 	}
-	v := make([]int32, n)
-	for i := range v {
-		v[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-	}
+	v := make([]T, n)
+	binary.Decode(b, binary.LittleEndian, v) // b holds exactly len(v) words
 	return v
 }
 func (d *Decoder) Strings() []string {

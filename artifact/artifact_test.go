@@ -1,6 +1,7 @@
 package artifact
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -159,5 +160,23 @@ func TestSaveLoad(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(dir, "missing.bin"), "test", 1, decode); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestWordLayout pins the bytes of the slice encodings that every saved model uses.
+func TestWordLayout(t *testing.T) {
+	var e Encoder
+	e.Float32s([]float32{1, -2})
+	e.Int32s([]int32{-4})
+	want := []byte{
+		2, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0,
+		1, 0, 0, 0, 0, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff,
+	}
+	if got := e.Bytes(); !bytes.Equal(got, want) {
+		t.Fatalf("got % x, want % x", got, want)
+	}
+	d := NewDecoder(want)
+	if f, i := d.Float32s(), d.Int32s(); len(f) != 2 || f[1] != -2 || len(i) != 1 || i[0] != -4 || d.Err() != nil {
+		t.Fatalf("decoded %v %v %v", f, i, d.Err())
 	}
 }

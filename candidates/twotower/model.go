@@ -247,13 +247,7 @@ func (m *Model) Save(path string) (string, error) {
 			cards[i] = int32(c)
 		}
 		e.Int32s(cards)
-		e.Int(len(m.net.ps))
-		for _, p := range m.net.ps {
-			e.String(p.Name)
-			e.Int(p.Rows)
-			e.Int(p.Cols)
-			e.Float32s(p.W)
-		}
+		nn.WriteParams(e, m.net.ps)
 		e.Float32s(m.items)
 		e.Float32s(m.logPrior)
 		return nil
@@ -291,18 +285,9 @@ func decode(payload []byte) (*Model, error) {
 	for _, c := range d.Int32s() {
 		a.catCards = append(a.catCards, int(c))
 	}
-	type tensor struct {
-		name       string
-		rows, cols int
-		w          []float32
-	}
-	nt := d.Int()
-	if nt < 0 || nt > 1024 {
-		return nil, fmt.Errorf("%d parameter tensors", nt)
-	}
-	ts := make([]tensor, nt)
-	for i := range ts {
-		ts[i] = tensor{d.String(), d.Int(), d.Int(), d.Float32s()}
+	tensors, err := nn.ReadParams(d)
+	if err != nil {
+		return nil, err
 	}
 	items, prior := d.Float32s(), d.Float32s()
 	// The decoder's error is sticky and also reports trailing bytes, so check it once, here.
@@ -321,15 +306,8 @@ func decode(payload []byte) (*Model, error) {
 		return nil, fmt.Errorf("item tables do not match %d items", a.numItems)
 	}
 	n := newNet(a, rand.New(rand.NewPCG(0, 0)))
-	if len(ts) != len(n.ps) {
-		return nil, fmt.Errorf("%d parameter tensors, the architecture has %d", len(ts), len(n.ps))
-	}
-	for i, ps := range n.ps {
-		t := ts[i]
-		if t.name != ps.Name || t.rows != ps.Rows || t.cols != ps.Cols || len(t.w) != len(ps.W) {
-			return nil, fmt.Errorf("tensor %q %d×%d, want %q %d×%d", t.name, t.rows, t.cols, ps.Name, ps.Rows, ps.Cols)
-		}
-		copy(ps.W, t.w)
+	if err := tensors.Restore(n.ps); err != nil {
+		return nil, err
 	}
 	return &Model{p: p, net: n, numUsers: numUsers, numItems: a.numItems, items: items, logPrior: prior}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/cascade-rec/cascade/artifact"
+	"github.com/cascade-rec/cascade/nn"
 )
 
 // Kind is the artifact kind of a saved model; version is the payload format this build writes
@@ -30,14 +31,7 @@ func (m *Model) Save(path string) (string, error) {
 		e.Strings(m.features)
 		e.Float32s(m.net.mean)
 		e.Float32s(m.net.std)
-		ps := m.net.params()
-		e.Int(len(ps))
-		for _, p := range ps {
-			e.String(p.Name)
-			e.Int(p.Rows)
-			e.Int(p.Cols)
-			e.Float32s(p.W)
-		}
+		nn.WriteParams(e, m.net.params())
 		return nil
 	})
 }
@@ -57,18 +51,9 @@ func decode(payload []byte) (*Model, error) {
 	numItems := d.Int()
 	features := d.Strings()
 	mean, std := d.Float32s(), d.Float32s()
-	type tensor struct {
-		name       string
-		rows, cols int
-		w          []float32
-	}
-	k := d.Int()
-	if k < 0 || k > 1024 {
-		return nil, corrupt("%d weight tensors", k)
-	}
-	tensors := make([]tensor, k)
-	for i := range tensors {
-		tensors[i] = tensor{d.String(), d.Int(), d.Int(), d.Float32s()}
+	tensors, err := nn.ReadParams(d)
+	if err != nil {
+		return nil, err
 	}
 	if err := d.Err(); err != nil {
 		return nil, err
@@ -97,21 +82,8 @@ func decode(payload []byte) (*Model, error) {
 	nt := newNet(p, numItems, nf, rand.New(rand.NewPCG(0, 0)))
 	copy(nt.mean, mean)
 	copy(nt.std, std)
-	ps := nt.params()
-	if k != len(ps) {
-		return nil, corrupt("%d weight tensors, the architecture has %d", k, len(ps))
-	}
-	for i, q := range ps {
-		t := tensors[i]
-		if t.name != q.Name || t.rows != q.Rows || t.cols != q.Cols || len(t.w) != len(q.W) {
-			return nil, corrupt("tensor %q %d×%d (%d values), the architecture wants %q %d×%d", t.name, t.rows, t.cols, len(t.w), q.Name, q.Rows, q.Cols)
-		}
-		for _, v := range t.w {
-			if !finite(v) {
-				return nil, corrupt("tensor %q holds a non-finite weight", t.name)
-			}
-		}
-		copy(q.W, t.w)
+	if err := tensors.Restore(nt.params()); err != nil {
+		return nil, err
 	}
 	return newModel(p, features, nt), nil
 }
