@@ -138,22 +138,43 @@ type ws struct {
 	x0, att, h1, lnSt []float32
 	ast               nn.AttentionState
 	pooled, z0        []float32
-	qAct              [][]float32
-	qNorm             []float32
+	qHead             head
 
 	// Item inputs.
 	iIDs  []int32
 	i0    []float32
-	iAct  [][]float32
-	iNorm []float32
+	iHead head
 
 	// Backward scratch.
-	dq       [][]float32
-	dz0, dPl []float32
-	dh1, dr  []float32
-	dx0      []float32
-	di       [][]float32
-	di0      []float32
+	dPl     []float32
+	dh1, dr []float32
+	dx0     []float32
+}
+
+// head is a tower's output stage, an MLP whose output is L2-normalised, with its activations
+// and gradient scratch.
+type head struct {
+	act, dact [][]float32 // layer outputs and their gradients
+	norm      []float32   // per-row norms of the last output
+	dx        []float32   // gradient of the head's input
+}
+
+// forward runs mlp on x (rows × in) and writes the normalised output (rows × d) to out.
+func (h *head) forward(mlp []*nn.Linear, x []float32, rows, d int, out []float32) {
+	h.act = growLayers(h.act, mlp, rows)
+	mlpForward(mlp, x, rows, h.act)
+	h.norm = kernel.Grow(h.norm, rows)
+	nn.L2Normalize(h.act[len(h.act)-1], rows, d, out, h.norm)
+}
+
+// backward back-propagates dOut, the gradient of the normalised output out of the matching
+// forward on x, and returns the gradient of x (rows × in).
+func (h *head) backward(mlp []*nn.Linear, x []float32, rows, in, d int, out, dOut []float32) []float32 {
+	h.dact = growLayers(h.dact, mlp, rows)
+	nn.L2NormalizeBackward(out, dOut, rows, d, h.norm, h.dact[len(h.dact)-1])
+	h.dx = kernel.Grow(h.dx, rows*in)
+	mlpBackward(mlp, x, rows, h.act, h.dact, h.dx)
+	return h.dx
 }
 
 func growLayers(s [][]float32, layers []*nn.Linear, rows int) [][]float32 {
@@ -226,10 +247,7 @@ func (n *net) queryForward(w *ws, out []float32) {
 		copy(w.z0[b*qin:b*qin+d], w.pooled[b*d:(b+1)*d])
 	}
 	n.queryEmbeddings(w, func(e *nn.Embedding, ids []int32, col int) { e.Forward(ids, w.z0[col:], qin) })
-	w.qAct = growLayers(w.qAct, n.qMLP, rows)
-	mlpForward(n.qMLP, w.z0, rows, w.qAct)
-	w.qNorm = kernel.Grow(w.qNorm, rows)
-	nn.L2Normalize(w.qAct[len(w.qAct)-1], rows, d, out, w.qNorm)
+	w.qHead.forward(n.qMLP, w.z0, rows, d, out)
 }
 
 // queryEmbeddings calls fn for each optional embedding of the query tower's input, with the
@@ -255,16 +273,11 @@ func (n *net) queryBackward(w *ws, out, dOut []float32) {
 	rows := len(w.hOff) - 1
 	T := len(w.hIDs)
 	qin := a.queryIn()
-	w.dq = growLayers(w.dq, n.qMLP, rows)
-	last := w.dq[len(w.dq)-1]
-	nn.L2NormalizeBackward(out, dOut, rows, d, w.qNorm, last)
-	w.dz0 = kernel.Grow(w.dz0, rows*qin)
-	mlpBackward(n.qMLP, w.z0, rows, w.qAct, w.dq, w.dz0)
-
-	n.queryEmbeddings(w, func(e *nn.Embedding, ids []int32, col int) { e.Backward(ids, w.dz0[col:], qin) })
+	dz0 := w.qHead.backward(n.qMLP, w.z0, rows, qin, d, out, dOut)
+	n.queryEmbeddings(w, func(e *nn.Embedding, ids []int32, col int) { e.Backward(ids, dz0[col:], qin) })
 	w.dPl = kernel.Grow(w.dPl, rows*d)
 	for b := 0; b < rows; b++ {
-		copy(w.dPl[b*d:(b+1)*d], w.dz0[b*qin:b*qin+d])
+		copy(w.dPl[b*d:(b+1)*d], dz0[b*qin:b*qin+d])
 	}
 	w.dh1 = kernel.Grow(w.dh1, T*d)
 	w.dr = kernel.Grow(w.dr, T*d)
@@ -295,10 +308,7 @@ func (n *net) itemForward(w *ws, f *itemFeatures, ids []int32, out []float32) {
 			copy(w.i0[r*in+col:r*in+col+k], f.numeric[int(id)*k:int(id+1)*k])
 		}
 	}
-	w.iAct = growLayers(w.iAct, n.iMLP, rows)
-	mlpForward(n.iMLP, w.i0, rows, w.iAct)
-	w.iNorm = kernel.Grow(w.iNorm, rows)
-	nn.L2Normalize(w.iAct[len(w.iAct)-1], rows, d, out, w.iNorm)
+	w.iHead.forward(n.iMLP, w.i0, rows, d, out)
 }
 
 // itemBackward is the backward pass of itemForward.
@@ -307,15 +317,11 @@ func (n *net) itemBackward(w *ws, f *itemFeatures, ids []int32, out, dOut []floa
 	d := a.dim
 	rows := len(ids)
 	in := a.itemIn()
-	w.di = growLayers(w.di, n.iMLP, rows)
-	last := w.di[len(w.di)-1]
-	nn.L2NormalizeBackward(out, dOut, rows, d, w.iNorm, last)
-	w.di0 = kernel.Grow(w.di0, rows*in)
-	mlpBackward(n.iMLP, w.i0, rows, w.iAct, w.di, w.di0)
-	n.item.Backward(ids, w.di0, in)
+	di0 := w.iHead.backward(n.iMLP, w.i0, rows, in, d, out, dOut)
+	n.item.Backward(ids, di0, in)
 	n.attrBags(f, func(e *nn.Embedding, cf *catFeature, col int) {
 		for r, id := range ids {
-			e.MeanBagBackward(cf.off[id:id+2], cf.ids, w.di0[r*in+col:], in)
+			e.MeanBagBackward(cf.off[id:id+2], cf.ids, di0[r*in+col:], in)
 		}
 	})
 }
