@@ -178,17 +178,15 @@ func (e *Encoder) Bool(v bool) {
 }
 func (e *Encoder) String(s string)      { e.Int(len(s)); e.buf = append(e.buf, s...) }
 func (e *Encoder) Float32s(v []float32) { appendWords(e, v) }
-func (e *Encoder) Float64s(v []float64) {
+func (e *Encoder) Float64s(v []float64) { appendList(e, v, e.Float64) }
+func (e *Encoder) Int32s(v []int32)     { appendWords(e, v) }
+func (e *Encoder) Strings(v []string)   { appendList(e, v, e.String) }
+
+// appendList writes the length of v and each element with put.
+func appendList[T any](e *Encoder, v []T, put func(T)) {
 	e.Int(len(v))
 	for _, x := range v {
-		e.Float64(x)
-	}
-}
-func (e *Encoder) Int32s(v []int32) { appendWords(e, v) }
-func (e *Encoder) Strings(v []string) {
-	e.Int(len(v))
-	for _, s := range v {
-		e.String(s)
+		put(x)
 	}
 }
 
@@ -254,15 +252,8 @@ func (d *Decoder) length(size int) int {
 }
 func (d *Decoder) String() string      { return string(d.take(d.length(1))) }
 func (d *Decoder) Float32s() []float32 { return readWords[float32](d) }
-func (d *Decoder) Float64s() []float64 {
-	n := d.length(8)
-	v := make([]float64, 0, n)
-	for i := 0; i < n; i++ {
-		v = append(v, d.Float64())
-	}
-	return v
-}
-func (d *Decoder) Int32s() []int32 { return readWords[int32](d) }
+func (d *Decoder) Float64s() []float64 { return readList(d, d.Float64) }
+func (d *Decoder) Int32s() []int32     { return readWords[int32](d) }
 
 // readWords reads what appendWords wrote.
 func readWords[T float32 | int32](d *Decoder) []T {
@@ -275,11 +266,15 @@ func readWords[T float32 | int32](d *Decoder) []T {
 	binary.Decode(b, binary.LittleEndian, v) // b holds exactly len(v) words
 	return v
 }
-func (d *Decoder) Strings() []string {
+func (d *Decoder) Strings() []string { return readList(d, d.String) }
+
+// readList reads what appendList wrote, each element with get; every element takes at least 8
+// bytes (a float64, or a string's length).
+func readList[T any](d *Decoder, get func() T) []T {
 	n := d.length(8)
-	v := make([]string, 0, n)
-	for i := 0; i < n; i++ {
-		v = append(v, d.String())
+	v := make([]T, 0, n)
+	for range n {
+		v = append(v, get())
 	}
 	return v
 }
