@@ -42,8 +42,8 @@ func TrainALS(ctx context.Context, events []dataset.Event, numUsers, numItems in
 	if err := p.Validate(); err != nil {
 		return nil, TrainStats{}, err
 	}
-	if numUsers < 0 || numItems < 0 {
-		return nil, TrainStats{}, fmt.Errorf("als: negative dimensions %d×%d", numUsers, numItems)
+	if err := checkDims(KindALS, numUsers, numItems); err != nil {
+		return nil, TrainStats{}, err
 	}
 	rated := make([]dataset.Event, 0, len(events))
 	for _, e := range events {
@@ -70,10 +70,7 @@ func TrainALSMatrix(ctx context.Context, r *dataset.Matrix, p ALSParams, opt pro
 	k := p.Factors
 	users, items := initialFactors(p.Seed, r.Rows, r.Cols, k)
 	rt := r.Transpose()
-	solvers := make([]*rowSolver, kernel.Workers(p.Workers))
-	for i := range solvers {
-		solvers[i] = newRowSolver(k)
-	}
+	solvers := newRowSolvers(p.Workers, k)
 	rowLoss := make([]float64, r.Rows)
 	stats, err := runIterations(ctx, KindALS, p.Iterations, opt, func() (float64, error) {
 		if err := explicitSweep(ctx, "item", rt, users, items, k, p.Reg, solvers); err != nil {
@@ -152,11 +149,8 @@ func explicitObjective(ctx context.Context, r, rt *dataset.Matrix, k int, users,
 // Loss returns the training objective of the model's factors on the rating matrix r (which must
 // have the model's dimensions), as reported per iteration in TrainStats.
 func (m *ALSModel) Loss(ctx context.Context, r *dataset.Matrix) (float64, error) {
-	if err := checkMatrix(r, false); err != nil {
-		return 0, fmt.Errorf("als loss: %w", err)
-	}
-	if r.Rows != m.numUsers || r.Cols != m.numItems {
-		return 0, fmt.Errorf("als loss: matrix is %d×%d, model is %d×%d", r.Rows, r.Cols, m.numUsers, m.numItems)
+	if err := m.checkLossMatrix(r, false); err != nil {
+		return 0, err
 	}
 	return explicitObjective(ctx, r, r.Transpose(), m.k, m.users, m.items, m.params.Reg, kernel.Workers(m.params.Workers), make([]float64, r.Rows))
 }

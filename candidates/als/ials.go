@@ -43,8 +43,8 @@ func TrainIALS(ctx context.Context, events []dataset.Event, numUsers, numItems i
 	if err := p.Validate(); err != nil {
 		return nil, TrainStats{}, err
 	}
-	if numUsers < 0 || numItems < 0 {
-		return nil, TrainStats{}, fmt.Errorf("ials: negative dimensions %d×%d", numUsers, numItems)
+	if err := checkDims(KindIALS, numUsers, numItems); err != nil {
+		return nil, TrainStats{}, err
 	}
 	return TrainIALSMatrix(ctx, dataset.UserItemMatrix(events, numUsers, numItems, dataset.Count), p, opt)
 }
@@ -88,9 +88,7 @@ func newIALSTrainer(p IALSParams, r *dataset.Matrix, users, items []float32) *ia
 		g: make([]float64, k*k), g32: make([]float32, k*k), rowLoss: make([]float64, r.Rows)}
 	t.userReg = regs(r, p)
 	t.itemReg = regs(t.rt, p)
-	for range kernel.Workers(p.Workers) {
-		t.solvers = append(t.solvers, newRowSolver(k))
-	}
+	t.solvers = newRowSolvers(p.Workers, k)
 	return t
 }
 
@@ -198,18 +196,11 @@ func objective(ctx context.Context, r *dataset.Matrix, k int, users, items []flo
 // Loss returns the training objective of the model's factors on the count matrix r (which must
 // have the model's dimensions), as reported per iteration in TrainStats.
 func (m *IALSModel) Loss(ctx context.Context, r *dataset.Matrix) (float64, error) {
-	if err := checkMatrix(r, true); err != nil {
-		return 0, fmt.Errorf("ials loss: %w", err)
-	}
-	if r.Rows != m.numUsers || r.Cols != m.numItems {
-		return 0, fmt.Errorf("ials loss: matrix is %d×%d, model is %d×%d", r.Rows, r.Cols, m.numUsers, m.numItems)
-	}
-	solvers := make([]*rowSolver, kernel.Workers(m.params.Workers))
-	for i := range solvers {
-		solvers[i] = newRowSolver(m.k)
+	if err := m.checkLossMatrix(r, true); err != nil {
+		return 0, err
 	}
 	return objective(ctx, r, m.k, m.users, m.items, m.gram, regs(r, m.params), regs(r.Transpose(), m.params),
-		m.params.Alpha, solvers, make([]float64, r.Rows))
+		m.params.Alpha, newRowSolvers(m.params.Workers, m.k), make([]float64, r.Rows))
 }
 
 // Params returns the parameters the model was trained with.

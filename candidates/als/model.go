@@ -10,6 +10,7 @@ import (
 
 	"github.com/cascade-rec/cascade/artifact"
 	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/dataset"
 )
 
 // factorModel is what ALSModel and IALSModel share: the trained factors, the shape of the
@@ -127,6 +128,18 @@ func (m *factorModel) Score(ctx context.Context, q candidates.Query, items []int
 			continue
 		}
 		dst[j] = m.score(s.user, it)
+	}
+	return nil
+}
+
+// checkLossMatrix checks the matrix a Loss call evaluates on: well formed (counts or ratings
+// ≥ 0 with nonNeg) and of the model's training shape.
+func (m *factorModel) checkLossMatrix(r *dataset.Matrix, nonNeg bool) error {
+	if err := checkMatrix(r, nonNeg); err != nil {
+		return fmt.Errorf("%s loss: %w", m.kind, err)
+	}
+	if r.Rows != m.numUsers || r.Cols != m.numItems {
+		return fmt.Errorf("%s loss: matrix is %d×%d, model is %d×%d", m.kind, r.Rows, r.Cols, m.numUsers, m.numItems)
 	}
 	return nil
 }

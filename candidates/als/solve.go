@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // blasImpl is gonum's stateless BLAS. Calling its methods directly skips the blas32 wrappers,
@@ -42,6 +43,15 @@ func newRowSolver(k int) *rowSolver {
 		x64:   make([]float64, k),
 		gx:    make([]float64, k),
 	}
+}
+
+// newRowSolvers returns one solver per worker of a Workers setting (0 = GOMAXPROCS).
+func newRowSolvers(workers, k int) []*rowSolver {
+	solvers := make([]*rowSolver, kernel.Workers(workers))
+	for i := range solvers {
+		solvers[i] = newRowSolver(k)
+	}
+	return solvers
 }
 
 // implicitExact sets x to the minimiser of Σ_i c_i·(p_i − xᵀy_i)² + λ‖x‖² over all columns i of

@@ -14,6 +14,14 @@ type TrainStats struct {
 	Seconds []float64 // wall time of the iteration: both sweeps and the objective
 }
 
+// checkDims checks the matrix dimensions a Train call is given.
+func checkDims(kind string, numUsers, numItems int) error {
+	if numUsers < 0 || numItems < 0 {
+		return fmt.Errorf("%s: negative dimensions %d×%d", kind, numUsers, numItems)
+	}
+	return nil
+}
+
 // initialFactors draws the starting user and item factors (rows×k, then cols×k) from seed.
 func initialFactors(seed int64, rows, cols, k int) (users, items []float32) {
 	rng := newRNG(seed)
