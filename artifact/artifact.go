@@ -4,7 +4,9 @@
 //
 // Layout: magic "CASCADE\x00", uvarint len(kind), kind, uvarint version, uint64 LE payload
 // length, payload, 32-byte SHA-256 of everything before it. Payloads are written with Encoder and
-// read with Decoder (little-endian, length-prefixed slices).
+// read with Decoder (little-endian, length-prefixed slices). Every model saves and loads through
+// Save and Load, so that all of them return the file's checksum and refuse a bad file the same
+// way.
 package artifact
 
 import (
@@ -122,6 +124,42 @@ func ReadFile(path, want string, maxVersion int) (Header, []byte, error) {
 	return h, p, nil
 }
 
+// Save is the one way a model writes itself, behind every model's
+// Save(path string) (checksum string, err error): put encodes the payload, which is written to
+// path as an artifact with header h (atomically, see WriteFile). It returns the file's hex
+// SHA-256, for manifests. Errors read "save <kind> model: …".
+func Save(path string, h Header, put func(e *Encoder) error) (string, error) {
+	var e Encoder
+	if err := put(&e); err != nil {
+		return "", fmt.Errorf("save %s model: %w", h.Kind, err)
+	}
+	sum, err := WriteFile(path, h, e.Bytes())
+	if err != nil {
+		return "", fmt.Errorf("save %s model: %w", h.Kind, err)
+	}
+	return sum, nil
+}
+
+// Load is the one way a model reads itself back: it reads and checks the artifact of kind at
+// path (versions 1 … maxVersion, see ReadFile) and returns what decode makes of its payload. A
+// payload decode refuses is damaged or inconsistent, so decode's error is returned wrapping
+// ErrCorrupt. Errors read "load <kind> model …".
+func Load[T any](path, kind string, maxVersion int, decode func(payload []byte) (T, error)) (T, error) {
+	var zero T
+	_, payload, err := ReadFile(path, kind, maxVersion)
+	if err != nil {
+		return zero, fmt.Errorf("load %s model: %w", kind, err)
+	}
+	v, err := decode(payload)
+	if err != nil {
+		if !errors.Is(err, ErrCorrupt) {
+			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
+		}
+		return zero, fmt.Errorf("load %s model %s: %w", kind, path, err)
+	}
+	return v, nil
+}
+
 // Encoder appends little-endian values to a payload.
 type Encoder struct{ buf []byte }
 
@@ -138,30 +176,24 @@ func (e *Encoder) Bool(v bool) {
 		e.buf = append(e.buf, 0)
 	}
 }
-func (e *Encoder) String(s string) { e.Int(len(s)); e.buf = append(e.buf, s...) }
-func (e *Encoder) Float32s(v []float32) {
+func (e *Encoder) String(s string)      { e.Int(len(s)); e.buf = append(e.buf, s...) }
+func (e *Encoder) Float32s(v []float32) { appendWords(e, v) }
+func (e *Encoder) Float64s(v []float64) { appendList(e, v, e.Float64) }
+func (e *Encoder) Int32s(v []int32)     { appendWords(e, v) }
+func (e *Encoder) Strings(v []string)   { appendList(e, v, e.String) }
+
+// appendList writes the length of v and each element with put.
+func appendList[T any](e *Encoder, v []T, put func(T)) {
 	e.Int(len(v))
 	for _, x := range v {
-		e.buf = binary.LittleEndian.AppendUint32(e.buf, math.Float32bits(x))
+		put(x)
 	}
 }
-func (e *Encoder) Float64s(v []float64) {
+
+// appendWords writes the length of v and its 4-byte little-endian words.
+func appendWords[T float32 | int32](e *Encoder, v []T) {
 	e.Int(len(v))
-	for _, x := range v {
-		e.Float64(x)
-	}
-}
-func (e *Encoder) Int32s(v []int32) {
-	e.Int(len(v))
-	for _, x := range v {
-		e.buf = binary.LittleEndian.AppendUint32(e.buf, uint32(x))
-	}
-}
-func (e *Encoder) Strings(v []string) {
-	e.Int(len(v))
-	for _, s := range v {
-		e.String(s)
-	}
+	e.buf, _ = binary.Append(e.buf, binary.LittleEndian, v) // fails only for types T excludes
 }
 
 // Decoder reads what Encoder wrote. The first error sticks: later reads return zero values, and
@@ -218,44 +250,31 @@ func (d *Decoder) length(size int) int {
 	}
 	return n
 }
-func (d *Decoder) String() string { return string(d.take(d.length(1))) }
-func (d *Decoder) Float32s() []float32 {
+func (d *Decoder) String() string      { return string(d.take(d.length(1))) }
+func (d *Decoder) Float32s() []float32 { return readWords[float32](d) }
+func (d *Decoder) Float64s() []float64 { return readList(d, d.Float64) }
+func (d *Decoder) Int32s() []int32     { return readWords[int32](d) }
+
+// readWords reads what appendWords wrote.
+func readWords[T float32 | int32](d *Decoder) []T {
 	n := d.length(4)
 	b := d.take(4 * n)
 	if b == nil {
 		return nil
 	}
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-	}
+	v := make([]T, n)
+	binary.Decode(b, binary.LittleEndian, v) // b holds exactly len(v) words
 	return v
 }
-func (d *Decoder) Float64s() []float64 {
+func (d *Decoder) Strings() []string { return readList(d, d.String) }
+
+// readList reads what appendList wrote, each element with get; every element takes at least 8
+// bytes (a float64, or a string's length).
+func readList[T any](d *Decoder, get func() T) []T {
 	n := d.length(8)
-	v := make([]float64, 0, n)
-	for i := 0; i < n; i++ {
-		v = append(v, d.Float64())
-	}
-	return v
-}
-func (d *Decoder) Int32s() []int32 {
-	n := d.length(4)
-	b := d.take(4 * n)
-	if b == nil {
-		return nil
-	}
-	v := make([]int32, n)
-	for i := range v {
-		v[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
-	}
-	return v
-}
-func (d *Decoder) Strings() []string {
-	n := d.length(8)
-	v := make([]string, 0, n)
-	for i := 0; i < n; i++ {
-		v = append(v, d.String())
+	v := make([]T, 0, n)
+	for range n {
+		v = append(v, get())
 	}
 	return v
 }

@@ -1,7 +1,10 @@
 package artifact
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -98,5 +101,82 @@ func TestDecoderOverrun(t *testing.T) {
 	d := NewDecoder(e.Bytes())
 	if v := d.Float32s(); v != nil || !errors.Is(d.Err(), ErrCorrupt) {
 		t.Fatalf("got %v, %v", v, d.Err())
+	}
+}
+
+func TestSaveLoad(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "m.bin")
+	h := Header{Kind: "test", Version: 1}
+	sum, err := Save(path, h, func(e *Encoder) error {
+		e.Float32s([]float32{1, 2, 3})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%x", sha256.Sum256(data)); sum != want {
+		t.Errorf("checksum %s, the file's is %s", sum, want)
+	}
+	decode := func(p []byte) ([]float32, error) {
+		d := NewDecoder(p)
+		v := d.Float32s()
+		return v, d.Err()
+	}
+	if v, err := Load(path, "test", 1, decode); err != nil || len(v) != 3 || v[2] != 3 {
+		t.Fatalf("Load: %v, %v", v, err)
+	}
+
+	boom := errors.New("boom")
+	if _, err := Save(filepath.Join(dir, "bad.bin"), h, func(*Encoder) error { return boom }); !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "save test model: ") {
+		t.Errorf("failing put: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "bad.bin")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed save left a file: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		kind   string
+		decode func([]byte) ([]float32, error)
+		want   []error
+	}{
+		{"decode error", "test", func([]byte) ([]float32, error) { return nil, boom }, []error{ErrCorrupt, boom}},
+		{"trailing bytes", "test", func([]byte) ([]float32, error) { return nil, NewDecoder([]byte{1}).Err() }, []error{ErrCorrupt}},
+		{"other kind", "ials", decode, []error{ErrCorrupt}},
+	} {
+		_, err := Load(path, tc.kind, 1, tc.decode)
+		for _, w := range tc.want {
+			if !errors.Is(err, w) {
+				t.Errorf("%s: %v does not wrap %v", tc.name, err, w)
+			}
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), "load "+tc.kind+" model") {
+			t.Errorf("%s: error %v", tc.name, err)
+		}
+	}
+	if _, err := Load(filepath.Join(dir, "missing.bin"), "test", 1, decode); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestWordLayout pins the bytes of the slice encodings that every saved model uses.
+func TestWordLayout(t *testing.T) {
+	var e Encoder
+	e.Float32s([]float32{1, -2})
+	e.Int32s([]int32{-4})
+	want := []byte{
+		2, 0, 0, 0, 0, 0, 0, 0, 0x00, 0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0xc0,
+		1, 0, 0, 0, 0, 0, 0, 0, 0xfc, 0xff, 0xff, 0xff,
+	}
+	if got := e.Bytes(); !bytes.Equal(got, want) {
+		t.Fatalf("got % x, want % x", got, want)
+	}
+	d := NewDecoder(want)
+	if f, i := d.Float32s(), d.Int32s(); len(f) != 2 || f[1] != -2 || len(i) != 1 || i[0] != -4 || d.Err() != nil {
+		t.Fatalf("decoded %v %v %v", f, i, d.Err())
 	}
 }

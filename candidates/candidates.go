@@ -4,7 +4,12 @@
 // twotower, and ann (the exact and HNSW indexes the two-tower searches).
 package candidates
 
-import "context"
+import (
+	"context"
+	"sync"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
+)
 
 // Source proposes candidates for a query: its n best items, best first, leaving out every item
 // for which skip returns true (skip may be nil). The result is appended to dst[:0]. Sources are
@@ -42,77 +47,33 @@ type Candidate struct {
 }
 
 // Better orders candidates by score descending, then item ID ascending, so that every source
-// breaks ties the same deterministic way.
+// breaks ties the same deterministic way (the order of kernel.Worse, which every top-k uses).
 func Better(a, b Candidate) bool {
-	if a.Score != b.Score {
-		return a.Score > b.Score
-	}
-	return a.Item < b.Item
+	return kernel.Worse(scored(b), scored(a))
 }
+
+func scored(c Candidate) kernel.Scored[float32] {
+	return kernel.Scored[float32]{ID: c.Item, Score: c.Score}
+}
+
+// heaps holds TopK's heaps between calls.
+var heaps = sync.Pool{New: func() any { return new(kernel.TopK[float32]) }}
 
 // TopK selects the k best items of scores (indexed by item ID), skipping those for which skip
-// returns true (skip may be nil). The result, best first, is appended to dst[:0].
-// It keeps a bounded min-heap, so it costs O(n log k) and allocates only when dst is too small.
+// returns true (skip may be nil; it is called only for items that would enter the selection).
+// The result, best first, is appended to dst[:0]. It keeps a bounded min-heap, so it costs
+// O(n log k), and allocates nothing in steady state when dst is large enough.
 func TopK(scores []float32, k int, skip func(int32) bool, dst []Candidate) []Candidate {
-	h := dst[:0]
+	dst = dst[:0]
 	if k <= 0 {
-		return h
+		return dst
 	}
-	for i, s := range scores {
-		id := int32(i)
-		c := Candidate{Item: id, Score: s}
-		if len(h) == k {
-			if !Better(c, h[0]) {
-				continue
-			}
-			if skip != nil && skip(id) {
-				continue
-			}
-			h[0] = c
-			siftDown(h, 0)
-			continue
-		}
-		if skip != nil && skip(id) {
-			continue
-		}
-		h = append(h, c)
-		siftUp(h, len(h)-1)
+	h := heaps.Get().(*kernel.TopK[float32])
+	*h = (*h)[:0]
+	h.Scan(scores, 0, k, skip)
+	for _, x := range h.Sorted() {
+		dst = append(dst, Candidate{Item: x.ID, Score: x.Score})
 	}
-	// Heap-sort in place: repeatedly move the worst to the end.
-	for n := len(h) - 1; n > 0; n-- {
-		h[0], h[n] = h[n], h[0]
-		siftDown(h[:n], 0)
-	}
-	return h
-}
-
-// The heap is a min-heap under Better: h[0] is the worst kept candidate.
-func siftUp(h []Candidate, i int) {
-	for i > 0 {
-		p := (i - 1) / 2
-		if !Better(h[p], h[i]) {
-			break
-		}
-		h[p], h[i] = h[i], h[p]
-		i = p
-	}
-}
-
-func siftDown(h []Candidate, i int) {
-	n := len(h)
-	for {
-		l := 2*i + 1
-		if l >= n {
-			return
-		}
-		w := l
-		if r := l + 1; r < n && Better(h[l], h[r]) {
-			w = r
-		}
-		if !Better(h[i], h[w]) {
-			return
-		}
-		h[i], h[w] = h[w], h[i]
-		i = w
-	}
+	heaps.Put(h)
+	return dst
 }

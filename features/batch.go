@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Batch is one request's candidates: the query, the candidate items, and what each retrieval
@@ -59,8 +60,8 @@ func (b *Batch) AddSource(name string, list []candidates.Candidate) {
 	}
 	sl = &b.Sources[len(b.Sources)-1]
 	sl.Name = name
-	sl.Scores = grow(sl.Scores, n)
-	sl.Ranks = growInt32(sl.Ranks, n)
+	sl.Scores = kernel.Grow(sl.Scores, n)
+	sl.Ranks = kernel.Grow(sl.Ranks, n)
 	nan := float32(math.NaN())
 	for i := range n {
 		sl.Scores[i], sl.Ranks[i] = nan, 0
@@ -101,7 +102,9 @@ func (h *itemIndex) reset(n int) {
 func (h *itemIndex) slot(k int32) uint32 { return (uint32(k) * 0x9E3779B1) >> h.shift }
 
 // insert adds k → v unless k is present, and returns the value k maps to. Negative keys are not
-// stored (they are never valid items) and return v.
+// stored (they are never valid items) and return v. insert and get keep their own probe loops
+// rather than share one: each then fits the inlining budget, which matters once per candidate
+// (sharing measured 35% slower).
 func (h *itemIndex) insert(k, v int32) int32 {
 	if k < 0 {
 		return v
@@ -132,18 +135,4 @@ func (h *itemIndex) get(k int32) int32 {
 			return -1
 		}
 	}
-}
-
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
-}
-
-func growInt32(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
 }

@@ -24,6 +24,7 @@ const (
 // fid identifies a fixed feature.
 type fid int
 
+// def names and documents a fixed feature or a family.
 type def struct {
 	name string
 	doc  string
@@ -48,12 +49,6 @@ var fixed = [numFixed]def{
 	fCoocCos:           {"cooc_cos", "Σ over the same h of c(h, j) / √(n(h)·n(j)), n the item's events before t (a cosine-normalised cooc); NaN as cooc"},
 }
 
-// family is a group of features named prefix_<key>, one per model, source or numeric column.
-type family struct {
-	name string
-	doc  string
-}
-
 // The families, in schema order.
 const (
 	famScore = iota
@@ -67,7 +62,9 @@ const (
 	numFamilies
 )
 
-var families = [numFamilies]family{
+// families documents every family: a group of features named <name>_<key>, one per model,
+// source or numeric column.
+var families = [numFamilies]def{
 	famScore:    {"score", "score_<model>: the model's score (candidates.Scorer); NaN for items it does not know"},
 	famRank:     {"rank", "rank_<model>: 1 + the number of candidates of the batch with a higher score_<model>; NaN where the score is NaN"},
 	famPMI:      {"pmi", "pmi_<model>: score_<model> − log_prior, the PMI-style score of a model trained with the popularity in its softmax"},

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/bits"
 	"slices"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // scratch is one request's working memory, pooled by the Extractor. Slices only grow, so once
@@ -36,11 +38,11 @@ type scored struct {
 
 func (s *scratch) prepare(n int) {
 	s.cand.reset(n)
-	s.rep = growInt32(s.rep, n)
-	s.col = grow(s.col, n)
-	s.rank = grow(s.rank, n)
-	s.logPrior = grow(s.logPrior, n)
-	s.count = growInt32(s.count, n)
+	s.rep = kernel.Grow(s.rep, n)
+	s.col = kernel.Grow(s.col, n)
+	s.rank = kernel.Grow(s.rank, n)
+	s.logPrior = kernel.Grow(s.logPrior, n)
+	s.count = kernel.Grow(s.count, n)
 }
 
 // itemFeatures writes the per-item features of every candidate, and keeps log_prior and the
@@ -224,7 +226,7 @@ func (x *Extractor) genre(s *scratch, items []int32, dst []float32, stride int) 
 func (x *Extractor) cooc(ctx context.Context, s *scratch, items []int32, t int64, dst []float32, stride int) error {
 	st := x.st
 	n := len(items)
-	s.cooc, s.coocMax, s.coocCos = grow(s.cooc, n), grow(s.coocMax, n), grow(s.coocCos, n)
+	s.cooc, s.coocMax, s.coocCos = kernel.Grow(s.cooc, n), kernel.Grow(s.coocMax, n), kernel.Grow(s.coocCos, n)
 	clear(s.cooc)
 	clear(s.coocMax)
 	clear(s.coocCos)

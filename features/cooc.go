@@ -3,12 +3,10 @@ package features
 import (
 	"cmp"
 	"context"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // coocLists is the co-occurrence part of Stats (see the field comments there).
@@ -70,86 +68,79 @@ func buildCooc(ctx context.Context, events []dataset.Event, numItems, topK, wind
 		times []uint32 // seconds after base
 	}
 	lists := make([]list, numItems)
-	workers := max(1, min(runtime.GOMAXPROCS(0), numItems))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	var failed atomic.Bool
-	const chunk = 32
-	for range workers {
-		wg.Go(func() {
-			cnt := make([]int32, numItems)
-			slot := make([]int32, numItems)
-			var touched, kept []int32
-			var cursor []int
-			// each calls fn(j, τ) for every co-occurrence of item i with another item j.
-			each := func(i int, fn func(j int32, t int64)) {
-				for _, p := range itemPos[itemOff[i]:itemOff[i+1]] {
-					u := seqUser[p]
-					lo, hi := userOff[u], userOff[u+1]
-					if window > 0 {
-						lo, hi = max(lo, int(p)-window), min(hi, int(p)+window+1)
-					}
-					for q := lo; q < hi; q++ {
-						j := seqItem[q]
-						if int(j) == i {
-							continue
-						}
-						fn(j, max(seqTime[p], seqTime[q]))
-					}
-				}
+	// each calls fn(j, τ) for every co-occurrence of item i with another item j.
+	each := func(i int, fn func(j int32, t int64)) {
+		for _, p := range itemPos[itemOff[i]:itemOff[i+1]] {
+			u := seqUser[p]
+			lo, hi := userOff[u], userOff[u+1]
+			if window > 0 {
+				lo, hi = max(lo, int(p)-window), min(hi, int(p)+window+1)
 			}
-			for {
-				start := int(next.Add(chunk)) - chunk
-				if start >= numItems || failed.Load() {
-					return
+			for q := lo; q < hi; q++ {
+				j := seqItem[q]
+				if int(j) == i {
+					continue
 				}
-				if ctx.Err() != nil {
-					failed.Store(true)
-					return
-				}
-				for i := start; i < min(start+chunk, numItems); i++ {
-					touched = touched[:0]
-					each(i, func(j int32, _ int64) {
-						if cnt[j] == 0 {
-							touched = append(touched, j)
-						}
-						cnt[j]++
-					})
-					kept = append(kept[:0], touched...)
-					slices.SortFunc(kept, func(a, b int32) int {
-						if c := cmp.Compare(cnt[b], cnt[a]); c != 0 {
-							return c
-						}
-						return cmp.Compare(a, b)
-					})
-					kept = kept[:min(len(kept), topK)]
-					slices.Sort(kept)
-					l := list{nbr: slices.Clone(kept), off: make([]int, len(kept)+1)}
-					for k, j := range kept {
-						slot[j] = int32(k) + 1
-						l.off[k+1] = l.off[k] + int(cnt[j])
-					}
-					l.times = make([]uint32, l.off[len(kept)])
-					cursor = append(cursor[:0], l.off[:len(kept)]...)
-					each(i, func(j int32, t int64) {
-						if k := slot[j] - 1; k >= 0 {
-							l.times[cursor[k]] = uint32(t - base)
-							cursor[k]++
-						}
-					})
-					for k := range kept {
-						slices.Sort(l.times[l.off[k]:l.off[k+1]])
-					}
-					for _, j := range touched {
-						cnt[j], slot[j] = 0, 0
-					}
-					lists[i] = l
-				}
+				fn(j, max(seqTime[p], seqTime[q]))
 			}
-		})
+		}
 	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
+	// A worker's scratch: cnt and slot are per item and reset after each item.
+	type scratch struct {
+		cnt, slot     []int32
+		touched, kept []int32
+		cursor        []int
+	}
+	workers := make([]*scratch, kernel.Workers(0))
+	err := kernel.For(ctx, numItems, 32, 0, func(w, start, end int) error {
+		if workers[w] == nil {
+			workers[w] = &scratch{cnt: make([]int32, numItems), slot: make([]int32, numItems)}
+		}
+		sc := workers[w]
+		cnt, slot := sc.cnt, sc.slot
+		touched, kept, cursor := sc.touched, sc.kept, sc.cursor
+		for i := start; i < end; i++ {
+			touched = touched[:0]
+			each(i, func(j int32, _ int64) {
+				if cnt[j] == 0 {
+					touched = append(touched, j)
+				}
+				cnt[j]++
+			})
+			kept = append(kept[:0], touched...)
+			slices.SortFunc(kept, func(a, b int32) int {
+				if c := cmp.Compare(cnt[b], cnt[a]); c != 0 {
+					return c
+				}
+				return cmp.Compare(a, b)
+			})
+			kept = kept[:min(len(kept), topK)]
+			slices.Sort(kept)
+			l := list{nbr: slices.Clone(kept), off: make([]int, len(kept)+1)}
+			for k, j := range kept {
+				slot[j] = int32(k) + 1
+				l.off[k+1] = l.off[k] + int(cnt[j])
+			}
+			l.times = make([]uint32, l.off[len(kept)])
+			cursor = append(cursor[:0], l.off[:len(kept)]...)
+			each(i, func(j int32, t int64) {
+				if k := slot[j] - 1; k >= 0 {
+					l.times[cursor[k]] = uint32(t - base)
+					cursor[k]++
+				}
+			})
+			for k := range kept {
+				slices.Sort(l.times[l.off[k]:l.off[k+1]])
+			}
+			for _, j := range touched {
+				cnt[j], slot[j] = 0, 0
+			}
+			lists[i] = l
+		}
+		sc.touched, sc.kept, sc.cursor = touched, kept, cursor
+		return nil
+	})
+	if err != nil {
 		return coocLists{}, err
 	}
 

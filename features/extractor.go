@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // NamedScorer is a model whose score is a feature: score_<Name>, rank_<Name>, pmi_<Name>.
@@ -177,7 +178,7 @@ func (x *Extractor) Stats() *Stats { return x.st }
 // NumFeatures values, row-major, NaN for missing values. It returns dst resized to the matrix.
 func (x *Extractor) Compute(ctx context.Context, b *Batch, dst []float32) ([]float32, error) {
 	nf := len(x.names)
-	dst = grow(dst, len(b.Items)*nf)
+	dst = kernel.Grow(dst, len(b.Items)*nf)
 	return dst, x.Fill(ctx, b, dst, nf)
 }
 

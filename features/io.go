@@ -3,7 +3,6 @@ package features
 import (
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -21,53 +20,39 @@ const (
 // hex SHA-256. Only the raw tables are stored, sorted runs as varint gaps; Load recomputes the
 // derived tables with the same code, so loaded statistics give bit-identical features.
 func (s *Stats) Save(path string) (string, error) {
-	cfg, err := json.Marshal(s.cfg)
-	if err != nil {
-		return "", fmt.Errorf("features: save: %w", err)
-	}
-	var e artifact.Encoder
-	e.String(string(cfg))
-	e.Int(s.numItems)
-	e.Int(int(s.base))
-	putOffsets(&e, s.itemOff)
-	e.String(string(appendRuns(nil, s.itemOff, s.itemTimes, s.base)))
-	e.Bool(s.itemVals != nil)
-	if s.itemVals != nil {
-		e.Float32s(s.itemVals)
-	}
-	putOffsets(&e, s.nbrOff)
-	e.String(string(appendRuns(nil, s.nbrOff, s.nbrItem, 0)))
-	putOffsets(&e, s.pairOff)
-	e.String(string(appendRuns(nil, s.pairOff, s.pairTimes, 0)))
-	e.String(s.catName)
-	putOffsets(&e, s.catOff)
-	e.Int32s(s.catVals)
-	e.Strings(s.numCols)
-	for _, v := range s.numVals {
-		e.Float32s(v)
-	}
-	sum, err := artifact.WriteFile(path, artifact.Header{Kind: Kind, Version: version}, e.Bytes())
-	if err != nil {
-		return "", fmt.Errorf("features: save: %w", err)
-	}
-	return sum, nil
+	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
+		cfg, err := json.Marshal(s.cfg)
+		if err != nil {
+			return err
+		}
+		e.String(string(cfg))
+		e.Int(s.numItems)
+		e.Int(int(s.base))
+		putOffsets(e, s.itemOff)
+		e.String(string(appendRuns(nil, s.itemOff, s.itemTimes, s.base)))
+		e.Bool(s.itemVals != nil)
+		if s.itemVals != nil {
+			e.Float32s(s.itemVals)
+		}
+		putOffsets(e, s.nbrOff)
+		e.String(string(appendRuns(nil, s.nbrOff, s.nbrItem, 0)))
+		putOffsets(e, s.pairOff)
+		e.String(string(appendRuns(nil, s.pairOff, s.pairTimes, 0)))
+		e.String(s.catName)
+		putOffsets(e, s.catOff)
+		e.Int32s(s.catVals)
+		e.Strings(s.numCols)
+		for _, v := range s.numVals {
+			e.Float32s(v)
+		}
+		return nil
+	})
 }
 
 // Load reads statistics written by Save. A damaged, foreign or inconsistent file is refused
 // with an error wrapping artifact.ErrCorrupt.
 func Load(path string) (*Stats, error) {
-	_, payload, err := artifact.ReadFile(path, Kind, version)
-	if err != nil {
-		return nil, fmt.Errorf("features: load: %w", err)
-	}
-	s, err := decode(payload)
-	if err != nil {
-		if !errors.Is(err, artifact.ErrCorrupt) {
-			err = fmt.Errorf("%w: %w", artifact.ErrCorrupt, err)
-		}
-		return nil, fmt.Errorf("features: load %s: %w", path, err)
-	}
-	return s, nil
+	return artifact.Load(path, Kind, version, decode)
 }
 
 func decode(payload []byte) (*Stats, error) {

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // SchemaVersion versions the feature definitions: it changes whenever a feature of the same
@@ -161,7 +163,7 @@ func LoadSchema(path string) (Schema, error) {
 // large enough.
 func Project(dst, src []float32, stride int, cols []int) []float32 {
 	rows := rowsOf(src, stride)
-	dst = grow(dst, rows*len(cols))
+	dst = kernel.Grow(dst, rows*len(cols))
 	for r := range rows {
 		in, out := src[r*stride:], dst[r*len(cols):]
 		for k, c := range cols {

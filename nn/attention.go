@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // MultiHeadAttention is multi-head scaled dot-product self-attention over packed variable-length
@@ -43,11 +45,12 @@ type AttentionState struct {
 	poff               []int
 }
 
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
+// head returns head hd's query, key and value columns from row lo on of a packed [Q K V]
+// buffer (row stride 3·Dim): qkv, or its gradient.
+func (a *MultiHeadAttention) head(buf []float32, lo, hd int) (q, k, v []float32) {
+	d, dh := a.Dim, a.Dim/a.Heads
+	at := lo*3*d + hd*dh
+	return buf[at:], buf[at+d:], buf[at+2*d:]
 }
 
 // Forward computes y (T×Dim, T = off[len(off)-1]) from x for the sequences described by off.
@@ -56,8 +59,8 @@ func (a *MultiHeadAttention) Forward(x []float32, off []int32, y []float32, st *
 	dh := d / h
 	nseq := len(off) - 1
 	T := int(off[nseq])
-	st.qkv = grow(st.qkv, T*3*d)
-	st.ctx = grow(st.ctx, T*d)
+	st.qkv = kernel.Grow(st.qkv, T*3*d)
+	st.ctx = kernel.Grow(st.ctx, T*d)
 	if cap(st.poff) < nseq+1 {
 		st.poff = make([]int, nseq+1)
 	}
@@ -69,7 +72,7 @@ func (a *MultiHeadAttention) Forward(x []float32, off []int32, y []float32, st *
 		np += h * n * n
 	}
 	st.poff[nseq] = np
-	st.probs = grow(st.probs, np)
+	st.probs = kernel.Grow(st.probs, np)
 
 	a.QKV.Forward(x, T, st.qkv)
 	scale := float32(1 / math.Sqrt(float64(dh)))
@@ -80,9 +83,7 @@ func (a *MultiHeadAttention) Forward(x []float32, off []int32, y []float32, st *
 			continue
 		}
 		for hd := 0; hd < h; hd++ {
-			q := st.qkv[lo*ld+hd*dh:]
-			k := st.qkv[lo*ld+d+hd*dh:]
-			v := st.qkv[lo*ld+2*d+hd*dh:]
+			q, k, v := a.head(st.qkv, lo, hd)
 			p := st.probs[st.poff[b]+hd*n*n : st.poff[b]+(hd+1)*n*n]
 			Gemm(false, true, n, n, dh, scale, q, ld, k, ld, 0, p, n)
 			for i := 0; i < n; i++ {
@@ -101,8 +102,8 @@ func (a *MultiHeadAttention) Backward(x, dy []float32, off []int32, st *Attentio
 	dh := d / h
 	nseq := len(off) - 1
 	T := int(off[nseq])
-	st.dctx = grow(st.dctx, T*d)
-	st.dqkv = grow(st.dqkv, T*3*d)
+	st.dctx = kernel.Grow(st.dctx, T*d)
+	st.dqkv = kernel.Grow(st.dqkv, T*3*d)
 	a.Out.Backward(st.ctx, dy, T, st.dctx)
 	scale := float32(1 / math.Sqrt(float64(dh)))
 	ld := 3 * d
@@ -111,15 +112,11 @@ func (a *MultiHeadAttention) Backward(x, dy []float32, off []int32, st *Attentio
 		if n == 0 {
 			continue
 		}
-		st.dprobs = grow(st.dprobs, n*n)
+		st.dprobs = kernel.Grow(st.dprobs, n*n)
 		dp := st.dprobs
 		for hd := 0; hd < h; hd++ {
-			q := st.qkv[lo*ld+hd*dh:]
-			k := st.qkv[lo*ld+d+hd*dh:]
-			v := st.qkv[lo*ld+2*d+hd*dh:]
-			dq := st.dqkv[lo*ld+hd*dh:]
-			dk := st.dqkv[lo*ld+d+hd*dh:]
-			dv := st.dqkv[lo*ld+2*d+hd*dh:]
+			q, k, v := a.head(st.qkv, lo, hd)
+			dq, dk, dv := a.head(st.dqkv, lo, hd)
 			p := st.probs[st.poff[b]+hd*n*n : st.poff[b]+(hd+1)*n*n]
 			dc := st.dctx[lo*d+hd*dh:]
 			// dV = Pᵀ·dC; dP = dC·Vᵀ

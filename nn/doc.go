@@ -2,8 +2,8 @@
 // and backward passes (Linear, embedding tables and mean bags, LayerNorm, multi-head
 // self-attention over ragged sequences, ReLU/GELU, mean pooling, L2 normalisation, softmax
 // cross-entropy), the Adam optimiser with lazy row updates for sparse embedding tables, and a
-// finite-difference gradient checker. The two-tower retrieval model and the attention ranker are
-// built from these pieces.
+// finite-difference gradient checker, and the layout of parameters in a model file (WriteParams,
+// ReadParams). The two-tower retrieval model and the attention ranker are built from these pieces.
 //
 // Conventions. Matrices are row-major []float32 with one example (or sequence position) per row.
 // Layers hold only parameters; activations live in buffers the caller owns and passes in, so a

@@ -6,6 +6,8 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 var impl gonum.Implementation
@@ -120,7 +122,7 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	defer gemmPool.Put(g)
 	if transB {
 		// Pack op(B) = Bᵀ (k×n) so that the kernel reads 16 consecutive columns.
-		g.bt = grow(g.bt, k*n)
+		g.bt = kernel.Grow(g.bt, k*n)
 		for j := 0; j < n; j++ {
 			for l, v := range b[j*ldb : j*ldb+k] {
 				g.bt[l*n+j] = v
@@ -133,13 +135,13 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 		ars, acs = 1, lda
 	}
 	nFull := n &^ 15
-	g.ct = grow(g.ct, kernMR*16)
+	g.ct = kernel.Grow(g.ct, kernMR*16)
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kk := min(gemmKC, k-k0)
 		set := overwrite && k0 == 0
 		if nFull < n {
 			// The last, narrower strip of B, zero-padded to 16 columns.
-			g.bp = grow(g.bp, kk*16)
+			g.bp = kernel.Grow(g.bp, kk*16)
 			for l := 0; l < kk; l++ {
 				row := g.bp[l*16 : l*16+16]
 				off := (k0+l)*ldb + nFull
@@ -151,7 +153,7 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 			ap, pars, pacs := &a[i0*ars+k0*acs], ars, acs
 			if mi < kernMR {
 				// The last rows of A, zero-padded to a full block.
-				g.ap = grow(g.ap, kernMR*kk)
+				g.ap = kernel.Grow(g.ap, kernMR*kk)
 				clear(g.ap)
 				for r := 0; r < mi; r++ {
 					for l := 0; l < kk; l++ {

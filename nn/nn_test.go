@@ -416,25 +416,6 @@ func TestSparseGradNoAllocs(t *testing.T) {
 	}
 }
 
-func TestExpf(t *testing.T) {
-	worst := 0.0
-	for x := -87.0; x < 88; x += 0.001 {
-		got, want := float64(expf(float32(x))), math.Exp(float64(float32(x)))
-		if e := math.Abs(got-want) / want; e > worst {
-			worst = e
-		}
-	}
-	if worst > 3e-7 {
-		t.Errorf("expf relative error %g", worst)
-	}
-	if expf(-100) != 0 || !math.IsInf(float64(expf(100)), 1) || expf(0) != 1 {
-		t.Errorf("expf edge cases: %v %v %v", expf(-100), expf(100), expf(0))
-	}
-	if v := expf(float32(math.Inf(-1))); v != 0 {
-		t.Errorf("expf(-Inf) = %v", v)
-	}
-}
-
 func TestExpSub(t *testing.T) {
 	rng := newRNG(11)
 	for n := 0; n < 40; n++ {

@@ -113,16 +113,9 @@ var kinds = map[string]*modelKind{
 	},
 }
 
-// towerModel adapts the two-tower model to the bundle: its Save returns the file's checksum and
-// its index build report goes into the manifest.
+// towerModel adapts the two-tower model to the bundle: its index build report goes into the
+// manifest.
 type towerModel struct{ *twotower.Model }
-
-func (t towerModel) Save(path string) (string, error) {
-	if err := t.Model.Save(path); err != nil {
-		return "", err
-	}
-	return fileSHA256(path)
-}
 
 func (t towerModel) Info() any { return t.IndexReport() }
 

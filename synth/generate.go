@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 const day = 86400
@@ -332,44 +331,22 @@ type userEvents struct {
 // so each draws from its own source and the result does not depend on scheduling.
 func (m *model) generateEvents(ctx context.Context) ([]userEvents, error) {
 	out := make([]userEvents, len(m.tr.Users))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make([]error, m.workers())
-	for wk := range errs {
-		wg.Go(func() {
-			s := newSampler(m)
-			for {
-				u := int(next.Add(1) - 1)
-				if u >= len(out) {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[wk] = err
-					return
-				}
-				ev, err := s.user(u)
-				if err != nil {
-					errs[wk] = err
-					return
-				}
-				out[u] = ev
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	samplers := make([]*sampler, kernel.Workers(m.cfg.Workers))
+	err := kernel.For(ctx, len(out), 1, len(samplers), func(wk, u, _ int) error {
+		if samplers[wk] == nil {
+			samplers[wk] = newSampler(m)
 		}
+		ev, err := samplers[wk].user(u)
+		if err != nil {
+			return err
+		}
+		out[u] = ev
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
-}
-
-func (m *model) workers() int {
-	if m.cfg.Workers > 0 {
-		return m.cfg.Workers
-	}
-	return runtime.GOMAXPROCS(0)
 }
 
 // userTimes spreads n event times over the user's active span [arrival, until] in sessions: a

@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // request is a logged request before it is served: who, when, and its draw number.
@@ -56,30 +56,16 @@ func (m *model) generateImpressions(ctx context.Context, w *World) ([]Impression
 	slices.Sort(users)
 
 	out := make([]Impression, len(reqs))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	errs := make([]error, min(m.workers(), len(users)))
-	for wk := range errs {
-		wg.Go(func() {
-			lg := newLogger(m, w)
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= len(users) {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[wk] = err
-					return
-				}
-				lg.user(users[j], byUser[users[j]], reqs, out)
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+	loggers := make([]*logger, kernel.Workers(m.cfg.Workers))
+	err := kernel.For(ctx, len(users), 1, len(loggers), func(wk, j, _ int) error {
+		if loggers[wk] == nil {
+			loggers[wk] = newLogger(m, w)
 		}
+		loggers[wk].user(users[j], byUser[users[j]], reqs, out)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -89,17 +75,12 @@ type logger struct {
 	m      *model
 	w      *World
 	mark   []uint8
-	policy []float64 // the current user's policy logits
-	pool   []poolItem
+	policy []float64                // the current user's policy logits
+	pool   []kernel.Scored[float64] // the policy's best items, best first
 	weight []float64
 	at     []int
 	p      []float64
 	pl     plScratch
-}
-
-type poolItem struct {
-	item  int32
-	logit float64
 }
 
 func newLogger(m *model, w *World) *logger {
@@ -160,60 +141,14 @@ func (lg *logger) user(u int, mine []int, reqs []request, out []Impression) {
 // highest policy logits, best first.
 func (lg *logger) fillPool(t int64) {
 	m := lg.m
-	size := m.cfg.PoolSize
-	pool := lg.pool[:0]
-	// less orders the pool worst first: lower logit, then higher index.
-	less := func(a, b poolItem) bool { return a.logit < b.logit || a.logit == b.logit && a.item > b.item }
+	pool := kernel.TopK[float64](lg.pool[:0])
 	for i, logit := range lg.policy {
 		if lg.mark[i] != available || m.release[i] > t {
 			continue
 		}
-		it := poolItem{int32(i), logit}
-		if len(pool) < size {
-			pool = append(pool, it)
-			siftUp(pool, len(pool)-1, less)
-		} else if less(pool[0], it) {
-			pool[0] = it
-			siftDown(pool, 0, less)
-		}
+		pool.Offer(kernel.Scored[float64]{ID: int32(i), Score: logit}, m.cfg.PoolSize)
 	}
-	slices.SortFunc(pool, func(a, b poolItem) int {
-		if less(b, a) {
-			return -1
-		}
-		if less(a, b) {
-			return 1
-		}
-		return 0
-	})
-	lg.pool = pool
-}
-
-func siftUp(h []poolItem, i int, less func(a, b poolItem) bool) {
-	for i > 0 {
-		parent := (i - 1) / 2
-		if !less(h[i], h[parent]) {
-			return
-		}
-		h[i], h[parent] = h[parent], h[i]
-		i = parent
-	}
-}
-
-func siftDown(h []poolItem, i int, less func(a, b poolItem) bool) {
-	for {
-		small := i
-		for _, c := range [2]int{2*i + 1, 2*i + 2} {
-			if c < len(h) && less(h[c], h[small]) {
-				small = c
-			}
-		}
-		if small == i {
-			return
-		}
-		h[i], h[small] = h[small], h[i]
-		i = small
-	}
+	lg.pool = pool.Sorted()
 }
 
 // slate draws the shown items from the pool by Plackett–Luce sampling with weights
@@ -225,9 +160,9 @@ func (lg *logger) slate(r *rand.Rand) []Shown {
 	}
 	n := min(lg.m.cfg.Shown, len(pool))
 	lg.weight = lg.weight[:0]
-	top := pool[0].logit
+	top := pool[0].Score
 	for _, it := range pool {
-		lg.weight = append(lg.weight, math.Exp(it.logit-top))
+		lg.weight = append(lg.weight, math.Exp(it.Score-top))
 	}
 	left := append([]float64(nil), lg.weight...)
 	var total float64
@@ -260,7 +195,7 @@ func (lg *logger) slate(r *rand.Rand) []Shown {
 	prop := lg.pl.marginals(lg.weight, lg.at, 0.4)
 	shown := make([]Shown, n)
 	for k, j := range lg.at {
-		shown[k] = Shown{Item: pool[j].item, Position: k + 1, Propensity: roundSignificant(min(prop[k], 1), 8)}
+		shown[k] = Shown{Item: pool[j].ID, Position: k + 1, Propensity: roundSignificant(min(prop[k], 1), 8)}
 	}
 	return shown
 }
@@ -302,18 +237,10 @@ type plScratch struct {
 	slot, needPre, needSuf           []int
 }
 
-// grow returns buf resized to n, reallocating only when it is too small.
-func grow[T any](buf []T, n int) []T {
-	if cap(buf) < n {
-		return make([]T, n)
-	}
-	return buf[:n]
-}
-
 // marginals is plMarginals with trapezoid step step (in ln t); the result is valid until the
 // next call.
 func (sc *plScratch) marginals(w []float64, at []int, step float64) []float64 {
-	res := grow(sc.res, len(at))
+	res := kernel.Grow(sc.res, len(at))
 	sc.res = res
 	clear(res)
 	if len(at) == 0 {
@@ -329,12 +256,12 @@ func (sc *plScratch) marginals(w []float64, at []int, step float64) []float64 {
 		return res
 	}
 	n := len(w)
-	sc.wn, sc.a, sc.b = grow(sc.wn, n), grow(sc.a, n), grow(sc.b, n)
+	sc.wn, sc.a, sc.b = kernel.Grow(sc.wn, n), kernel.Grow(sc.a, n), kernel.Grow(sc.b, n)
 	wn, a, b := sc.wn, sc.a, sc.b
 	for j, x := range w {
 		wn[j] = x / wmax
 	}
-	sc.slot = grow(sc.slot, n)
+	sc.slot = kernel.Grow(sc.slot, n)
 	slot := sc.slot
 	for j := range slot {
 		slot[j] = -1
@@ -349,7 +276,7 @@ func (sc *plScratch) marginals(w []float64, at []int, step float64) []float64 {
 	deg := len(at) // coefficients 0..len(at)-1
 	// The prefix product past item j serves only targets after j, so it needs no more than the
 	// largest of their positions as degree; likewise the suffix product for targets before j.
-	sc.needPre, sc.needSuf = grow(sc.needPre, n+1), grow(sc.needSuf, n+1)
+	sc.needPre, sc.needSuf = kernel.Grow(sc.needPre, n+1), kernel.Grow(sc.needSuf, n+1)
 	needPre, needSuf := sc.needPre, sc.needSuf
 	needPre[n], needSuf[0] = -1, -1
 	for j := n - 1; j >= 0; j-- {
@@ -364,7 +291,7 @@ func (sc *plScratch) marginals(w []float64, at []int, step float64) []float64 {
 			needSuf[j+1] = max(needSuf[j+1], slot[j])
 		}
 	}
-	sc.pre, sc.preAt, sc.sufAt = grow(sc.pre, deg), grow(sc.preAt, len(at)*deg), grow(sc.sufAt, len(at)*deg)
+	sc.pre, sc.preAt, sc.sufAt = kernel.Grow(sc.pre, deg), kernel.Grow(sc.preAt, len(at)*deg), kernel.Grow(sc.sufAt, len(at)*deg)
 	pre, preAt, sufAt := sc.pre, sc.preAt, sc.sufAt
 	// For position k ≥ 1 the integrand is below w_i·t·(Σw·t)^k/k! ≤ Σw·t², negligible below
 	// t = √(1e-12/Σw); above w_i·t = 40 it is below e^{−40}.
@@ -382,7 +309,7 @@ func (sc *plScratch) marginals(w []float64, at []int, step float64) []float64 {
 				b[j] = -y * (1 + y*(1.0/2+y*(1.0/6+y*(1.0/24+y*(1.0/120+y*(1.0/720+y*(1.0/5040+y*(1.0/40320+y/362880))))))))
 				a[j] = 1 - b[j]
 			default:
-				a[j] = fastExp(-wt)
+				a[j] = kernel.Exp64Neg(-wt)
 				b[j] = 1 - a[j]
 			}
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Choosing an item is a draw from softmax(p·q_i/τ + base_i) over the items a user may still take
@@ -17,7 +19,7 @@ import (
 // μ_c with radius R_c, so δ·q_i ≤ δ·μ_c + |δ|·R_c =: b_c for every member. The proposal picks
 // cluster c ∝ (Σ_{available i∈c} w_i)·exp(b_c/τ), then i ∝ w_i within c, and accepts i with
 // probability exp((δ·q_i − b_c)/τ): what is accepted follows the target exactly (to the 1e-9
-// relative error of fastExp). An event costs O(clusters) plus a few O(K) trials; rebuilding the
+// relative error of kernel.Exp64Neg). An event costs O(clusters) plus a few O(K) trials; rebuilding the
 // proposal costs O(items·K) and happens when the trials since the last rebuild have cost about as
 // much. After maxTrials rejections the draw falls back to scoring every item, which keeps it exact
 // (the attempts are independent of the fallback).
@@ -299,7 +301,7 @@ func (s *sampler) refresh(u int, t int64, e int) {
 		best = max(best, s.weight[i])
 	}
 	for i, x := range s.weight {
-		s.weight[i] = fastExp(x - best)
+		s.weight[i] = kernel.Exp64Neg(x - best)
 	}
 	for c := range m.clusters {
 		cl := &m.clusters[c]
@@ -352,7 +354,7 @@ func (s *sampler) update(i int32, sign int32) {
 	s.recount(int(c), int(s.m.position[i]))
 }
 
-// fastExpSlack bounds the relative error of fastExp; acceptance probabilities are scaled down by
+// fastExpSlack bounds the relative error of kernel.Exp64Neg; acceptance probabilities are scaled down by
 // it so that they never exceed one.
 const fastExpSlack = 1e-7
 
@@ -388,7 +390,7 @@ func (s *sampler) choose(r *rand.Rand, d float64, n int) (int, float64) {
 	for c, b := range s.bound {
 		s.wc[c] = 0
 		if s.count[c] > 0 {
-			s.wc[c] = fastExp(b - best)
+			s.wc[c] = kernel.Exp64Neg(b - best)
 		}
 		total += s.wc[c]
 		s.cum[c] = total
@@ -400,7 +402,7 @@ func (s *sampler) choose(r *rand.Rand, d float64, n int) (int, float64) {
 		i := s.member(r, c)
 		row := m.q[i*m.k : (i+1)*m.k]
 		// exp((δ·q_i − b_c)/τ) with b_c as rounded into the cluster's weight wc.
-		accept := fastExp(dot64(s.delta, row)*invTau+s.logMass[c]-best) / s.wc[c] * (1 - 2*fastExpSlack)
+		accept := kernel.Exp64Neg(dot64(s.delta, row)*invTau+s.logMass[c]-best) / s.wc[c] * (1 - 2*fastExpSlack)
 		if r.Float64() < accept {
 			return i, dot64(s.p, row) + m.tr.Items[i].Bias
 		}
@@ -408,20 +410,6 @@ func (s *sampler) choose(r *rand.Rand, d float64, n int) (int, float64) {
 	s.scans++
 	s.budget = 0
 	return s.exact(r)
-}
-
-// fastExp is e^x for x ≤ 0 to a relative error below 1e-9 (well within fastExpSlack), about
-// twice as fast as math.Exp: 2^x split into an exponent and a polynomial on [0, 1).
-func fastExp(x float64) float64 {
-	if x < -700 {
-		return 0
-	}
-	t := x * math.Log2E
-	n := math.Floor(t)
-	y := (t - n) * math.Ln2 // in [0, ln 2)
-	// Taylor series of e^y to degree 10: the remainder is below 3e-10 on [0, ln 2).
-	p := 1 + y*(1+y*(1.0/2+y*(1.0/6+y*(1.0/24+y*(1.0/120+y*(1.0/720+y*(1.0/5040+y*(1.0/40320+y*(1.0/362880+y*(1.0/3628800))))))))))
-	return p * math.Float64frombits(uint64(int64(n)+1023)<<52)
 }
 
 // searchCum returns the first index whose cumulative weight exceeds x.

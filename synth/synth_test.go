@@ -748,20 +748,3 @@ func BenchmarkGenerateDefault(b *testing.B) {
 		}
 	}
 }
-
-func TestGenerateFastExp(t *testing.T) {
-	r := rand.New(rand.NewPCG(2, 3))
-	for range 100000 {
-		x := -r.Float64() * 700
-		if r.IntN(2) == 0 {
-			x = -r.Float64() * 3
-		}
-		want := math.Exp(x)
-		if got := fastExp(x); math.Abs(got-want) > 1e-9*want {
-			t.Fatalf("fastExp(%v) = %v, want %v", x, got, want)
-		}
-	}
-	if fastExp(0) != 1 || fastExp(-800) != 0 {
-		t.Errorf("fastExp(0) = %v, fastExp(-800) = %v", fastExp(0), fastExp(-800))
-	}
-}

@@ -3,6 +3,7 @@ package synth
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,9 +12,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"text/template"
 	"time"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // File names written by WriteDir.
@@ -50,17 +52,14 @@ func (w *World) WriteDir(dir string) error {
 		{ImpressionsFile, w.writeImpressions},
 		{ReadmeFile, w.writeReadme},
 	}
-	// The files are independent: write them side by side.
+	// The files are independent: write them side by side, and report every failure.
 	errs := make([]error, len(files))
-	var wg sync.WaitGroup
-	for n, f := range files {
-		wg.Go(func() {
-			if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
-				errs[n] = fmt.Errorf("synth: writing %s: %w", f.name, err)
-			}
-		})
-	}
-	wg.Wait()
+	kernel.For(context.Background(), len(files), 1, len(files), func(_, n, _ int) error {
+		if err := writeFile(filepath.Join(dir, files[n].name), files[n].write); err != nil {
+			errs[n] = fmt.Errorf("synth: writing %s: %w", files[n].name, err)
+		}
+		return nil
+	})
 	return errors.Join(errs...)
 }
 

@@ -5,28 +5,21 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync"
 	"sync/atomic"
-	"time"
-
-	"gonum.org/v1/gonum/blas"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/progress"
 )
 
 // ALSModel is a trained explicit-ALS model: Predict(x_u, i) = x_uᵀy_i estimates u's rating of i.
 // It is a candidates.Source (highest predicted ratings) and a candidates.Scorer (the predicted
-// rating as a feature), and is safe for concurrent use.
+// rating as a feature), and is safe for concurrent use. Recommend and Score fold in the history
+// with its ratings (q.HistoryValues), as FoldIn does.
 type ALSModel struct {
-	params   ALSParams
-	numUsers int
-	numItems int
-	k        int
-	users    []float32 // numUsers×k; the row solves against the final item factors
-	items    []float32 // numItems×k
-	pool     sync.Pool // *foldScratch
+	factorModel
+	params ALSParams
 }
 
 var (
@@ -35,8 +28,10 @@ var (
 )
 
 func newALSModel(p ALSParams, numUsers, numItems int, users, items []float32) *ALSModel {
-	m := &ALSModel{params: p, numUsers: numUsers, numItems: numItems, k: p.Factors, users: users, items: items}
-	m.pool.New = func() any { return newFoldScratch(p.Factors, numItems) }
+	m := &ALSModel{params: p}
+	m.init(KindALS, p.Factors, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
+		return m.foldIn(s, q.History, q.HistoryValues)
+	})
 	return m
 }
 
@@ -47,8 +42,8 @@ func TrainALS(ctx context.Context, events []dataset.Event, numUsers, numItems in
 	if err := p.Validate(); err != nil {
 		return nil, TrainStats{}, err
 	}
-	if numUsers < 0 || numItems < 0 {
-		return nil, TrainStats{}, fmt.Errorf("als: negative dimensions %d×%d", numUsers, numItems)
+	if err := checkDims(KindALS, numUsers, numItems); err != nil {
+		return nil, TrainStats{}, err
 	}
 	rated := make([]dataset.Event, 0, len(events))
 	for _, e := range events {
@@ -66,46 +61,28 @@ func TrainALS(ctx context.Context, events []dataset.Event, numUsers, numItems in
 // rated pairs). Each iteration solves every item against the users, then every user against the
 // items, so the returned user factors are what FoldIn computes from each user's training row.
 func TrainALSMatrix(ctx context.Context, r *dataset.Matrix, p ALSParams, opt progress.Options) (*ALSModel, TrainStats, error) {
-	var stats TrainStats
 	if err := p.Validate(); err != nil {
-		return nil, stats, err
+		return nil, TrainStats{}, err
 	}
 	if err := checkMatrix(r, false); err != nil {
-		return nil, stats, fmt.Errorf("als: %w", err)
+		return nil, TrainStats{}, fmt.Errorf("als: %w", err)
 	}
 	k := p.Factors
-	rng := newRNG(p.Seed)
-	users := initFactors(rng, r.Rows, k)
-	items := initFactors(rng, r.Cols, k)
+	users, items := initialFactors(p.Seed, r.Rows, r.Cols, k)
 	rt := r.Transpose()
-	solvers := make([]*rowSolver, workerCount(p.Workers))
-	for i := range solvers {
-		solvers[i] = newRowSolver(k)
-	}
+	solvers := newRowSolvers(p.Workers, k)
 	rowLoss := make([]float64, r.Rows)
-
-	bar := progress.New("als", int64(p.Iterations), opt)
-	defer bar.Finish()
-	for it := range p.Iterations {
-		if err := ctx.Err(); err != nil {
-			return nil, stats, fmt.Errorf("als: iteration %d: %w", it+1, err)
+	stats, err := runIterations(ctx, KindALS, p.Iterations, opt, func() (float64, error) {
+		if err := explicitSweep(ctx, "item", rt, users, items, k, p.Reg, solvers); err != nil {
+			return 0, err
 		}
-		start := time.Now()
-		err := explicitSweep(ctx, "item", rt, users, items, k, p.Reg, solvers)
-		if err == nil {
-			err = explicitSweep(ctx, "user", r, items, users, k, p.Reg, solvers)
+		if err := explicitSweep(ctx, "user", r, items, users, k, p.Reg, solvers); err != nil {
+			return 0, err
 		}
-		var loss float64
-		if err == nil {
-			loss, err = explicitObjective(ctx, r, rt, k, users, items, p.Reg, len(solvers), rowLoss)
-		}
-		if err != nil {
-			return nil, stats, fmt.Errorf("als: iteration %d: %w", it+1, err)
-		}
-		stats.Loss = append(stats.Loss, loss)
-		stats.Seconds = append(stats.Seconds, time.Since(start).Seconds())
-		bar.Describe("loss %.6g", loss)
-		bar.Add(1)
+		return explicitObjective(ctx, r, rt, k, users, items, p.Reg, len(solvers), rowLoss)
+	})
+	if err != nil {
+		return nil, stats, err
 	}
 	return newALSModel(p, r.Rows, r.Cols, users, items), stats, nil
 }
@@ -115,7 +92,7 @@ func TrainALSMatrix(ctx context.Context, r *dataset.Matrix, p ALSParams, opt pro
 func explicitSweep(ctx context.Context, side string, m *dataset.Matrix, fixed, dst []float32, k int, reg float64, solvers []*rowSolver) error {
 	var bad atomic.Int64
 	bad.Store(-1)
-	err := forRows(ctx, m.Rows, len(solvers), func(w, lo, hi int) {
+	err := kernel.For(ctx, m.Rows, rowChunk, len(solvers), func(w, lo, hi int) error {
 		s := solvers[w]
 		for row := lo; row < hi; row++ {
 			idx, vals := m.Row(row)
@@ -128,6 +105,7 @@ func explicitSweep(ctx context.Context, side string, m *dataset.Matrix, fixed, d
 				bad.Store(int64(row))
 			}
 		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -141,7 +119,7 @@ func explicitSweep(ctx context.Context, side string, m *dataset.Matrix, fixed, d
 // explicitObjective is Σ (r − x_uᵀy_i)² over rated pairs + λ·(Σ_u n_u‖x_u‖² + Σ_i n_i‖y_i‖²),
 // evaluated per row in parallel and summed in order.
 func explicitObjective(ctx context.Context, r, rt *dataset.Matrix, k int, users, items []float32, reg float64, workers int, rowLoss []float64) (float64, error) {
-	err := forRows(ctx, r.Rows, workers, func(_, lo, hi int) {
+	err := kernel.For(ctx, r.Rows, rowChunk, workers, func(_, lo, hi int) error {
 		for u := lo; u < hi; u++ {
 			x := users[u*k : u*k+k]
 			idx, vals := r.Row(u)
@@ -152,6 +130,7 @@ func explicitObjective(ctx context.Context, r, rt *dataset.Matrix, k int, users,
 			}
 			rowLoss[u] = l
 		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -170,31 +149,14 @@ func explicitObjective(ctx context.Context, r, rt *dataset.Matrix, k int, users,
 // Loss returns the training objective of the model's factors on the rating matrix r (which must
 // have the model's dimensions), as reported per iteration in TrainStats.
 func (m *ALSModel) Loss(ctx context.Context, r *dataset.Matrix) (float64, error) {
-	if err := checkMatrix(r, false); err != nil {
-		return 0, fmt.Errorf("als loss: %w", err)
+	if err := m.checkLossMatrix(r, false); err != nil {
+		return 0, err
 	}
-	if r.Rows != m.numUsers || r.Cols != m.numItems {
-		return 0, fmt.Errorf("als loss: matrix is %d×%d, model is %d×%d", r.Rows, r.Cols, m.numUsers, m.numItems)
-	}
-	return explicitObjective(ctx, r, r.Transpose(), m.k, m.users, m.items, m.params.Reg, workerCount(m.params.Workers), make([]float64, r.Rows))
+	return explicitObjective(ctx, r, r.Transpose(), m.k, m.users, m.items, m.params.Reg, kernel.Workers(m.params.Workers), make([]float64, r.Rows))
 }
 
 // Params returns the parameters the model was trained with.
 func (m *ALSModel) Params() ALSParams { return m.params }
-
-// Factors returns k, the embedding dimension.
-func (m *ALSModel) Factors() int { return m.k }
-
-// NumUsers and NumItems return the training matrix's dimensions; the catalog is [0, NumItems).
-func (m *ALSModel) NumUsers() int { return m.numUsers }
-func (m *ALSModel) NumItems() int { return m.numItems }
-
-// ItemFactors returns the row-major NumItems×Factors item matrix. It must not be modified.
-func (m *ALSModel) ItemFactors() []float32 { return m.items }
-
-// UserFactors returns the row-major NumUsers×Factors user matrix from training. It must not be
-// modified.
-func (m *ALSModel) UserFactors() []float32 { return m.users }
 
 // Predict returns the predicted rating x_uᵀy_i of item i for the user vector x_u (from FoldIn or
 // UserFactors), or NaN if i is outside the catalog or x_u has the wrong length.
@@ -202,7 +164,7 @@ func (m *ALSModel) Predict(user []float32, i int32) float32 {
 	if len(user) != m.k || i < 0 || int(i) >= m.numItems {
 		return float32(math.NaN())
 	}
-	return blasImpl.Sdot(m.k, m.items[int(i)*m.k:], 1, user, 1)
+	return m.score(user, i)
 }
 
 // FoldIn computes the user vector from rated items (items[j] rated values[j]) with the training
@@ -210,12 +172,7 @@ func (m *ALSModel) Predict(user []float32, i int32) float32 {
 // are ignored; an item rated more than once keeps its last rating. The vector is appended to
 // dst[:0]; ok is false when no catalog item has a rating.
 func (m *ALSModel) FoldIn(items []int32, values []float32, dst []float32) (vec []float32, ok bool) {
-	s := m.pool.Get().(*foldScratch)
-	defer m.pool.Put(s)
-	if !m.foldIn(s, items, values) {
-		return dst[:0], false
-	}
-	return append(dst[:0], s.user...), true
+	return m.foldInto(candidates.Query{History: items, HistoryValues: values}, dst)
 }
 
 func (m *ALSModel) foldIn(s *foldScratch, items []int32, values []float32) bool {
@@ -240,46 +197,4 @@ func (m *ALSModel) foldIn(s *foldScratch, items []int32, values []float32) bool 
 		s.cnt = append(s.cnt, v)
 	}
 	return s.solver.explicitExact(m.items, s.idx, s.cnt, m.params.Reg*float64(len(s.idx)), s.user)
-}
-
-// Recommend folds in q.History with q.HistoryValues and returns the n items with the highest
-// predicted ratings, skipping those for which skip is true. A history without a rated catalog
-// item yields no candidates.
-func (m *ALSModel) Recommend(ctx context.Context, q candidates.Query, n int, skip func(int32) bool, dst []candidates.Candidate) ([]candidates.Candidate, error) {
-	if err := ctx.Err(); err != nil {
-		return dst[:0], err
-	}
-	if n <= 0 || m.numItems == 0 {
-		return dst[:0], nil
-	}
-	s := m.pool.Get().(*foldScratch)
-	defer m.pool.Put(s)
-	if !m.foldIn(s, q.History, q.HistoryValues) {
-		return dst[:0], nil
-	}
-	blasImpl.Sgemv(blas.NoTrans, m.numItems, m.k, 1, m.items, m.k, s.user, 1, 0, s.scores, 1)
-	return candidates.TopK(s.scores, n, skip, dst), nil
-}
-
-// Score folds in q.History with q.HistoryValues and sets dst[i] to the predicted rating of
-// items[i]. Items outside the catalog get NaN, and so does every item when the history has no
-// rated catalog item.
-func (m *ALSModel) Score(ctx context.Context, q candidates.Query, items []int32, dst []float32) error {
-	if len(dst) < len(items) {
-		return fmt.Errorf("als score: dst has %d entries for %d items", len(dst), len(items))
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s := m.pool.Get().(*foldScratch)
-	defer m.pool.Put(s)
-	ok := m.foldIn(s, q.History, q.HistoryValues)
-	for j, it := range items {
-		if !ok {
-			dst[j] = float32(math.NaN())
-			continue
-		}
-		dst[j] = m.Predict(s.user, it)
-	}
-	return nil
 }

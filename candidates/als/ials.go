@@ -3,36 +3,23 @@ package als
 import (
 	"context"
 	"fmt"
-	"math"
 	"slices"
-	"sync"
 	"sync/atomic"
-	"time"
 
 	"gonum.org/v1/gonum/blas"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/progress"
 )
 
-// TrainStats records a training run, one entry per iteration.
-type TrainStats struct {
-	Loss    []float64 // the objective after the iteration (see IALSParams, ALSParams)
-	Seconds []float64 // wall time of the iteration: both sweeps and the objective
-}
-
 // IALSModel is a trained implicit-ALS model. It is a candidates.Source and a candidates.Scorer
-// and is safe for concurrent use.
+// and is safe for concurrent use. Recommend and Score fold in the history as FoldIn does.
 type IALSModel struct {
-	params   IALSParams
-	numUsers int
-	numItems int
-	k        int
-	users    []float32 // numUsers×k; the row solves against the final item factors
-	items    []float32 // numItems×k
-	gram     []float64 // itemsᵀ·items (k×k), the YᵀY of every fold-in
-	pool     sync.Pool // *foldScratch
+	factorModel
+	params IALSParams
+	gram   []float64 // itemsᵀ·items (k×k), the YᵀY of every fold-in
 }
 
 var (
@@ -42,10 +29,11 @@ var (
 
 func newIALSModel(p IALSParams, numUsers, numItems int, users, items []float32) *IALSModel {
 	k := p.Factors
-	m := &IALSModel{params: p, numUsers: numUsers, numItems: numItems, k: k, users: users, items: items,
-		gram: make([]float64, k*k)}
+	m := &IALSModel{params: p, gram: make([]float64, k*k)}
 	gram(items, k, m.gram)
-	m.pool.New = func() any { return newFoldScratch(k, numItems) }
+	m.init(KindIALS, k, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
+		return m.foldIn(s, q.History)
+	})
 	return m
 }
 
@@ -55,8 +43,8 @@ func TrainIALS(ctx context.Context, events []dataset.Event, numUsers, numItems i
 	if err := p.Validate(); err != nil {
 		return nil, TrainStats{}, err
 	}
-	if numUsers < 0 || numItems < 0 {
-		return nil, TrainStats{}, fmt.Errorf("ials: negative dimensions %d×%d", numUsers, numItems)
+	if err := checkDims(KindIALS, numUsers, numItems); err != nil {
+		return nil, TrainStats{}, err
 	}
 	return TrainIALSMatrix(ctx, dataset.UserItemMatrix(events, numUsers, numItems, dataset.Count), p, opt)
 }
@@ -67,34 +55,17 @@ func TrainIALS(ctx context.Context, events []dataset.Event, numUsers, numItems i
 // from each user's training row (with solver cholesky). It returns ctx's error, wrapped, if ctx is
 // cancelled.
 func TrainIALSMatrix(ctx context.Context, r *dataset.Matrix, p IALSParams, opt progress.Options) (*IALSModel, TrainStats, error) {
-	var stats TrainStats
 	if err := p.Validate(); err != nil {
-		return nil, stats, err
+		return nil, TrainStats{}, err
 	}
 	if err := checkMatrix(r, true); err != nil {
-		return nil, stats, fmt.Errorf("ials: %w", err)
+		return nil, TrainStats{}, fmt.Errorf("ials: %w", err)
 	}
-	k := p.Factors
-	rng := newRNG(p.Seed)
-	users := initFactors(rng, r.Rows, k)
-	items := initFactors(rng, r.Cols, k)
+	users, items := initialFactors(p.Seed, r.Rows, r.Cols, p.Factors)
 	t := newIALSTrainer(p, r, users, items)
-
-	bar := progress.New("ials", int64(p.Iterations), opt)
-	defer bar.Finish()
-	for it := range p.Iterations {
-		if err := ctx.Err(); err != nil {
-			return nil, stats, fmt.Errorf("ials: iteration %d: %w", it+1, err)
-		}
-		start := time.Now()
-		loss, err := t.iterate(ctx)
-		if err != nil {
-			return nil, stats, fmt.Errorf("ials: iteration %d: %w", it+1, err)
-		}
-		stats.Loss = append(stats.Loss, loss)
-		stats.Seconds = append(stats.Seconds, time.Since(start).Seconds())
-		bar.Describe("loss %.6g", loss)
-		bar.Add(1)
+	stats, err := runIterations(ctx, KindIALS, p.Iterations, opt, func() (float64, error) { return t.iterate(ctx) })
+	if err != nil {
+		return nil, stats, err
 	}
 	return newIALSModel(p, r.Rows, r.Cols, users, items), stats, nil
 }
@@ -117,9 +88,7 @@ func newIALSTrainer(p IALSParams, r *dataset.Matrix, users, items []float32) *ia
 		g: make([]float64, k*k), g32: make([]float32, k*k), rowLoss: make([]float64, r.Rows)}
 	t.userReg = regs(r, p)
 	t.itemReg = regs(t.rt, p)
-	for range workerCount(p.Workers) {
-		t.solvers = append(t.solvers, newRowSolver(k))
-	}
+	t.solvers = newRowSolvers(p.Workers, k)
 	return t
 }
 
@@ -158,7 +127,7 @@ func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix,
 	}
 	var bad atomic.Int64
 	bad.Store(-1)
-	err := forRows(ctx, m.Rows, len(t.solvers), func(w, lo, hi int) {
+	err := kernel.For(ctx, m.Rows, rowChunk, len(t.solvers), func(w, lo, hi int) error {
 		s := t.solvers[w]
 		for row := lo; row < hi; row++ {
 			idx, cnt := m.Row(row)
@@ -174,6 +143,7 @@ func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix,
 				}
 			}
 		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -189,7 +159,7 @@ func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix,
 // evaluated in parallel into rowLoss and summed in order, so the value is reproducible.
 func objective(ctx context.Context, r *dataset.Matrix, k int, users, items []float32, g, userReg, itemReg []float64,
 	alpha float64, solvers []*rowSolver, rowLoss []float64) (float64, error) {
-	err := forRows(ctx, r.Rows, len(solvers), func(w, lo, hi int) {
+	err := kernel.For(ctx, r.Rows, rowChunk, len(solvers), func(w, lo, hi int) error {
 		s := solvers[w]
 		for u := lo; u < hi; u++ {
 			x := users[u*k : u*k+k]
@@ -207,6 +177,7 @@ func objective(ctx context.Context, r *dataset.Matrix, k int, users, items []flo
 			}
 			rowLoss[u] = l
 		}
+		return nil
 	})
 	if err != nil {
 		return 0, err
@@ -225,71 +196,22 @@ func objective(ctx context.Context, r *dataset.Matrix, k int, users, items []flo
 // Loss returns the training objective of the model's factors on the count matrix r (which must
 // have the model's dimensions), as reported per iteration in TrainStats.
 func (m *IALSModel) Loss(ctx context.Context, r *dataset.Matrix) (float64, error) {
-	if err := checkMatrix(r, true); err != nil {
-		return 0, fmt.Errorf("ials loss: %w", err)
-	}
-	if r.Rows != m.numUsers || r.Cols != m.numItems {
-		return 0, fmt.Errorf("ials loss: matrix is %d×%d, model is %d×%d", r.Rows, r.Cols, m.numUsers, m.numItems)
-	}
-	solvers := make([]*rowSolver, workerCount(m.params.Workers))
-	for i := range solvers {
-		solvers[i] = newRowSolver(m.k)
+	if err := m.checkLossMatrix(r, true); err != nil {
+		return 0, err
 	}
 	return objective(ctx, r, m.k, m.users, m.items, m.gram, regs(r, m.params), regs(r.Transpose(), m.params),
-		m.params.Alpha, solvers, make([]float64, r.Rows))
+		m.params.Alpha, newRowSolvers(m.params.Workers, m.k), make([]float64, r.Rows))
 }
 
 // Params returns the parameters the model was trained with.
 func (m *IALSModel) Params() IALSParams { return m.params }
-
-// Factors returns k, the embedding dimension.
-func (m *IALSModel) Factors() int { return m.k }
-
-// NumUsers and NumItems return the training matrix's dimensions; the catalog is [0, NumItems).
-func (m *IALSModel) NumUsers() int { return m.numUsers }
-func (m *IALSModel) NumItems() int { return m.numItems }
-
-// ItemFactors returns the row-major NumItems×Factors item matrix. It must not be modified.
-func (m *IALSModel) ItemFactors() []float32 { return m.items }
-
-// UserFactors returns the row-major NumUsers×Factors user matrix from training. It must not be
-// modified. Serving does not use it: Recommend and Score fold in from the live history.
-func (m *IALSModel) UserFactors() []float32 { return m.users }
-
-// ItemVector returns item i's factors, or nil if i is outside the catalog. It must not be modified.
-func (m *IALSModel) ItemVector(i int32) []float32 {
-	if i < 0 || int(i) >= m.numItems {
-		return nil
-	}
-	return m.items[int(i)*m.k : int(i)*m.k+m.k]
-}
-
-// foldScratch is one request's scratch, pooled so that steady-state requests do not allocate.
-type foldScratch struct {
-	solver *rowSolver
-	known  []int32   // the history's catalog items, then sorted
-	idx    []int32   // distinct items
-	cnt    []float32 // their counts (or ratings, for ALSModel)
-	keys   []int64   // item<<32 | history position (ALSModel: the last rating wins)
-	user   []float32 // the folded-in vector
-	scores []float32 // one per catalog item
-}
-
-func newFoldScratch(k, numItems int) *foldScratch {
-	return &foldScratch{solver: newRowSolver(k), user: make([]float32, k), scores: make([]float32, numItems)}
-}
 
 // FoldIn computes the user vector for a history of dense item IDs (repeats count as repeated
 // interactions; items outside the catalog are ignored) with the training user solve against the
 // fixed item factors, always exact. The vector is appended to dst[:0]; ok is false when the
 // history has no catalog item.
 func (m *IALSModel) FoldIn(history []int32, dst []float32) (vec []float32, ok bool) {
-	s := m.pool.Get().(*foldScratch)
-	defer m.pool.Put(s)
-	if !m.foldIn(s, history) {
-		return dst[:0], false
-	}
-	return append(dst[:0], s.user...), true
+	return m.foldInto(candidates.Query{History: history}, dst)
 }
 
 func (m *IALSModel) foldIn(s *foldScratch, history []int32) bool {
@@ -315,47 +237,4 @@ func (m *IALSModel) foldIn(s *foldScratch, history []int32) bool {
 	p := m.params
 	lambda := rowReg(p.Reg, p.RegExponent, p.Alpha, m.numItems, rowSum(s.cnt))
 	return s.solver.implicitExact(m.gram, m.items, s.idx, s.cnt, p.Alpha, lambda, s.user)
-}
-
-// Recommend folds in q.History and returns the n items with the highest scores x_uᵀy_i, skipping
-// those for which skip is true. A history without a catalog item yields no candidates (the caller
-// falls back to popularity).
-func (m *IALSModel) Recommend(ctx context.Context, q candidates.Query, n int, skip func(int32) bool, dst []candidates.Candidate) ([]candidates.Candidate, error) {
-	if err := ctx.Err(); err != nil {
-		return dst[:0], err
-	}
-	if n <= 0 || m.numItems == 0 {
-		return dst[:0], nil
-	}
-	s := m.pool.Get().(*foldScratch)
-	defer m.pool.Put(s)
-	if !m.foldIn(s, q.History) {
-		return dst[:0], nil
-	}
-	blasImpl.Sgemv(blas.NoTrans, m.numItems, m.k, 1, m.items, m.k, s.user, 1, 0, s.scores, 1)
-	return candidates.TopK(s.scores, n, skip, dst), nil
-}
-
-// Score folds in q.History and sets dst[i] to x_uᵀy of items[i]: the same value Recommend ranks by.
-// Items outside the catalog get NaN, and so does every item when the history has no catalog item.
-func (m *IALSModel) Score(ctx context.Context, q candidates.Query, items []int32, dst []float32) error {
-	if len(dst) < len(items) {
-		return fmt.Errorf("ials score: dst has %d entries for %d items", len(dst), len(items))
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s := m.pool.Get().(*foldScratch)
-	defer m.pool.Put(s)
-	ok := m.foldIn(s, q.History)
-	nan := float32(math.NaN())
-	for j, it := range items {
-		if !ok || it < 0 || int(it) >= m.numItems {
-			dst[j] = nan
-			continue
-		}
-		// Same operand order as Sgemv's row dot, so Score and Recommend agree bit for bit.
-		dst[j] = blasImpl.Sdot(m.k, m.items[int(it)*m.k:], 1, s.user, 1)
-	}
-	return nil
 }

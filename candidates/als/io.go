@@ -2,7 +2,6 @@ package als
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/cascade-rec/cascade/artifact"
 )
@@ -17,121 +16,83 @@ const (
 
 // Save writes the model to path as an artifact of kind "ials" and returns the file's hex SHA-256.
 func (m *IALSModel) Save(path string) (string, error) {
-	var e artifact.Encoder
 	p := m.params
-	e.Int(p.Factors)
-	e.Float64(p.Alpha)
-	e.Float64(p.Reg)
-	e.Float64(p.RegExponent)
-	e.Int(p.Iterations)
-	e.String(p.Solver)
-	e.Int(p.CGSteps)
-	e.Uint64(uint64(p.Seed))
-	e.Int(p.Workers)
-	e.Int(m.numUsers)
-	e.Int(m.numItems)
-	e.Float32s(m.users)
-	e.Float32s(m.items)
-	sum, err := artifact.WriteFile(path, artifact.Header{Kind: KindIALS, Version: ialsVersion}, e.Bytes())
-	if err != nil {
-		return "", fmt.Errorf("save ials model: %w", err)
-	}
-	return sum, nil
+	return m.save(path, ialsVersion, p.fields())
 }
 
 // LoadIALS reads a model written by IALSModel.Save. A damaged or inconsistent file is refused
 // with an error wrapping artifact.ErrCorrupt.
 func LoadIALS(path string) (*IALSModel, error) {
-	_, payload, err := artifact.ReadFile(path, KindIALS, ialsVersion)
-	if err != nil {
-		return nil, fmt.Errorf("load ials model: %w", err)
-	}
-	d := artifact.NewDecoder(payload)
-	var p IALSParams
-	p.Factors = d.Int()
-	p.Alpha = d.Float64()
-	p.Reg = d.Float64()
-	p.RegExponent = d.Float64()
-	p.Iterations = d.Int()
-	p.Solver = d.String()
-	p.CGSteps = d.Int()
-	p.Seed = int64(d.Uint64())
-	p.Workers = d.Int()
-	numUsers, numItems := d.Int(), d.Int()
-	users, items := d.Float32s(), d.Float32s()
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("load ials model %s: %w", path, err)
-	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("load ials model %s: %w: %w", path, artifact.ErrCorrupt, err)
-	}
-	if err := checkFactors(p.Factors, numUsers, numItems, users, items); err != nil {
-		return nil, fmt.Errorf("load ials model %s: %w", path, err)
-	}
-	return newIALSModel(p, numUsers, numItems, users, items), nil
+	return artifact.Load(path, KindIALS, ialsVersion, func(payload []byte) (*IALSModel, error) {
+		var p IALSParams
+		f, err := readModel(payload, p.fields(), &p.Factors, func() error { return p.Validate() })
+		if err != nil {
+			return nil, err
+		}
+		return newIALSModel(p, f.numUsers, f.numItems, f.users, f.items), nil
+	})
 }
 
 // Save writes the model to path as an artifact of kind "als" and returns the file's hex SHA-256.
 func (m *ALSModel) Save(path string) (string, error) {
-	var e artifact.Encoder
 	p := m.params
-	e.Int(p.Factors)
-	e.Float64(p.Reg)
-	e.Int(p.Iterations)
-	e.Uint64(uint64(p.Seed))
-	e.Int(p.Workers)
-	e.Int(m.numUsers)
-	e.Int(m.numItems)
-	e.Float32s(m.users)
-	e.Float32s(m.items)
-	sum, err := artifact.WriteFile(path, artifact.Header{Kind: KindALS, Version: alsVersion}, e.Bytes())
-	if err != nil {
-		return "", fmt.Errorf("save als model: %w", err)
-	}
-	return sum, nil
+	return m.save(path, alsVersion, p.fields())
 }
 
 // LoadALS reads a model written by ALSModel.Save. A damaged or inconsistent file is refused with
 // an error wrapping artifact.ErrCorrupt.
 func LoadALS(path string) (*ALSModel, error) {
-	_, payload, err := artifact.ReadFile(path, KindALS, alsVersion)
-	if err != nil {
-		return nil, fmt.Errorf("load als model: %w", err)
-	}
-	d := artifact.NewDecoder(payload)
-	var p ALSParams
-	p.Factors = d.Int()
-	p.Reg = d.Float64()
-	p.Iterations = d.Int()
-	p.Seed = int64(d.Uint64())
-	p.Workers = d.Int()
-	numUsers, numItems := d.Int(), d.Int()
-	users, items := d.Float32s(), d.Float32s()
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("load als model %s: %w", path, err)
-	}
-	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("load als model %s: %w: %w", path, artifact.ErrCorrupt, err)
-	}
-	if err := checkFactors(p.Factors, numUsers, numItems, users, items); err != nil {
-		return nil, fmt.Errorf("load als model %s: %w", path, err)
-	}
-	return newALSModel(p, numUsers, numItems, users, items), nil
+	return artifact.Load(path, KindALS, alsVersion, func(payload []byte) (*ALSModel, error) {
+		var p ALSParams
+		f, err := readModel(payload, p.fields(), &p.Factors, func() error { return p.Validate() })
+		if err != nil {
+			return nil, err
+		}
+		return newALSModel(p, f.numUsers, f.numItems, f.users, f.items), nil
+	})
 }
 
-// checkFactors verifies that the factor matrices match the stated shape and are finite.
-func checkFactors(k, numUsers, numItems int, users, items []float32) error {
-	if numUsers < 0 || numItems < 0 || numUsers > math.MaxInt32 || numItems > math.MaxInt32 ||
-		len(users) != numUsers*k || len(items) != numItems*k {
-		return fmt.Errorf("%w: factor shapes %d and %d do not match %d users, %d items, %d factors",
-			artifact.ErrCorrupt, len(users), len(items), numUsers, numItems, k)
-	}
-	for _, f := range [][]float32{users, items} {
-		for _, v := range f {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("%w: non-finite factor %v", artifact.ErrCorrupt, v)
-			}
+// fields lists the parameters as they are stored, in file order, for save and load alike.
+func (p *IALSParams) fields() []any {
+	return []any{&p.Factors, &p.Alpha, &p.Reg, &p.RegExponent, &p.Iterations, &p.Solver, &p.CGSteps, &p.Seed, &p.Workers}
+}
+
+func (p *ALSParams) fields() []any {
+	return []any{&p.Factors, &p.Reg, &p.Iterations, &p.Seed, &p.Workers}
+}
+
+// putFields writes the values fields point to; an int64 is stored as its uint64 bits.
+func putFields(e *artifact.Encoder, fields []any) {
+	for _, f := range fields {
+		switch v := f.(type) {
+		case *int:
+			e.Int(*v)
+		case *int64:
+			e.Uint64(uint64(*v))
+		case *float64:
+			e.Float64(*v)
+		case *string:
+			e.String(*v)
+		default:
+			panic(fmt.Sprintf("als: no encoding for a parameter of type %T", f))
 		}
 	}
-	return nil
+}
+
+// getFields reads what putFields wrote into the values fields point to.
+func getFields(d *artifact.Decoder, fields []any) {
+	for _, f := range fields {
+		switch v := f.(type) {
+		case *int:
+			*v = d.Int()
+		case *int64:
+			*v = int64(d.Uint64())
+		case *float64:
+			*v = d.Float64()
+		case *string:
+			*v = d.String()
+		default:
+			panic(fmt.Sprintf("als: no encoding for a parameter of type %T", f))
+		}
+	}
 }

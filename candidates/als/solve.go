@@ -1,18 +1,15 @@
 package als
 
 import (
-	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // blasImpl is gonum's stateless BLAS. Calling its methods directly skips the blas32 wrappers,
@@ -46,6 +43,15 @@ func newRowSolver(k int) *rowSolver {
 		x64:   make([]float64, k),
 		gx:    make([]float64, k),
 	}
+}
+
+// newRowSolvers returns one solver per worker of a Workers setting (0 = GOMAXPROCS).
+func newRowSolvers(workers, k int) []*rowSolver {
+	solvers := make([]*rowSolver, kernel.Workers(workers))
+	for i := range solvers {
+		solvers[i] = newRowSolver(k)
+	}
+	return solvers
 }
 
 // implicitExact sets x to the minimiser of Σ_i c_i·(p_i − xᵀy_i)² + λ‖x‖² over all columns i of
@@ -315,43 +321,9 @@ func rowSum(vals []float32) float64 {
 	return s
 }
 
-// workerCount resolves a Workers parameter: 0 means GOMAXPROCS.
-func workerCount(w int) int {
-	if w <= 0 {
-		return runtime.GOMAXPROCS(0)
-	}
-	return w
-}
-
-// rowChunk is the number of rows a worker claims at a time: small enough to balance rows of very
-// different lengths, large enough to keep the atomic counter cold.
+// rowChunk is the number of rows a worker claims at a time (kernel.For): small enough to balance
+// rows of very different lengths, large enough to keep the shared counter cold.
 const rowChunk = 16
-
-// forRows calls fn(w, lo, hi) over [0, n) in chunks on up to workers goroutines (w is the worker
-// index, for its scratch). It stops early and returns ctx's error when ctx is cancelled.
-func forRows(ctx context.Context, n, workers int, fn func(w, lo, hi int)) error {
-	workers = max(1, min(workers, (n+rowChunk-1)/rowChunk))
-	var next atomic.Int64
-	run := func(w int) {
-		for ctx.Err() == nil {
-			lo := int(next.Add(rowChunk)) - rowChunk
-			if lo >= n {
-				return
-			}
-			fn(w, lo, min(lo+rowChunk, n))
-		}
-	}
-	if workers == 1 {
-		run(0)
-	} else {
-		var wg sync.WaitGroup
-		for w := range workers {
-			wg.Go(func() { run(w) })
-		}
-		wg.Wait()
-	}
-	return ctx.Err()
-}
 
 // initFactors returns n×k factors drawn from N(0, 1/k) by rng, so that initial scores are O(1).
 func initFactors(rng *rand.Rand, n, k int) []float32 {

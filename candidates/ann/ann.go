@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
-// Result is one neighbour: the row index of a stored vector and its inner
-// product with the query.
-type Result struct {
-	ID    int32
-	Score float32
-}
+// Result is one neighbour: ID is the row index of a stored vector and Score
+// its inner product with the query. Results rank by Score descending, then
+// by ID ascending (kernel.Worse), the one tie order of every candidate list.
+type Result = kernel.Scored[float32]
 
 // Index is a read-only inner-product nearest-neighbour index.
 //
@@ -108,95 +108,6 @@ func resizeBatch(dst [][]Result, nq int) [][]Result {
 	return dst
 }
 
-// worse reports whether a ranks below b: lower score, or equal score and
-// larger ID. It is the single ordering used everywhere so that exact search,
-// HNSW and the tests agree on ties.
-func worse(a, b Result) bool {
-	return a.Score < b.Score || (a.Score == b.Score && a.ID > b.ID)
-}
-
-// topK is a bounded min-heap whose root is the worst kept result. It is
-// typed rather than built on container/heap to avoid interface boxing and
-// indirect calls in the innermost loop.
-type topK []Result
-
-// offer adds r if fewer than k results are held or r beats the worst one.
-func (h *topK) offer(r Result, k int) {
-	s := *h
-	if len(s) < k {
-		s = append(s, r)
-		siftUpWorst(s, len(s)-1)
-		*h = s
-		return
-	}
-	if worse(s[0], r) {
-		s[0] = r
-		siftDownWorst(s, 0)
-	}
-}
-
-// full reports whether the heap holds k results, after which only results
-// that beat h[0] are accepted.
-func (h topK) full(k int) bool { return len(h) >= k }
-
-// pop removes the worst result.
-func (h *topK) pop() Result {
-	s := *h
-	r := s[0]
-	n := len(s) - 1
-	s[0] = s[n]
-	s = s[:n]
-	siftDownWorst(s, 0)
-	*h = s
-	return r
-}
-
-// sortDesc sorts the heap in place into best-first order (heapsort: the
-// worst is repeatedly moved to the end) and returns it as a plain slice.
-func (h topK) sortDesc() []Result {
-	for n := len(h) - 1; n > 0; n-- {
-		h[0], h[n] = h[n], h[0]
-		siftDownWorst(h[:n], 0)
-	}
-	return h
-}
-
-func siftUpWorst(s []Result, i int) {
-	r := s[i]
-	for i > 0 {
-		p := (i - 1) / 2
-		if !worse(r, s[p]) {
-			break
-		}
-		s[i] = s[p]
-		i = p
-	}
-	s[i] = r
-}
-
-func siftDownWorst(s []Result, i int) {
-	n := len(s)
-	if n == 0 {
-		return
-	}
-	r := s[i]
-	for {
-		c := 2*i + 1
-		if c >= n {
-			break
-		}
-		if c+1 < n && worse(s[c+1], s[c]) {
-			c++
-		}
-		if !worse(s[c], r) {
-			break
-		}
-		s[i] = s[c]
-		i = c
-	}
-	s[i] = r
-}
-
 // bestFirst is a max-heap whose root is the best result: the candidate
 // queue of the HNSW beam search.
 type bestFirst []Result
@@ -206,7 +117,7 @@ func (h *bestFirst) push(r Result) {
 	i := len(s) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !worse(s[p], r) {
+		if !kernel.Worse(s[p], r) {
 			break
 		}
 		s[i] = s[p]
@@ -229,10 +140,10 @@ func (h *bestFirst) pop() Result {
 			if c >= n {
 				break
 			}
-			if c+1 < n && worse(s[c], s[c+1]) {
+			if c+1 < n && kernel.Worse(s[c], s[c+1]) {
 				c++
 			}
-			if !worse(r, s[c]) {
+			if !kernel.Worse(r, s[c]) {
 				break
 			}
 			s[i] = s[c]

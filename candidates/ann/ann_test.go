@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // naiveTopK is the reference: score every row with the same kernel, sort
@@ -46,27 +48,16 @@ func tiedVectors(n, dim int, seed uint64) []float32 {
 func checkSorted(t *testing.T, res []Result) {
 	t.Helper()
 	for i := 1; i < len(res); i++ {
-		if !worse(res[i], res[i-1]) {
+		if !kernel.Worse(res[i], res[i-1]) {
 			t.Fatalf("results not sorted at %d: %v then %v", i, res[i-1], res[i])
 		}
 	}
 }
 
-func TestTopKHeap(t *testing.T) {
+// TestBestFirst checks the beam-search queue; the bounded result heap is kernel.TopK, tested
+// there.
+func TestBestFirst(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	for _, k := range []int{1, 2, 3, 7, 64} {
-		var all []Result
-		var h topK
-		for i := range 500 {
-			r := Result{ID: int32(i), Score: float32(rng.IntN(20))}
-			all = append(all, r)
-			h.offer(r, k)
-		}
-		slices.SortFunc(all, cmpBestFirst)
-		if got := h.sortDesc(); !slices.Equal(got, all[:k]) {
-			t.Errorf("k=%d: got %v, want %v", k, got, all[:k])
-		}
-	}
 	var b bestFirst
 	for i := range 200 {
 		b.push(Result{ID: int32(i), Score: float32(rng.IntN(10))})
@@ -74,7 +65,7 @@ func TestTopKHeap(t *testing.T) {
 	prev := b.pop()
 	for len(b) > 0 {
 		r := b.pop()
-		if worse(prev, r) {
+		if kernel.Worse(prev, r) {
 			t.Fatalf("bestFirst popped %v after %v", r, prev)
 		}
 		prev = r

@@ -1,9 +1,11 @@
 package ann
 
 import (
-	"runtime"
+	"context"
 	"slices"
 	"sync"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // DefaultExactParallelRows is the catalogue size from which [Exact] splits a
@@ -50,7 +52,7 @@ type exactPart struct {
 	lo, hi int
 	k      int
 	skip   func(int32) bool
-	top    topK
+	top    kernel.TopK[float32]
 	scores []float32
 	run    func()
 }
@@ -68,11 +70,8 @@ func NewExact(vectors []float32, dim int, opts ExactOptions) (*Exact, error) {
 		dim:          dim,
 		n:            n,
 		block:        max(16, 16384/dim),
-		workers:      opts.Workers,
+		workers:      kernel.Workers(opts.Workers),
 		parallelRows: opts.ParallelRows,
-	}
-	if x.workers <= 0 {
-		x.workers = runtime.GOMAXPROCS(0)
 	}
 	if x.parallelRows <= 0 {
 		x.parallelRows = DefaultExactParallelRows
@@ -122,19 +121,19 @@ func (x *Exact) SearchFiltered(q []float32, k int, skip func(id int32) bool, dst
 	s := x.pool.Get().(*exactScratch)
 	copy(s.q, q)
 	// The result buffer doubles as the heap, then is heapsorted in place.
-	top := topK(slices.Grow(dst[:0], k))
+	top := kernel.TopK[float32](slices.Grow(dst[:0], k))
 	if x.workers == 1 || x.n < x.parallelRows {
 		top = x.scan(s.q, 0, x.n, k, skip, top, s.parts[0].scores)
 	} else {
 		top = x.scanParallel(s, k, skip, top)
 	}
 	x.pool.Put(s)
-	return top.sortDesc(), nil
+	return top.Sorted(), nil
 }
 
 // scanParallel splits the rows into one contiguous chunk per worker, scans
 // the first chunk on the calling goroutine and merges the other heaps.
-func (x *Exact) scanParallel(s *exactScratch, k int, skip func(int32) bool, top topK) topK {
+func (x *Exact) scanParallel(s *exactScratch, k int, skip func(int32) bool, top kernel.TopK[float32]) kernel.TopK[float32] {
 	w := len(s.parts)
 	chunk := (x.n + w - 1) / w
 	chunk = (chunk + x.block - 1) / x.block * x.block
@@ -151,7 +150,7 @@ func (x *Exact) scanParallel(s *exactScratch, k int, skip func(int32) bool, top 
 	for i := 1; i < used; i++ {
 		p := &s.parts[i]
 		for _, r := range p.top {
-			top.offer(r, k)
+			top.Offer(r, k)
 		}
 		p.skip = nil // do not keep the caller's closure alive in the pool
 	}
@@ -159,22 +158,13 @@ func (x *Exact) scanParallel(s *exactScratch, k int, skip func(int32) bool, top 
 }
 
 // scan offers rows [lo, hi) to top, scoring them block by block.
-func (x *Exact) scan(q []float32, lo, hi, k int, skip func(int32) bool, top topK, scores []float32) topK {
+func (x *Exact) scan(q []float32, lo, hi, k int, skip func(int32) bool, top kernel.TopK[float32], scores []float32) kernel.TopK[float32] {
 	dim := x.dim
 	for b := lo; b < hi; b += x.block {
 		e := min(b+x.block, hi)
 		sc := scores[:e-b]
 		scoreBlock(x.vecs[b*dim:e*dim], dim, q, sc)
-		for j, v := range sc {
-			r := Result{ID: int32(b + j), Score: v}
-			if top.full(k) && !worse(top[0], r) {
-				continue
-			}
-			if skip != nil && skip(r.ID) {
-				continue
-			}
-			top.offer(r, k)
-		}
+		top.Scan(sc, int32(b), k, skip)
 	}
 	return top
 }
@@ -211,21 +201,24 @@ func (x *Exact) SearchBatch(qs []float32, k int, skip func(qi int, id int32) boo
 	for i := range nq {
 		copy(aq[i*stride:], qs[i*x.dim:(i+1)*x.dim])
 	}
-	per := (nq + w - 1) / w
-	var wg sync.WaitGroup
-	for lo := 0; lo < nq; lo += per {
-		hi := min(lo+per, nq)
-		wg.Go(func() { x.batchRange(aq, stride, lo, hi, k, skip, dst) })
-	}
-	wg.Wait()
+	// One contiguous range of queries per worker.
+	kernel.For(context.Background(), nq, (nq+w-1)/w, w, func(_, lo, hi int) error {
+		x.batchRange(aq, stride, lo, hi, k, skip, dst)
+		return nil
+	})
 	return dst, nil
 }
 
 func (x *Exact) batchRange(qs []float32, stride, lo, hi, k int, skip func(int, int32) bool, dst [][]Result) {
 	dim := x.dim
-	tops := make([]topK, hi-lo)
+	tops := make([]kernel.TopK[float32], hi-lo)
+	skips := make([]func(int32) bool, hi-lo)
 	for i := range tops {
-		tops[i] = topK(slices.Grow(dst[lo+i][:0], k))
+		tops[i] = kernel.TopK[float32](slices.Grow(dst[lo+i][:0], k))
+		if skip != nil {
+			qi := lo + i
+			skips[i] = func(id int32) bool { return skip(qi, id) }
+		}
 	}
 	scores := make([]float32, x.block)
 	for b := 0; b < x.n; b += x.block {
@@ -235,21 +228,10 @@ func (x *Exact) batchRange(qs []float32, stride, lo, hi, k int, skip func(int, i
 		for i := range tops {
 			qi := lo + i
 			scoreBlock(rows, dim, qs[qi*stride:qi*stride+dim], sc)
-			top := tops[i]
-			for j, v := range sc {
-				r := Result{ID: int32(b + j), Score: v}
-				if top.full(k) && !worse(top[0], r) {
-					continue
-				}
-				if skip != nil && skip(qi, r.ID) {
-					continue
-				}
-				top.offer(r, k)
-			}
-			tops[i] = top
+			tops[i].Scan(sc, int32(b), k, skips[i])
 		}
 	}
 	for i, top := range tops {
-		dst[lo+i] = top.sortDesc()
+		dst[lo+i] = top.Sorted()
 	}
 }

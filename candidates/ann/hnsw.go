@@ -1,13 +1,15 @@
 package ann
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // HNSW defaults. M=16 with efConstruction=200 is the usual operating point
@@ -84,7 +86,7 @@ type hnswScratch struct {
 	q    []float32 // aligned copy of the query
 	vis  visited
 	cand bestFirst
-	res  topK
+	res  kernel.TopK[float32]
 
 	fresh []int32 // unvisited neighbours of the node being expanded
 	sink  float32 // keeps the loads of touch alive
@@ -155,9 +157,7 @@ func NewHNSW(vectors []float32, dim int, opts HNSWOptions) (*HNSW, error) {
 	if opts.EfSearch == 0 {
 		opts.EfSearch = DefaultEfSearch
 	}
-	if opts.Workers <= 0 {
-		opts.Workers = runtime.GOMAXPROCS(0)
-	}
+	opts.Workers = kernel.Workers(opts.Workers)
 	if opts.M < 2 || opts.M > 1<<15 {
 		return nil, fmt.Errorf("ann: HNSW M = %d, want 2..32768", opts.M)
 	}
@@ -302,7 +302,7 @@ func (h *HNSW) searchLayer(s *hnswScratch, q []float32, ep Result, ef, layer int
 	}
 	for len(s.cand) > 0 {
 		c := s.cand.pop()
-		if len(res) >= ef && worse(c, res[0]) {
+		if len(res) >= ef && kernel.Worse(c, res[0]) {
 			break // the best unexpanded node is worse than every result
 		}
 		fresh := s.fresh[:0]
@@ -315,14 +315,14 @@ func (h *HNSW) searchLayer(s *hnswScratch, q []float32, ep Result, ef, layer int
 		s.sink += h.touch(fresh)
 		for _, id := range fresh {
 			r := Result{ID: id, Score: dot(h.vec(id), q)}
-			if len(res) >= ef && !worse(res[0], r) {
+			if !res.Admits(r, ef) {
 				continue
 			}
 			s.cand.push(r)
 			if skip != nil && skip(id) {
 				continue
 			}
-			res.offer(r, ef)
+			res.Offer(r, ef)
 		}
 	}
 	s.res = res
@@ -335,30 +335,17 @@ func (h *HNSW) build(workers int) {
 	}
 	h.entry, h.maxLevel = 0, int(h.levels[0])
 	b := &builder{locking: workers > 1}
-	if !b.locking {
-		s := h.newScratch()
-		for id := 1; id < h.n; id++ {
-			h.insert(s, int32(id), b)
+	if b.locking {
+		b.locks = make([]sync.Mutex, h.n)
+	}
+	scratch := make([]*hnswScratch, workers)
+	kernel.For(context.Background(), h.n-1, 1, workers, func(w, i, _ int) error {
+		if scratch[w] == nil {
+			scratch[w] = h.newScratch()
 		}
-		return
-	}
-	b.locks = make([]sync.Mutex, h.n)
-	var next atomic.Int64
-	next.Store(1)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			s := h.newScratch()
-			for {
-				id := next.Add(1) - 1
-				if id >= int64(h.n) {
-					return
-				}
-				h.insert(s, int32(id), b)
-			}
-		})
-	}
-	wg.Wait()
+		h.insert(scratch[w], int32(i+1), b)
+		return nil
+	})
 }
 
 // insert is INSERT (Alg. 1) for a node whose vector is already stored.
@@ -384,7 +371,7 @@ func (h *HNSW) insert(s *hnswScratch, id int32, b *builder) {
 	}
 	for l := min(level, top); l >= 0; l-- {
 		h.searchLayer(s, q, cur, h.efConstruction, l, nil, b)
-		cands := append(s.cands[:0], s.res.sortDesc()...)
+		cands := append(s.cands[:0], s.res.Sorted()...)
 		s.cands = cands
 		cur = cands[0]
 
@@ -455,9 +442,9 @@ func (h *HNSW) link(s *hnswScratch, e int32, nr Result, layer, mmax int, b *buil
 
 func cmpBestFirst(a, b Result) int {
 	switch {
-	case worse(b, a):
+	case kernel.Worse(b, a):
 		return -1
-	case worse(a, b):
+	case kernel.Worse(a, b):
 		return 1
 	}
 	return 0

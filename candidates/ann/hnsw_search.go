@@ -1,9 +1,9 @@
 package ann
 
 import (
-	"runtime"
-	"sync"
-	"sync/atomic"
+	"context"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Len returns the number of stored vectors.
@@ -72,9 +72,9 @@ func (h *HNSW) search(s *hnswScratch, q []float32, k, ef int, skip func(int32) b
 	h.searchLayer(s, q, ep, ef, 0, skip, nil)
 	res := s.res
 	for len(res) > k {
-		res.pop()
+		res.Pop()
 	}
-	dst = append(dst[:0], res.sortDesc()...)
+	dst = append(dst[:0], res.Sorted()...)
 	s.res = res[:0]
 	return dst
 }
@@ -92,27 +92,17 @@ func (h *HNSW) SearchBatchEf(qs []float32, k, ef int, skip func(qi int, id int32
 		return dst[:0], err
 	}
 	dst = resizeBatch(dst, nq)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), nq) {
-		wg.Go(func() {
-			s := h.pool.Get().(*hnswScratch)
-			defer h.pool.Put(s)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= nq {
-					return
-				}
-				var f func(int32) bool
-				if skip != nil {
-					f = func(id int32) bool { return skip(i, id) }
-				}
-				copy(s.q, qs[i*h.dim:(i+1)*h.dim])
-				dst[i] = h.search(s, s.q, k, ef, f, dst[i])
-			}
-		})
-	}
-	wg.Wait()
+	kernel.For(context.Background(), nq, 1, 0, func(_, i, _ int) error {
+		s := h.pool.Get().(*hnswScratch)
+		defer h.pool.Put(s)
+		var f func(int32) bool
+		if skip != nil {
+			f = func(id int32) bool { return skip(i, id) }
+		}
+		copy(s.q, qs[i*h.dim:(i+1)*h.dim])
+		dst[i] = h.search(s, s.q, k, ef, f, dst[i])
+		return nil
+	})
 	return dst, nil
 }
 

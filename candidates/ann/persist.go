@@ -59,9 +59,9 @@ func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
 	e.raw(hdr)
 
 	e.write(h.levels)
-	e.float32s(h.vecs)
-	e.int32s(h.links0)
-	e.int32s(h.upper)
+	putWords(e, h.vecs)
+	putWords(e, h.links0)
+	putWords(e, h.upper)
 	e.raw(binary.LittleEndian.AppendUint32(nil, e.crc.Sum32()))
 	if e.err == nil {
 		e.err = e.w.Flush()
@@ -129,13 +129,13 @@ func ReadHNSW(r io.Reader) (*HNSW, error) {
 		return nil, fmt.Errorf("%w: upper layers hold %d links, levels imply %d", ErrFormat, upperLen, len(h.upper))
 	}
 	h.vecs = make([]float32, h.n*h.dim)
-	if err := d.float32s(h.vecs); err != nil {
+	if err := getWords(d, h.vecs); err != nil {
 		return nil, err
 	}
-	if err := d.int32s(h.links0); err != nil {
+	if err := getWords(d, h.links0); err != nil {
 		return nil, err
 	}
-	if err := d.int32s(h.upper); err != nil {
+	if err := getWords(d, h.upper); err != nil {
 		return nil, err
 	}
 	sum := d.crc.Sum32()
@@ -213,25 +213,11 @@ func (e *encoder) write(p []byte) {
 
 const chunk = 1 << 14 // values converted per write
 
-func (e *encoder) float32s(v []float32) {
+// putWords writes v in little-endian order, chunk values at a time.
+func putWords[T float32 | int32](e *encoder, v []T) {
 	for len(v) > 0 && e.err == nil {
 		c := v[:min(chunk, len(v))]
-		e.buf = e.buf[:0]
-		for _, x := range c {
-			e.buf = binary.LittleEndian.AppendUint32(e.buf, math.Float32bits(x))
-		}
-		e.write(e.buf)
-		v = v[len(c):]
-	}
-}
-
-func (e *encoder) int32s(v []int32) {
-	for len(v) > 0 && e.err == nil {
-		c := v[:min(chunk, len(v))]
-		e.buf = e.buf[:0]
-		for _, x := range c {
-			e.buf = binary.LittleEndian.AppendUint32(e.buf, uint32(x))
-		}
+		e.buf, _ = binary.Append(e.buf[:0], binary.LittleEndian, c) // fails only for types T excludes
 		e.write(e.buf)
 		v = v[len(c):]
 	}
@@ -264,30 +250,16 @@ func (d *decoder) words(n int) ([]byte, error) {
 	return b, d.raw(b)
 }
 
-func (d *decoder) float32s(v []float32) error {
+// getWords fills v with little-endian values, chunk at a time.
+func getWords[T float32 | int32](d *decoder, v []T) error {
 	for len(v) > 0 {
 		c := v[:min(chunk, len(v))]
 		b, err := d.words(len(c))
 		if err != nil {
 			return err
 		}
-		for i := range c {
-			c[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-		v = v[len(c):]
-	}
-	return nil
-}
-
-func (d *decoder) int32s(v []int32) error {
-	for len(v) > 0 {
-		c := v[:min(chunk, len(v))]
-		b, err := d.words(len(c))
-		if err != nil {
-			return err
-		}
-		for i := range c {
-			c[i] = int32(binary.LittleEndian.Uint32(b[4*i:]))
+		if _, err := binary.Decode(b, binary.LittleEndian, c); err != nil {
+			return fmt.Errorf("ann: reading HNSW index: %w", err)
 		}
 		v = v[len(c):]
 	}

@@ -157,43 +157,38 @@ const (
 // Save writes the model to path as an artifact of kind "popularity" and returns the file's hex
 // SHA-256. The ranking is stored, so a loaded model needs no item IDs to break ties.
 func (m *Model) Save(path string) (string, error) {
-	var e artifact.Encoder
-	e.Int(len(m.counts))
-	for _, c := range m.counts {
-		e.Int(int(c))
-	}
-	e.Int32s(m.ranking)
-	sum, err := artifact.WriteFile(path, artifact.Header{Kind: Kind, Version: version}, e.Bytes())
-	if err != nil {
-		return "", fmt.Errorf("save popularity model: %w", err)
-	}
-	return sum, nil
+	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
+		e.Int(len(m.counts))
+		for _, c := range m.counts {
+			e.Int(int(c))
+		}
+		e.Int32s(m.ranking)
+		return nil
+	})
 }
 
 // Load reads a model written by Save. A damaged or inconsistent file is refused with an error
 // wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	_, payload, err := artifact.ReadFile(path, Kind, version)
-	if err != nil {
-		return nil, fmt.Errorf("load popularity model: %w", err)
-	}
-	d := artifact.NewDecoder(payload)
-	n := d.Int()
-	if n < 0 || n > len(payload)/8 {
-		return nil, fmt.Errorf("load popularity model %s: %w: bad item count %d", path, artifact.ErrCorrupt, n)
-	}
-	counts := make([]int64, n)
-	for i := range counts {
-		counts[i] = int64(d.Int())
-	}
-	ranking := d.Int32s()
-	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("load popularity model %s: %w", path, err)
-	}
-	if err := checkRanking(counts, ranking); err != nil {
-		return nil, fmt.Errorf("load popularity model %s: %w: %w", path, artifact.ErrCorrupt, err)
-	}
-	return newModel(counts, ranking), nil
+	return artifact.Load(path, Kind, version, func(payload []byte) (*Model, error) {
+		d := artifact.NewDecoder(payload)
+		n := d.Int()
+		if n < 0 || n > len(payload)/8 {
+			return nil, fmt.Errorf("bad item count %d", n)
+		}
+		counts := make([]int64, n)
+		for i := range counts {
+			counts[i] = int64(d.Int())
+		}
+		ranking := d.Int32s()
+		if err := d.Err(); err != nil {
+			return nil, err
+		}
+		if err := checkRanking(counts, ranking); err != nil {
+			return nil, err
+		}
+		return newModel(counts, ranking), nil
+	})
 }
 
 // checkRanking verifies that ranking is a permutation of the items ordered by non-increasing

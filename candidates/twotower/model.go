@@ -3,6 +3,7 @@ package twotower
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -228,51 +229,52 @@ const (
 	artifactVersion = 1
 )
 
-// Save writes the model to path (atomically).
-func (m *Model) Save(path string) error {
-	var e artifact.Encoder
-	pj, err := json.Marshal(m.p)
-	if err != nil {
-		return fmt.Errorf("twotower: save: %w", err)
-	}
-	e.String(string(pj))
-	a := &m.net.a
-	e.Int(m.numUsers)
-	e.Int(a.numItems)
-	e.Int(a.numNumeric)
-	cards := make([]int32, len(a.catCards))
-	for i, c := range a.catCards {
-		cards[i] = int32(c)
-	}
-	e.Int32s(cards)
-	e.Int(len(m.net.ps))
-	for _, p := range m.net.ps {
-		e.String(p.Name)
-		e.Int(p.Rows)
-		e.Int(p.Cols)
-		e.Float32s(p.W)
-	}
-	e.Float32s(m.items)
-	e.Float32s(m.logPrior)
-	if _, err := artifact.WriteFile(path, artifact.Header{Kind: artifactKind, Version: artifactVersion}, e.Bytes()); err != nil {
-		return fmt.Errorf("twotower: save: %w", err)
-	}
-	return nil
+// Save writes the model to path as an artifact of kind "twotower" and returns the file's hex
+// SHA-256.
+func (m *Model) Save(path string) (string, error) {
+	return artifact.Save(path, artifact.Header{Kind: artifactKind, Version: artifactVersion}, func(e *artifact.Encoder) error {
+		pj, err := json.Marshal(m.p)
+		if err != nil {
+			return err
+		}
+		e.String(string(pj))
+		a := &m.net.a
+		e.Int(m.numUsers)
+		e.Int(a.numItems)
+		e.Int(a.numNumeric)
+		cards := make([]int32, len(a.catCards))
+		for i, c := range a.catCards {
+			cards[i] = int32(c)
+		}
+		e.Int32s(cards)
+		nn.WriteParams(e, m.net.ps)
+		e.Float32s(m.items)
+		e.Float32s(m.logPrior)
+		return nil
+	})
 }
 
-// Load reads a model written by Save and builds its index with the default options.
+// Load reads a model written by Save and builds its index with the default options. A damaged,
+// foreign or inconsistent file is refused with an error wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	_, payload, err := artifact.ReadFile(path, artifactKind, artifactVersion)
+	m, err := artifact.Load(path, artifactKind, artifactVersion, decode)
 	if err != nil {
-		return nil, fmt.Errorf("twotower: load: %w", err)
+		return nil, err
 	}
+	if err := m.init(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func decode(payload []byte) (*Model, error) {
 	d := artifact.NewDecoder(payload)
 	var p Params
 	if err := json.Unmarshal([]byte(d.String()), &p); err != nil {
-		return nil, fmt.Errorf("twotower: load %s: params: %w", path, err)
+		return nil, fmt.Errorf("params: %w", err)
 	}
 	if err := p.Validate(); err != nil {
-		return nil, fmt.Errorf("twotower: load %s: %w", path, err)
+		return nil, err
 	}
 	numUsers := d.Int()
 	a := arch{
@@ -283,45 +285,29 @@ func Load(path string) (*Model, error) {
 	for _, c := range d.Int32s() {
 		a.catCards = append(a.catCards, int(c))
 	}
-	type tensor struct {
-		name       string
-		rows, cols int
-		w          []float32
-	}
-	ts := make([]tensor, d.Int())
-	for i := range ts {
-		ts[i] = tensor{d.String(), d.Int(), d.Int(), d.Float32s()}
+	tensors, err := nn.ReadParams(d)
+	if err != nil {
+		return nil, err
 	}
 	items, prior := d.Float32s(), d.Float32s()
 	// The decoder's error is sticky and also reports trailing bytes, so check it once, here.
 	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("twotower: load %s: %w", path, err)
+		return nil, err
 	}
 	if a.numItems < 1 || a.numItems > math.MaxInt32 || a.numNumeric < 0 || a.numNumeric > 1<<20 {
-		return nil, fmt.Errorf("twotower: load %s: %w: bad sizes", path, artifact.ErrCorrupt)
+		return nil, errors.New("bad sizes")
 	}
 	for _, c := range a.catCards {
 		if c < 1 || c > math.MaxInt32 {
-			return nil, fmt.Errorf("twotower: load %s: %w: bad attribute cardinality %d", path, artifact.ErrCorrupt, c)
+			return nil, fmt.Errorf("bad attribute cardinality %d", c)
 		}
 	}
 	if len(items) != a.numItems*a.dim || len(prior) != a.numItems {
-		return nil, fmt.Errorf("twotower: load %s: %w: item tables do not match %d items", path, artifact.ErrCorrupt, a.numItems)
+		return nil, fmt.Errorf("item tables do not match %d items", a.numItems)
 	}
 	n := newNet(a, rand.New(rand.NewPCG(0, 0)))
-	if len(ts) != len(n.ps) {
-		return nil, fmt.Errorf("twotower: load %s: %w: %d parameter tensors, the architecture has %d", path, artifact.ErrCorrupt, len(ts), len(n.ps))
-	}
-	for i, ps := range n.ps {
-		t := ts[i]
-		if t.name != ps.Name || t.rows != ps.Rows || t.cols != ps.Cols || len(t.w) != len(ps.W) {
-			return nil, fmt.Errorf("twotower: load %s: %w: tensor %q %d×%d, want %q %d×%d", path, artifact.ErrCorrupt, t.name, t.rows, t.cols, ps.Name, ps.Rows, ps.Cols)
-		}
-		copy(ps.W, t.w)
-	}
-	m := &Model{p: p, net: n, numUsers: numUsers, numItems: a.numItems, items: items, logPrior: prior}
-	if err := m.init(); err != nil {
+	if err := tensors.Restore(n.ps); err != nil {
 		return nil, err
 	}
-	return m, nil
+	return &Model{p: p, net: n, numUsers: numUsers, numItems: a.numItems, items: items, logPrior: prior}, nil
 }

@@ -2,12 +2,16 @@ package twotower
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	"github.com/cascade-rec/cascade/artifact"
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/params"
@@ -112,8 +116,12 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	for _, beta := range []float64{0, 0.7} {
 		m := trainSmall(t, w, func(p *Params) { p.PriorBeta = beta }, 2)
 		path := filepath.Join(t.TempDir(), "tt.model")
-		if err := m.Save(path); err != nil {
+		sum, err := m.Save(path)
+		if err != nil {
 			t.Fatal(err)
+		}
+		if data, _ := os.ReadFile(path); sum != fmt.Sprintf("%x", sha256.Sum256(data)) {
+			t.Errorf("Save returned checksum %s, not the file's", sum)
 		}
 		l, err := Load(path)
 		if err != nil {
@@ -155,6 +163,12 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 			if !math.IsNaN(float64(sa[3])) || !math.IsNaN(float64(sa[4])) {
 				t.Errorf("items outside the catalog scored %v, %v; want NaN", sa[3], sa[4])
 			}
+		}
+		data, _ := os.ReadFile(path)
+		data[len(data)/2] ^= 0xff
+		os.WriteFile(path, data, 0o644)
+		if _, err := Load(path); !errors.Is(err, artifact.ErrCorrupt) {
+			t.Errorf("damaged file: %v, want ErrCorrupt", err)
 		}
 	}
 }

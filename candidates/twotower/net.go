@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/nn"
 )
 
@@ -137,29 +138,43 @@ type ws struct {
 	x0, att, h1, lnSt []float32
 	ast               nn.AttentionState
 	pooled, z0        []float32
-	qAct              [][]float32
-	qNorm             []float32
+	qHead             head
 
 	// Item inputs.
 	iIDs  []int32
 	i0    []float32
-	iAct  [][]float32
-	iNorm []float32
+	iHead head
 
 	// Backward scratch.
-	dq       [][]float32
-	dz0, dPl []float32
-	dh1, dr  []float32
-	dx0      []float32
-	di       [][]float32
-	di0      []float32
+	dPl     []float32
+	dh1, dr []float32
+	dx0     []float32
 }
 
-func growF(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n, n+n/4)
-	}
-	return s[:n]
+// head is a tower's output stage, an MLP whose output is L2-normalised, with its activations
+// and gradient scratch.
+type head struct {
+	act, dact [][]float32 // layer outputs and their gradients
+	norm      []float32   // per-row norms of the last output
+	dx        []float32   // gradient of the head's input
+}
+
+// forward runs mlp on x (rows × in) and writes the normalised output (rows × d) to out.
+func (h *head) forward(mlp []*nn.Linear, x []float32, rows, d int, out []float32) {
+	h.act = growLayers(h.act, mlp, rows)
+	mlpForward(mlp, x, rows, h.act)
+	h.norm = kernel.Grow(h.norm, rows)
+	nn.L2Normalize(h.act[len(h.act)-1], rows, d, out, h.norm)
+}
+
+// backward back-propagates dOut, the gradient of the normalised output out of the matching
+// forward on x, and returns the gradient of x (rows × in).
+func (h *head) backward(mlp []*nn.Linear, x []float32, rows, in, d int, out, dOut []float32) []float32 {
+	h.dact = growLayers(h.dact, mlp, rows)
+	nn.L2NormalizeBackward(out, dOut, rows, d, h.norm, h.dact[len(h.dact)-1])
+	h.dx = kernel.Grow(h.dx, rows*in)
+	mlpBackward(mlp, x, rows, h.act, h.dact, h.dx)
+	return h.dx
 }
 
 func growLayers(s [][]float32, layers []*nn.Linear, rows int) [][]float32 {
@@ -167,7 +182,7 @@ func growLayers(s [][]float32, layers []*nn.Linear, rows int) [][]float32 {
 		s = make([][]float32, len(layers))
 	}
 	for i, l := range layers {
-		s[i] = growF(s[i], rows*l.Out)
+		s[i] = kernel.Grow(s[i], rows*l.Out)
 	}
 	return s
 }
@@ -212,10 +227,10 @@ func (n *net) queryForward(w *ws, out []float32) {
 	d := a.dim
 	rows := len(w.hOff) - 1
 	T := len(w.hIDs)
-	w.x0 = growF(w.x0, T*d)
-	w.att = growF(w.att, T*d)
-	w.h1 = growF(w.h1, T*d)
-	w.lnSt = growF(w.lnSt, 2*T)
+	w.x0 = kernel.Grow(w.x0, T*d)
+	w.att = kernel.Grow(w.att, T*d)
+	w.h1 = kernel.Grow(w.h1, T*d)
+	w.lnSt = kernel.Grow(w.lnSt, 2*T)
 	n.item.Forward(w.hIDs, w.x0, d)
 	for t, p := range w.hPos {
 		nn.Axpy(1, n.pos.T.Row(int(p)), w.x0[t*d:(t+1)*d])
@@ -225,25 +240,29 @@ func (n *net) queryForward(w *ws, out []float32) {
 	n.ln.Forward(w.att, T, w.h1, w.lnSt)
 
 	qin := a.queryIn()
-	w.pooled = growF(w.pooled, rows*d)
-	w.z0 = growF(w.z0, rows*qin)
+	w.pooled = kernel.Grow(w.pooled, rows*d)
+	w.z0 = kernel.Grow(w.z0, rows*qin)
 	nn.MeanPool(w.h1, d, w.hOff, w.pooled)
 	for b := 0; b < rows; b++ {
 		copy(w.z0[b*qin:b*qin+d], w.pooled[b*d:(b+1)*d])
 	}
-	col := d
+	n.queryEmbeddings(w, func(e *nn.Embedding, ids []int32, col int) { e.Forward(ids, w.z0[col:], qin) })
+	w.qHead.forward(n.qMLP, w.z0, rows, d, out)
+}
+
+// queryEmbeddings calls fn for each optional embedding of the query tower's input, with the
+// batch's IDs for it and its first column: the user's after the pooled history, then the hour's
+// and the day of week's.
+func (n *net) queryEmbeddings(w *ws, fn func(e *nn.Embedding, ids []int32, col int)) {
+	col := n.a.dim
 	if n.user != nil {
-		n.user.Forward(w.users, w.z0[col:], qin)
-		col += d
+		fn(n.user, w.users, col)
+		col += n.a.dim
 	}
 	if n.hour != nil {
-		n.hour.Forward(w.hours, w.z0[col:], qin)
-		n.dow.Forward(w.dows, w.z0[col+a.ctxDim:], qin)
+		fn(n.hour, w.hours, col)
+		fn(n.dow, w.dows, col+n.a.ctxDim)
 	}
-	w.qAct = growLayers(w.qAct, n.qMLP, rows)
-	mlpForward(n.qMLP, w.z0, rows, w.qAct)
-	w.qNorm = growF(w.qNorm, rows)
-	nn.L2Normalize(w.qAct[len(w.qAct)-1], rows, d, out, w.qNorm)
 }
 
 // queryBackward accumulates the parameter gradients of the query tower from dOut, the gradient
@@ -254,28 +273,15 @@ func (n *net) queryBackward(w *ws, out, dOut []float32) {
 	rows := len(w.hOff) - 1
 	T := len(w.hIDs)
 	qin := a.queryIn()
-	w.dq = growLayers(w.dq, n.qMLP, rows)
-	last := w.dq[len(w.dq)-1]
-	nn.L2NormalizeBackward(out, dOut, rows, d, w.qNorm, last)
-	w.dz0 = growF(w.dz0, rows*qin)
-	mlpBackward(n.qMLP, w.z0, rows, w.qAct, w.dq, w.dz0)
-
-	col := d
-	if n.user != nil {
-		n.user.Backward(w.users, w.dz0[col:], qin)
-		col += d
-	}
-	if n.hour != nil {
-		n.hour.Backward(w.hours, w.dz0[col:], qin)
-		n.dow.Backward(w.dows, w.dz0[col+a.ctxDim:], qin)
-	}
-	w.dPl = growF(w.dPl, rows*d)
+	dz0 := w.qHead.backward(n.qMLP, w.z0, rows, qin, d, out, dOut)
+	n.queryEmbeddings(w, func(e *nn.Embedding, ids []int32, col int) { e.Backward(ids, dz0[col:], qin) })
+	w.dPl = kernel.Grow(w.dPl, rows*d)
 	for b := 0; b < rows; b++ {
-		copy(w.dPl[b*d:(b+1)*d], w.dz0[b*qin:b*qin+d])
+		copy(w.dPl[b*d:(b+1)*d], dz0[b*qin:b*qin+d])
 	}
-	w.dh1 = growF(w.dh1, T*d)
-	w.dr = growF(w.dr, T*d)
-	w.dx0 = growF(w.dx0, T*d)
+	w.dh1 = kernel.Grow(w.dh1, T*d)
+	w.dr = kernel.Grow(w.dr, T*d)
+	w.dx0 = kernel.Grow(w.dx0, T*d)
 	nn.MeanPoolBackward(w.dPl, d, w.hOff, w.dh1)
 	n.ln.Backward(w.att, w.dh1, T, w.lnSt, w.dr)
 	n.attn.Backward(w.x0, w.dr, w.hOff, &w.ast, w.dx0)
@@ -290,25 +296,19 @@ func (n *net) itemForward(w *ws, f *itemFeatures, ids []int32, out []float32) {
 	d := a.dim
 	rows := len(ids)
 	in := a.itemIn()
-	w.i0 = growF(w.i0, rows*in)
+	w.i0 = kernel.Grow(w.i0, rows*in)
 	n.item.Forward(ids, w.i0, in)
-	col := d
-	for c, e := range n.attrs {
-		cf := &f.cats[c]
+	col := n.attrBags(f, func(e *nn.Embedding, cf *catFeature, col int) {
 		for r, id := range ids {
 			e.MeanBagForward(cf.off[id:id+2], cf.ids, w.i0[r*in+col:], in)
 		}
-		col += a.attrDim
-	}
+	})
 	if k := 2 * a.numNumeric; k > 0 {
 		for r, id := range ids {
 			copy(w.i0[r*in+col:r*in+col+k], f.numeric[int(id)*k:int(id+1)*k])
 		}
 	}
-	w.iAct = growLayers(w.iAct, n.iMLP, rows)
-	mlpForward(n.iMLP, w.i0, rows, w.iAct)
-	w.iNorm = growF(w.iNorm, rows)
-	nn.L2Normalize(w.iAct[len(w.iAct)-1], rows, d, out, w.iNorm)
+	w.iHead.forward(n.iMLP, w.i0, rows, d, out)
 }
 
 // itemBackward is the backward pass of itemForward.
@@ -317,20 +317,25 @@ func (n *net) itemBackward(w *ws, f *itemFeatures, ids []int32, out, dOut []floa
 	d := a.dim
 	rows := len(ids)
 	in := a.itemIn()
-	w.di = growLayers(w.di, n.iMLP, rows)
-	last := w.di[len(w.di)-1]
-	nn.L2NormalizeBackward(out, dOut, rows, d, w.iNorm, last)
-	w.di0 = growF(w.di0, rows*in)
-	mlpBackward(n.iMLP, w.i0, rows, w.iAct, w.di, w.di0)
-	n.item.Backward(ids, w.di0, in)
-	col := d
-	for c, e := range n.attrs {
-		cf := &f.cats[c]
+	di0 := w.iHead.backward(n.iMLP, w.i0, rows, in, d, out, dOut)
+	n.item.Backward(ids, di0, in)
+	n.attrBags(f, func(e *nn.Embedding, cf *catFeature, col int) {
 		for r, id := range ids {
-			e.MeanBagBackward(cf.off[id:id+2], cf.ids, w.di0[r*in+col:], in)
+			e.MeanBagBackward(cf.off[id:id+2], cf.ids, di0[r*in+col:], in)
 		}
-		col += a.attrDim
+	})
+}
+
+// attrBags calls fn for each categorical attribute's embedding bag, with the attribute's values
+// and its first column in the item tower's input (after the item ID's), and returns the column
+// after the last bag, where the numeric attributes start.
+func (n *net) attrBags(f *itemFeatures, fn func(e *nn.Embedding, cf *catFeature, col int)) int {
+	col := n.a.dim
+	for c, e := range n.attrs {
+		fn(e, &f.cats[c], col)
+		col += n.a.attrDim
 	}
+	return col
 }
 
 // mlpForward runs Linear(+ReLU except after the last layer) layers; act[i] is layer i's output.

@@ -6,13 +6,12 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/candidates/ann"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/nn"
 	"github.com/cascade-rec/cascade/progress"
 )
@@ -67,9 +66,7 @@ func Train(ctx context.Context, data TrainData, p Params, opt Options) (*Model, 
 	if opt.Workers < 0 {
 		return nil, st, fmt.Errorf("twotower: Workers = %d: must be ≥ 0", opt.Workers)
 	}
-	if opt.Workers == 0 {
-		opt.Workers = runtime.GOMAXPROCS(0)
-	}
+	opt.Workers = kernel.Workers(opt.Workers)
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
@@ -159,9 +156,7 @@ func newTrainer(data TrainData, fit, val []dataset.Event, feats *itemFeatures, p
 	for _, c := range feats.cats {
 		a.catCards = append(a.catCards, c.card)
 	}
-	if opt.Workers <= 0 {
-		opt.Workers = runtime.GOMAXPROCS(0)
-	}
+	opt.Workers = kernel.Workers(opt.Workers)
 	t := &trainer{p: p, opt: opt, feats: feats, numItems: data.NumItems}
 	t.rng = rand.New(rand.NewPCG(p.Seed, 0x7477))
 	t.master = newNet(a, t.rng)
@@ -224,23 +219,13 @@ func logPrior(counts []float64) []float32 {
 	return out
 }
 
-// parallel runs fn(w) for every worker w and waits.
+// parallel runs fn(w) for every worker w (its replica, workspace and share) and waits.
 func (t *trainer) parallel(fn func(w int)) {
 	n := len(t.reps)
-	if n == 1 {
-		fn(0)
-		return
-	}
-	var wg sync.WaitGroup
-	wg.Add(n - 1)
-	for w := 1; w < n; w++ {
-		go func() {
-			defer wg.Done()
-			fn(w)
-		}()
-	}
-	fn(0)
-	wg.Wait()
+	kernel.For(context.Background(), n, 1, n, func(_, w, _ int) error {
+		fn(w)
+		return nil
+	})
 }
 
 // share returns worker w's share [lo, hi) of n rows.
@@ -420,8 +405,8 @@ func (t *trainer) posItems() []int32 {
 func (t *trainer) forwardLoss() float64 {
 	d := t.p.Dim
 	B, K := len(t.batch), len(t.cols.items)
-	t.U, t.dU = growF(t.U, B*d), growF(t.dU, B*d)
-	t.V, t.dV = growF(t.V, K*d), growF(t.dV, K*d)
+	t.U, t.dU = kernel.Grow(t.U, B*d), kernel.Grow(t.dU, B*d)
+	t.V, t.dV = kernel.Grow(t.V, K*d), kernel.Grow(t.dV, K*d)
 	t.parallel(func(w int) {
 		r, s := t.reps[w], t.wss[w]
 		lo, hi := t.share(w, B)
@@ -434,10 +419,10 @@ func (t *trainer) forwardLoss() float64 {
 		r.itemForward(s, t.feats, t.cols.items[lo:hi], t.V[lo*d:hi*d])
 	})
 	if t.p.Loss == LossGramian {
-		t.gq, t.gi, t.vw = growF(t.gq, d*d), growF(t.gi, d*d), growF(t.vw, K*d)
+		t.gq, t.gi, t.vw = kernel.Grow(t.gq, d*d), kernel.Grow(t.gi, d*d), kernel.Grow(t.vw, K*d)
 		return gramianLoss(t.U, t.V, d, &t.cols, float32(t.p.GramianWeight), t.dU, t.dV, t.gq, t.gi, t.vw)
 	}
-	t.z = growF(t.z, B*K)
+	t.z = kernel.Grow(t.z, B*K)
 	return softmaxLoss(t.U, t.V, d, &t.cols, float32(t.p.Temperature), t.dU, t.dV, t.z)
 }
 
@@ -521,9 +506,9 @@ func (t *trainer) validationRecall() float64 {
 				s.addQuery(&r.a, t.valSeq.history(sm), sm.user, t.valSeq.times[sm.idx])
 			}
 			n := e - c
-			ev.u = growF(ev.u, n*d)
+			ev.u = kernel.Grow(ev.u, n*d)
 			r.queryForward(s, ev.u)
-			ev.scores = growF(ev.scores, n*t.numItems)
+			ev.scores = kernel.Grow(ev.scores, n*t.numItems)
 			nn.Gemm(false, true, n, t.numItems, d, invTau, ev.u, d, V, d, 0, ev.scores, t.numItems)
 			for i, sm := range t.val[c:e] {
 				sc := ev.scores[i*t.numItems : (i+1)*t.numItems]

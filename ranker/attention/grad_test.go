@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/nn"
 )
 
@@ -144,20 +145,20 @@ func TestGradActivationUnit(t *testing.T) {
 		nt, w := tc.nt, new(work)
 		loss := func() float64 {
 			nt.embed(w, tc.history, tc.cands)
-			w.s = grow(w.s, w.n*w.l)
+			w.s = kernel.Grow(w.s, w.n*w.l)
 			nt.dinForward(w, true)
 			return weighted(tc.r, w.s[:w.n*w.l])
 		}
 		loss()
 		zeroGrads(nt)
 		n, l, d := w.n, w.l, nt.d
-		w.ds = grow(w.ds, n*l)
+		w.ds = kernel.Grow(w.ds, n*l)
 		for i := range w.ds {
 			w.ds[i] = tc.r[i%len(tc.r)]
 		}
-		w.dh = grow(w.dh, l*d)
+		w.dh = kernel.Grow(w.dh, l*d)
 		clear(w.dh)
-		w.dc = grow(w.dc, n*d)
+		w.dc = kernel.Grow(w.dc, n*d)
 		clear(w.dc)
 		nt.dinBackward(w)
 		nt.scatter(w)
@@ -177,11 +178,11 @@ func TestGradPooling(t *testing.T) {
 		}
 		loss()
 		zeroGrads(nt)
-		w.dp = grow(w.dp, w.n*nt.d)
+		w.dp = kernel.Grow(w.dp, w.n*nt.d)
 		for i := range w.dp {
 			w.dp[i] = tc.r[i%len(tc.r)]
 		}
-		w.dc = grow(w.dc, w.n*nt.d)
+		w.dc = kernel.Grow(w.dc, w.n*nt.d)
 		clear(w.dc)
 		nt.poolBackward(w)
 		nt.scatter(w)

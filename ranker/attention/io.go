@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/cascade-rec/cascade/artifact"
+	"github.com/cascade-rec/cascade/nn"
 )
 
 // Kind is the artifact kind of a saved model; version is the payload format this build writes
@@ -20,43 +21,25 @@ const (
 // SHA-256. The file holds the parameters, the item count, the feature schema with its
 // standardisation, and every weight by name and shape.
 func (m *Model) Save(path string) (string, error) {
-	pj, err := json.Marshal(m.p)
-	if err != nil {
-		return "", fmt.Errorf("save attention model: %w", err)
-	}
-	var e artifact.Encoder
-	e.String(string(pj))
-	e.Int(m.net.numItems)
-	e.Strings(m.features)
-	e.Float32s(m.net.mean)
-	e.Float32s(m.net.std)
-	ps := m.net.params()
-	e.Int(len(ps))
-	for _, p := range ps {
-		e.String(p.Name)
-		e.Int(p.Rows)
-		e.Int(p.Cols)
-		e.Float32s(p.W)
-	}
-	sum, err := artifact.WriteFile(path, artifact.Header{Kind: Kind, Version: version}, e.Bytes())
-	if err != nil {
-		return "", fmt.Errorf("save attention model: %w", err)
-	}
-	return sum, nil
+	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
+		pj, err := json.Marshal(m.p)
+		if err != nil {
+			return err
+		}
+		e.String(string(pj))
+		e.Int(m.net.numItems)
+		e.Strings(m.features)
+		e.Float32s(m.net.mean)
+		e.Float32s(m.net.std)
+		nn.WriteParams(e, m.net.params())
+		return nil
+	})
 }
 
 // Load reads a model written by Save. A damaged, foreign or inconsistent file is refused with an
 // error wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	_, payload, err := artifact.ReadFile(path, Kind, version)
-	if err != nil {
-		return nil, fmt.Errorf("load attention model: %w", err)
-	}
-	m, err := decode(payload)
-	if err != nil {
-		return nil, fmt.Errorf("load attention model %s: %w", path, err)
-	}
-	return m, nil
+	return artifact.Load(path, Kind, version, decode)
 }
 
 func decode(payload []byte) (*Model, error) {
@@ -68,18 +51,9 @@ func decode(payload []byte) (*Model, error) {
 	numItems := d.Int()
 	features := d.Strings()
 	mean, std := d.Float32s(), d.Float32s()
-	type tensor struct {
-		name       string
-		rows, cols int
-		w          []float32
-	}
-	k := d.Int()
-	if k < 0 || k > 1024 {
-		return nil, corrupt("%d weight tensors", k)
-	}
-	tensors := make([]tensor, k)
-	for i := range tensors {
-		tensors[i] = tensor{d.String(), d.Int(), d.Int(), d.Float32s()}
+	tensors, err := nn.ReadParams(d)
+	if err != nil {
+		return nil, err
 	}
 	if err := d.Err(); err != nil {
 		return nil, err
@@ -108,21 +82,8 @@ func decode(payload []byte) (*Model, error) {
 	nt := newNet(p, numItems, nf, rand.New(rand.NewPCG(0, 0)))
 	copy(nt.mean, mean)
 	copy(nt.std, std)
-	ps := nt.params()
-	if k != len(ps) {
-		return nil, corrupt("%d weight tensors, the architecture has %d", k, len(ps))
-	}
-	for i, q := range ps {
-		t := tensors[i]
-		if t.name != q.Name || t.rows != q.Rows || t.cols != q.Cols || len(t.w) != len(q.W) {
-			return nil, corrupt("tensor %q %d×%d (%d values), the architecture wants %q %d×%d", t.name, t.rows, t.cols, len(t.w), q.Name, q.Rows, q.Cols)
-		}
-		for _, v := range t.w {
-			if !finite(v) {
-				return nil, corrupt("tensor %q holds a non-finite weight", t.name)
-			}
-		}
-		copy(q.W, t.w)
+	if err := tensors.Restore(nt.params()); err != nil {
+		return nil, err
 	}
 	return newModel(p, features, nt), nil
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/nn"
 )
 
@@ -176,22 +177,6 @@ type work struct {
 	tmp []float32
 }
 
-// grow returns buf resized to n, reallocating only when its capacity is too small. The contents
-// are not cleared.
-func grow(buf []float32, n int) []float32 {
-	if cap(buf) < n {
-		return make([]float32, n, n+n/4)
-	}
-	return buf[:n]
-}
-
-func growInt(buf []int32, n int) []int32 {
-	if cap(buf) < n {
-		return make([]int32, n, n+n/4)
-	}
-	return buf[:n]
-}
-
 // forward computes the logits of cands for history (the last histLen known items are read) and
 // dense (n × nf raw features). With train set it keeps every activation backward needs.
 // The returned slice belongs to w.
@@ -219,12 +204,12 @@ func (nt *net) embed(w *work, history, cands []int32) {
 	}
 	l := len(w.hist)
 	w.l = l
-	w.h = grow(w.h, l*d)
+	w.h = kernel.Grow(w.h, l*d)
 	nt.emb.Forward(w.hist, w.h, d)
 
 	dc := d + 1
-	w.cand = growInt(w.cand, n)
-	w.cx = grow(w.cx, n*dc)
+	w.cand = kernel.Grow(w.cand, n)
+	w.cx = kernel.Grow(w.cx, n*dc)
 	for i, it := range cands {
 		row := w.cx[i*dc : i*dc+d]
 		if it >= 0 && int(it) < nt.numItems {
@@ -242,13 +227,13 @@ func (nt *net) embed(w *work, history, cands []int32) {
 func (nt *net) attend(w *work, train bool) {
 	d, n, l := nt.d, w.n, w.l
 	dc := d + 1
-	w.p = grow(w.p, n*d)
+	w.p = kernel.Grow(w.p, n*d)
 	if l == 0 {
 		clear(w.p)
 		return
 	}
-	w.s = grow(w.s, n*l)
-	w.wt = grow(w.wt, n*l)
+	w.s = kernel.Grow(w.s, n*l)
+	w.wt = kernel.Grow(w.wt, n*l)
 	switch nt.kind {
 	case kindDIN:
 		nt.dinForward(w, train)
@@ -259,7 +244,7 @@ func (nt *net) attend(w *work, train bool) {
 			copy(w.wt, w.s)
 		}
 	case kindDot:
-		w.q = grow(w.q, n*d)
+		w.q = kernel.Grow(w.q, n*d)
 		nn.Gemm(false, false, n, d, d, 1, w.cx, dc, nt.wq.W, d, 0, w.q, d)
 		nn.Gemm(false, true, n, l, d, float32(1/math.Sqrt(float64(d))), w.q, d, w.h, d, 0, w.s, l)
 		nt.addRecency(w)
@@ -308,7 +293,7 @@ func (nt *net) input(w *work, dense []float32) {
 	d, n := nt.d, w.n
 	dc := d + 1
 	width := 3*d + nt.nf
-	w.x = grow(w.x, n*width)
+	w.x = kernel.Grow(w.x, n*width)
 	for i := range n {
 		x := w.x[i*width : (i+1)*width]
 		p, c := w.p[i*d:(i+1)*d], w.cx[i*dc:i*dc+d]
@@ -331,7 +316,7 @@ func (nt *net) mlpForward(w *work) []float32 {
 	}
 	in := w.x
 	for k, layer := range nt.mlp {
-		w.y[k] = grow(w.y[k], n*layer.Out)
+		w.y[k] = kernel.Grow(w.y[k], n*layer.Out)
 		layer.Forward(in, n, w.y[k])
 		if k < len(nt.mlp)-1 {
 			nn.ReLU(w.y[k], w.y[k])
@@ -361,13 +346,13 @@ func (nt *net) dinForward(w *work, train bool) {
 	d, A, n, l := nt.d, nt.a, w.n, w.l
 	dc, la := d+1, l*A
 	W := nt.att1.W
-	w.whd = grow(w.whd, d*A)
-	w.wcd = grow(w.wcd, d*A)
+	w.whd = kernel.Grow(w.whd, d*A)
+	w.wcd = kernel.Grow(w.wcd, d*A)
 	for k := range d * A {
 		w.whd[k] = W[k] + W[2*d*A+k]
 		w.wcd[k] = W[d*A+k] - W[2*d*A+k]
 	}
-	w.g = grow(w.g, dc*la)
+	w.g = kernel.Grow(w.g, dc*la)
 	wp := W[3*d*A:]
 	for k := range d {
 		row := w.g[k*la : (k+1)*la]
@@ -388,9 +373,9 @@ func (nt *net) dinForward(w *work, train bool) {
 	}
 
 	if train {
-		w.u = grow(w.u, n*la)
+		w.u = kernel.Grow(w.u, n*la)
 	} else {
-		w.u = grow(w.u, min(n, blockRows)*la)
+		w.u = kernel.Grow(w.u, min(n, blockRows)*la)
 	}
 	w2, b2 := nt.att2.W, nt.attB2.W[0]
 	for c0 := 0; c0 < n; c0 += blockRows {
@@ -447,7 +432,7 @@ func softmaxRows(s, y []float32, n, l int) {
 		}
 		var sum float32
 		for j, v := range row {
-			e := expNeg(v - m)
+			e := kernel.Exp32Neg(v - m)
 			out[j] = e
 			sum += e
 		}
@@ -479,10 +464,10 @@ func (nt *net) mlpBackward(w *work, dlogit []float32) {
 		}
 		var dx []float32
 		if k > 0 {
-			w.dy[k-1] = grow(w.dy[k-1], n*layer.In)
+			w.dy[k-1] = kernel.Grow(w.dy[k-1], n*layer.In)
 			dx = w.dy[k-1]
 		} else {
-			w.dx = grow(w.dx, n*layer.In)
+			w.dx = kernel.Grow(w.dx, n*layer.In)
 			dx = w.dx
 		}
 		layer.Backward(in, dy, n, dx)
@@ -499,8 +484,8 @@ func (nt *net) inputBackward(w *work) {
 	d, n := nt.d, w.n
 	dc := d + 1
 	width := 3*d + nt.nf
-	w.dp = grow(w.dp, n*d)
-	w.dc = grow(w.dc, n*d)
+	w.dp = kernel.Grow(w.dp, n*d)
+	w.dc = kernel.Grow(w.dc, n*d)
 	for i := range n {
 		x := w.dx[i*width : (i+1)*width]
 		p, c := w.p[i*d:(i+1)*d], w.cx[i*dc:i*dc+d]
@@ -518,17 +503,17 @@ func (nt *net) inputBackward(w *work) {
 func (nt *net) poolBackward(w *work) {
 	d, n, l := nt.d, w.n, w.l
 	dc := d + 1
-	w.dh = grow(w.dh, l*d)
+	w.dh = kernel.Grow(w.dh, l*d)
 	clear(w.dh)
 	if l == 0 {
 		return
 	}
-	w.dwt = grow(w.dwt, n*l)
+	w.dwt = kernel.Grow(w.dwt, n*l)
 	nn.Gemm(false, true, n, l, d, 1, w.dp, d, w.h, d, 0, w.dwt, l)
 	nn.Gemm(true, false, l, d, n, 1, w.wt, l, w.dp, d, 1, w.dh, d)
 	switch nt.kind {
 	case kindDIN:
-		w.ds = grow(w.ds, n*l)
+		w.ds = kernel.Grow(w.ds, n*l)
 		if nt.softmax {
 			softmaxBackward(w.wt, w.dwt, w.ds, n, l)
 		} else {
@@ -537,11 +522,11 @@ func (nt *net) poolBackward(w *work) {
 		nt.recencyBackward(w)
 		nt.dinBackward(w)
 	case kindDot:
-		w.ds = grow(w.ds, n*l)
+		w.ds = kernel.Grow(w.ds, n*l)
 		softmaxBackward(w.wt, w.dwt, w.ds, n, l)
 		nt.recencyBackward(w)
 		scale := float32(1 / math.Sqrt(float64(d)))
-		w.dq = grow(w.dq, n*d)
+		w.dq = kernel.Grow(w.dq, n*d)
 		nn.Gemm(false, false, n, d, l, scale, w.ds, l, w.h, d, 0, w.dq, d)
 		nn.Gemm(true, false, l, d, n, scale, w.ds, l, w.q, d, 1, w.dh, d)
 		nn.Gemm(true, false, d, d, n, 1, w.cx, dc, w.dq, d, 1, nt.wq.G, d)
@@ -603,12 +588,12 @@ func (nt *net) dinBackward(w *work) {
 	}
 	dpre := w.u[:n*la]
 	// Through pre = [C 1]·G.
-	w.dcx = grow(w.dcx, n*dc)
+	w.dcx = kernel.Grow(w.dcx, n*dc)
 	nn.Gemm(false, true, n, dc, la, 1, dpre, la, w.g, la, 0, w.dcx, dc)
 	for i := range n {
 		nn.Axpy(1, w.dcx[i*dc:i*dc+d], w.dc[i*d:(i+1)*d])
 	}
-	w.dg = grow(w.dg, dc*la)
+	w.dg = kernel.Grow(w.dg, dc*la)
 	nn.Gemm(true, false, dc, la, n, 1, w.cx, dc, dpre, la, 0, w.dg, la)
 
 	W, G := nt.att1.W, nt.att1.G
@@ -637,7 +622,7 @@ func (nt *net) dinBackward(w *work) {
 	for j := range l {
 		nn.Axpy(1, dhp[j*A:(j+1)*A], gb1)
 	}
-	w.tmp = grow(w.tmp, d*A)
+	w.tmp = kernel.Grow(w.tmp, d*A)
 	nn.Gemm(true, false, d, A, l, 1, w.h, d, dhp, A, 0, w.tmp, A)
 	nn.Axpy(1, w.tmp, G[:d*A])
 	nn.Axpy(1, w.tmp, gWd)

@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/nn"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/ranker"
@@ -90,11 +88,7 @@ func Train(ctx context.Context, train, valid *ranker.Set, numItems int, p Params
 	fitStandardization(master, reqs)
 	m := newModel(p, features, master)
 
-	t := &trainer{p: p, master: master, workers: p.Workers}
-	if t.workers <= 0 {
-		t.workers = runtime.GOMAXPROCS(0)
-	}
-	t.workers = min(t.workers, shards)
+	t := &trainer{p: p, master: master, workers: min(kernel.Workers(p.Workers), shards)}
 	for range shards {
 		t.shards = append(t.shards, &shard{net: master.replica(), w: new(work)})
 	}
@@ -237,20 +231,10 @@ func (t *trainer) step(reqs []*ranker.Request, batch []int, epoch int) float64 {
 		s.reqs = append(s.reqs, i)
 	}
 	scale := 1 / float32(len(batch))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range t.workers {
-		wg.Go(func() {
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(t.shards) {
-					return
-				}
-				t.runShard(t.shards[k], reqs, scale, epoch)
-			}
-		})
-	}
-	wg.Wait()
+	kernel.For(context.Background(), len(t.shards), 1, t.workers, func(_, k, _ int) error {
+		t.runShard(t.shards[k], reqs, scale, epoch)
+		return nil
+	})
 	var loss float64
 	for _, q := range t.master.params() {
 		q.ZeroGrad()
@@ -280,7 +264,7 @@ func (t *trainer) runShard(s *shard, reqs []*ranker.Request, scale float32, epoc
 			items, labels, dense = s.sample(r, tc, nf, t.p.Seed, epoch, i)
 		}
 		logits := s.net.forward(s.w, r.History, items, dense, true)
-		s.dlogit = grow(s.dlogit, len(items))
+		s.dlogit = kernel.Grow(s.dlogit, len(items))
 		if t.p.Loss == LossBCE {
 			s.loss += bceLoss(logits, labels, scale, s.dlogit)
 		} else {
@@ -316,9 +300,9 @@ func (s *shard) sample(r *ranker.Request, tc, nf int, seed uint64, epoch, i int)
 	s.pick = s.pick[:npos+min(want, len(neg))]
 	slices.Sort(s.pick)
 	n := len(s.pick)
-	s.items = growInt(s.items, n)
-	s.labels = grow(s.labels, n)
-	s.dense = grow(s.dense, n*nf)
+	s.items = kernel.Grow(s.items, n)
+	s.labels = kernel.Grow(s.labels, n)
+	s.dense = kernel.Grow(s.dense, n*nf)
 	for k, j := range s.pick {
 		s.items[k] = r.Items[j]
 		s.labels[k] = r.Labels[j]

@@ -25,6 +25,7 @@ import (
 
 	"github.com/cascade-rec/cascade/candidates/ann"
 	"github.com/cascade-rec/cascade/candidates/ann/internal/vecgen"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 func main() {
@@ -128,10 +129,7 @@ func main() {
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)
 	st := h.Stats()
-	bw := *workers
-	if bw == 0 {
-		bw = runtime.GOMAXPROCS(0)
-	}
+	bw := kernel.Workers(*workers)
 	fmt.Printf("- HNSW build: M=%d, efConstruction=%d, %d goroutines: **%.1f s** wall (%.0f inserts/s), %.1f CPU-s; max level %d, mean layer-0 degree %.1f\n",
 		*m, *efc, bw, build.Seconds(), float64(*n)/build.Seconds(), buildCPU.Seconds(), st.MaxLevel, st.MeanDegree0)
 	fmt.Printf("- memory: index %.0f MiB (vectors %.0f MiB + graph %.0f MiB); heap growth over the build %.0f MiB; peak RSS %s\n",

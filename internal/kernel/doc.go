@@ -1,0 +1,14 @@
+// Package kernel owns the small building blocks the model packages share, one copy each:
+//
+//   - Grow: resize a scratch slice, reusing its array (steady-state loops allocate nothing);
+//   - For and Workers: a parallel loop over chunks of an index range on GOMAXPROCS (or a given
+//     number of) goroutines with per-worker scratch, cancellation and a first error;
+//   - Exp32, Exp32Neg and Exp64Neg: fast exponentials for softmaxes and samplers, polynomial
+//     approximations several times cheaper than math.Exp;
+//   - TopK: the bounded min-heap that selects the k best scored IDs, with the one tie order
+//     (score descending, then ID ascending) every candidate list uses.
+//
+// Each kernel is tested against a simple oracle (math.Exp, a full sort, a sequential loop) and
+// has a benchmark beside it. The packages that use them keep their own public APIs; this package
+// is internal so that its signatures can follow their needs.
+package kernel
