@@ -172,12 +172,18 @@ func (m *Model) Recommend(ctx context.Context, q candidates.Query, n int, skip f
 	if m.indexDim > m.p.Dim {
 		s.qv[m.p.Dim] = 1
 	}
+	return m.search(s, q.History, n, skip, dst)
+}
+
+// search finds the n best items for the query vector in s.qv through the index, leaving out
+// the items of left (a history, or the item Similar starts from) and those skip drops.
+func (m *Model) search(s *scratch, left []int32, n int, skip func(int32) bool, dst []candidates.Candidate) ([]candidates.Candidate, error) {
 	s.gen++
 	if s.gen == 0 { // wrapped: old stamps could match again
 		clear(s.seen)
 		s.gen = 1
 	}
-	for _, it := range q.History {
+	for _, it := range left {
 		if it >= 0 && int(it) < m.numItems {
 			s.seen[it] = s.gen
 		}

@@ -30,21 +30,5 @@ func (m *Model) Similar(ctx context.Context, item int32, n int, skip func(int32)
 	if m.indexDim > d {
 		s.qv[d] = 0 // the prior column: similarity is the embeddings' alone
 	}
-	s.gen++
-	if s.gen == 0 {
-		clear(s.seen)
-		s.gen = 1
-	}
-	s.seen[item] = s.gen
-	s.skip = skip
-	res, err := m.index.SearchFiltered(s.qv, n, s.filter, s.res[:0])
-	s.skip = nil
-	s.res = res
-	if err != nil {
-		return dst, fmt.Errorf("twotower: search: %w", err)
-	}
-	for _, r := range res {
-		dst = append(dst, candidates.Candidate{Item: r.ID, Score: r.Score})
-	}
-	return dst, nil
+	return m.search(s, []int32{item}, n, skip, dst)
 }
