@@ -53,6 +53,9 @@ type WorldConfig struct {
 	Users  int `yaml:"users"`
 	Items  int `yaml:"items"`
 	Events int `yaml:"events"`
+	// Impressions is the number of requests the world's logging policy logs (impressions.jsonl,
+	// written with the world; the simulation itself does not read them).
+	Impressions int `yaml:"impressions"`
 }
 
 // RerankerConfig sets the LightGBM re-ranker trained from impressions (binary objective).
@@ -64,12 +67,12 @@ type RerankerConfig struct {
 }
 
 // DefaultConfig is the default simulation: the demo-sized world (1,500 users, 1,200 items,
-// 100,000 events), 300 users a round, slates of 10 chosen from the pipeline's top 100, retrained
+// 100,000 events, 2,000 logged requests), 300 users a round, slates of 10 chosen from the pipeline's top 100, retrained
 // each round, with the three exploration modes side by side.
 func DefaultConfig() Config {
 	return Config{
 		Seed:          1,
-		World:         WorldConfig{Users: 1500, Items: 1200, Events: 100_000},
+		World:         WorldConfig{Users: 1500, Items: 1200, Events: 100_000, Impressions: 2000},
 		Rounds:        8,
 		UsersPerRound: 300,
 		K:             10,
@@ -107,6 +110,7 @@ func (c Config) Validate() error {
 	check(c.World.Users > 0, "world.users", c.World.Users, "> 0")
 	check(c.World.Items > 0, "world.items", c.World.Items, "> 0")
 	check(c.World.Events > 0, "world.events", c.World.Events, "> 0")
+	check(c.World.Impressions >= 0, "world.impressions", c.World.Impressions, ">= 0")
 	check(c.Rounds > 0, "rounds", c.Rounds, "> 0")
 	check(c.UsersPerRound > 0 && c.UsersPerRound <= c.World.Users, "users_per_round", c.UsersPerRound, fmt.Sprintf("in [1, world.users = %d]", c.World.Users))
 	check(c.K > 0, "k", c.K, "> 0")

@@ -85,7 +85,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Report, error) {
 	start := time.Now()
 	sc := synth.DefaultConfig()
 	sc.Seed = int64(cfg.Seed)
-	sc.Users, sc.Items, sc.Events = cfg.World.Users, cfg.World.Items, cfg.World.Events
+	sc.Users, sc.Items, sc.Events, sc.Impressions = cfg.World.Users, cfg.World.Items, cfg.World.Events, cfg.World.Impressions
 	if err := sc.Validate(); err != nil {
 		return nil, fmt.Errorf("simulate: world: %w", err)
 	}
