@@ -1,11 +1,19 @@
 package simulate
 
+import (
+	"cmp"
+	"slices"
+)
+
 // slateMetrics is what one served slate scored against the truth.
 type slateMetrics struct {
 	reward       float64 // exact expected clicks
 	clicks       int     // realised clicks
 	slots, junk  int     // shown items, and those with affinity below the user's catalog median
 	cands, cJunk int     // the cascade's candidates, and the junk among them
+	// ceiling is the expected reward of the best slate the candidates allow: their k items of
+	// highest true affinity, best first (0 for the baselines, which have no candidate list).
+	ceiling float64
 }
 
 // measure scores a served slate: aff is the user's true affinity for every item when served,
@@ -24,12 +32,18 @@ func measure(cm ClickModel, aff []float64, med float64, s Served) slateMetrics {
 	}
 	m.slots = len(s.Slots)
 	m.reward = cm.Reward(slate)
+	var best []float64
 	for _, i := range s.Candidates {
 		m.cands++
-		if i >= 0 && aff[i] < med {
-			m.cJunk++
+		if i >= 0 {
+			best = append(best, aff[i])
+			if aff[i] < med {
+				m.cJunk++
+			}
 		}
 	}
+	slices.SortFunc(best, func(a, b float64) int { return cmp.Compare(b, a) })
+	m.ceiling = cm.Reward(best[:min(len(best), len(s.Slots))])
 	return m
 }
 
@@ -40,6 +54,7 @@ type roundTotals struct {
 	clicks       int
 	slots, junk  int
 	cands, cJunk int
+	ceiling      float64
 	shown        map[int]bool
 }
 
@@ -54,6 +69,7 @@ func (t *roundTotals) add(m slateMetrics, s Served) {
 	t.junk += m.junk
 	t.cands += m.cands
 	t.cJunk += m.cJunk
+	t.ceiling += m.ceiling
 	for _, slot := range s.Slots {
 		t.shown[slot.Item] = true
 	}

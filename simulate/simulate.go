@@ -54,6 +54,10 @@ type RoundReport struct {
 	// CandidateJunkShare is, for the cascade policies, the junk share of the pipeline's candidate
 	// lists the slates were chosen from.
 	CandidateJunkShare map[string]float64 `json:"candidate_junk_share"`
+	// CandidateCeiling is, for the cascade policies, the mean expected reward of the best slates
+	// their candidate lists allowed (the true top k among the candidates): what a perfect
+	// re-ranker would earn.
+	CandidateCeiling map[string]float64 `json:"candidate_ceiling"`
 	// TrainingRows is, for the cascade policies, the impressions the re-ranker that served this
 	// round was trained on (0: the bundle's own ranking).
 	TrainingRows map[string]int `json:"training_rows"`
@@ -214,7 +218,7 @@ func (r *runner) round(ctx context.Context, round int, logPath string) (RoundRep
 	rep := RoundReport{
 		Round: round, Reward: map[string]float64{}, JunkShare: map[string]float64{}, Coverage: map[string]float64{},
 		Clicks: map[string]float64{}, RewardVsOracle: map[string]float64{}, CandidateJunkShare: map[string]float64{},
-		TrainingRows: map[string]int{},
+		TrainingRows: map[string]int{}, CandidateCeiling: map[string]float64{},
 	}
 	served := map[string][]Served{}
 	rewards := map[string][]float64{}
@@ -259,6 +263,7 @@ func (r *runner) round(ctx context.Context, round int, logPath string) (RoundRep
 		rep.Clicks[name] = ratio(float64(tot.clicks), float64(tot.slates))
 		if c, ok := pol.(*cascadePolicy); ok {
 			rep.CandidateJunkShare[name] = ratio(float64(tot.cJunk), float64(tot.cands))
+			rep.CandidateCeiling[name] = ratio(tot.ceiling, float64(tot.slates))
 			if c.rr.model != nil {
 				rep.TrainingRows[name] = c.rr.rows()
 			} else {

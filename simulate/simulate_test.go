@@ -56,6 +56,13 @@ func TestRun(t *testing.T) {
 			t.Errorf("round 0: %s has reward %v and coverage %v", p, r0.Reward[p], r0.Coverage[p])
 		}
 	}
+	for _, rr := range rep.Rounds {
+		for _, p := range want[:3] {
+			if c := rr.CandidateCeiling[p]; c < rr.Reward[p]-1e-12 || c > rr.Reward["oracle"]+1e-12 && rr.Round == 0 {
+				t.Errorf("round %d: %s earns %v from candidates whose best slates earn %v (oracle %v)", rr.Round, p, rr.Reward[p], c, rr.Reward["oracle"])
+			}
+		}
+	}
 	if r0.JunkShare["oracle"] != 0 {
 		t.Errorf("the oracle shows junk: share %v", r0.JunkShare["oracle"])
 	}

@@ -81,13 +81,13 @@ func printSimulation(g *Globals, rep *simulate.Report) {
 	for _, p := range rep.Policies {
 		fmt.Fprintf(tw, "%s\t", p)
 	}
-	fmt.Fprint(tw, "cascade/oracle\tjunk cascade\tjunk popularity\tcoverage cascade\t\n")
+	fmt.Fprint(tw, "cascade/oracle\tcandidate ceiling\tjunk cascade\tjunk popularity\tcoverage cascade\t\n")
 	for _, r := range rep.Rounds {
 		fmt.Fprintf(tw, "%d\t", r.Round)
 		for _, p := range rep.Policies {
 			fmt.Fprintf(tw, "%.4f\t", r.Reward[p])
 		}
-		fmt.Fprintf(tw, "%.3f\t%.3f\t%.3f\t%.3f\t\n", r.RewardVsOracle["cascade"], r.JunkShare["cascade"], r.JunkShare["popularity"], r.Coverage["cascade"])
+		fmt.Fprintf(tw, "%.3f\t%.4f\t%.3f\t%.3f\t%.3f\t\n", r.RewardVsOracle["cascade"], r.CandidateCeiling["cascade"], r.JunkShare["cascade"], r.JunkShare["popularity"], r.Coverage["cascade"])
 	}
 	tw.Flush()
 	s := rep.Summary
