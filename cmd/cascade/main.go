@@ -37,6 +37,7 @@ type cli struct {
 	Gen       genCmd       `cmd:"" help:"Generate a synthetic world (events, items, users, ground truth, impressions) in the generic format."`
 	Serve     serveCmd     `cmd:"" help:"Serve a trained pipeline over HTTP: recommendations, events, similar items, metrics, hot reload."`
 	Ope       opeCmd       `cmd:"" help:"Off-policy evaluation on logged bandit data (Open Bandit Dataset): IPS, SNIPS and DR with intervals beside the on-policy value."`
+	Simulate  simulateCmd  `cmd:"" help:"Closed feedback loop over the synthetic world: policies serve slates, the world clicks, the ranker retrains from impressions; true reward per round."`
 }
 
 func main() {

@@ -1,0 +1,152 @@
+package simulate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"strconv"
+
+	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/pipeline"
+)
+
+// idMap translates between synth indices ("u7" is user 7, "i42" item 42) and a data set's
+// dense IDs.
+type idMap struct {
+	userDense []int32 // per synth user; −1 when the data set lacks it
+	itemDense []int32 // per synth item; −1 when the data set lacks it
+	denseItem []int   // per dense item; −1 when it is no synth item
+}
+
+func newIDMap(ds *dataset.Dataset, users, items int) *idMap {
+	m := &idMap{userDense: make([]int32, users), itemDense: make([]int32, items), denseItem: make([]int, ds.NumItems())}
+	for u := range users {
+		m.userDense[u] = -1
+		if d, ok := ds.Users.Lookup("u" + strconv.Itoa(u)); ok {
+			m.userDense[u] = d
+		}
+	}
+	for d := range m.denseItem {
+		m.denseItem[d] = -1
+	}
+	for i := range items {
+		m.itemDense[i] = -1
+		if d, ok := ds.Items.Lookup("i" + strconv.Itoa(i)); ok {
+			m.itemDense[i] = d
+			m.denseItem[d] = i
+		}
+	}
+	return m
+}
+
+// cascadePolicy serves a pipeline bundle: RecommendDense's top Candidates items with their
+// explained feature rows, ordered by the re-ranker once it has been trained from impressions
+// (before that, by the bundle's own final score), then turned into a slate by the explorer.
+type cascadePolicy struct {
+	name       string
+	p          *pipeline.Pipeline
+	ids        *idMap
+	candidates int
+	explore    explorer
+	retrain    bool
+	rr         *reranker
+	log        *slog.Logger
+}
+
+func (c *cascadePolicy) Name() string { return c.name }
+
+// Serve asks the pipeline for the user's candidates and chooses the slate among them.
+func (c *cascadePolicy) Serve(ctx context.Context, req *Request) (Served, error) {
+	s := req.state
+	q := pipeline.Query{
+		Query:   candidates.Query{User: c.ids.userDense[req.User], Time: req.Time},
+		K:       c.candidates,
+		Explain: true,
+		Skip: func(d int32) bool {
+			i := c.ids.denseItem[d]
+			return i < 0 || s.seen[i]
+		},
+	}
+	for j, i := range s.items {
+		if d := c.ids.itemDense[i]; d >= 0 {
+			q.History = append(q.History, d)
+			q.HistoryTimes = append(q.HistoryTimes, s.times[j])
+			q.HistoryValues = append(q.HistoryValues, s.values[j])
+		}
+	}
+	res, err := c.p.RecommendDense(ctx, q)
+	if err != nil {
+		return Served{}, fmt.Errorf("simulate: %s: user %d: %w", c.name, req.User, err)
+	}
+	out := Served{Request: req, Fallback: res.Fallback || res.Degraded}
+	var feats [][]float32
+	var sources []map[string]int
+	if res.Explain != nil {
+		out.FeatureNames = res.Explain.FeatureNames
+		byItem := map[int32]pipeline.ItemExplanation{}
+		for _, ie := range res.Explain.Items {
+			byItem[ie.Item] = ie
+		}
+		for _, it := range res.Items {
+			ie := byItem[it.Item]
+			feats = append(feats, ie.Features)
+			sources = append(sources, ie.Sources)
+		}
+	}
+	scores := make([]float64, len(res.Items))
+	for j, it := range res.Items {
+		out.Candidates = append(out.Candidates, c.ids.denseItem[it.Item])
+		scores[j] = float64(it.Score)
+	}
+	// The re-ranker scores only complete feature rows; a fallback answer keeps the pipeline's order.
+	if c.rr.model != nil && len(feats) == len(scores) && complete(feats) {
+		if scores, err = c.rr.score(feats); err != nil {
+			return Served{}, fmt.Errorf("simulate: %s: user %d: %w", c.name, req.User, err)
+		}
+	}
+	picked, prop, err := c.explore.choose(req.Rand, scores, req.K)
+	if err != nil {
+		return Served{}, err
+	}
+	for k, j := range picked {
+		slot := Slot{Item: out.Candidates[j], Position: k + 1, Score: scores[j], Propensity: prop[k]}
+		if feats != nil {
+			slot.Features, slot.Sources = feats[j], sources[j]
+		}
+		out.Slots = append(out.Slots, slot)
+	}
+	return out, nil
+}
+
+func complete(rows [][]float32) bool {
+	for _, r := range rows {
+		if r == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Learn adds the round's impressions to the re-ranker's data and, when retraining is on, fits a
+// new re-ranker on every impression the policy has logged so far.
+func (c *cascadePolicy) Learn(ctx context.Context, round int, served []Served) error {
+	if !c.retrain {
+		return nil
+	}
+	for _, s := range served {
+		if err := c.rr.add(s); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+	}
+	if err := c.rr.train(ctx); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
+	}
+	var clicks float64
+	for _, y := range c.rr.y {
+		clicks += y
+	}
+	c.log.Info("re-ranker retrained from impressions", "policy", c.name, "round", round, "rows", c.rr.rows(), "click_rate", math.Round(clicks/float64(max(1, c.rr.rows()))*1e4)/1e4)
+	return nil
+}

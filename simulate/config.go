@@ -1,0 +1,141 @@
+package simulate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"os"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Exploration modes of the cascade policy.
+const (
+	ExploreNone    = "none"    // the re-ranker's top k
+	ExploreEpsilon = "epsilon" // each slot: a uniformly random remaining candidate with probability ε
+	ExploreSoftmax = "softmax" // Plackett–Luce sampling from softmax(score/temperature)
+)
+
+// Config describes a simulation. DefaultConfig is the default world; a YAML file (LoadConfig)
+// overrides any of its keys.
+type Config struct {
+	// Seed drives everything: the world, the bundle's training, the users sampled, the clicks
+	// and the exploration.
+	Seed  uint64      `yaml:"seed"`
+	World WorldConfig `yaml:"world"`
+	// Pipeline is a pipeline file for the cascade policy's bundle; empty means the embedded
+	// default (iALS + popularity → features → LightGBM, DefaultPipeline). Its dataset section is
+	// replaced by the generated world.
+	Pipeline string `yaml:"pipeline"`
+
+	Rounds        int `yaml:"rounds"`
+	UsersPerRound int `yaml:"users_per_round"` // users sampled (without replacement) each round
+	K             int `yaml:"k"`               // slate size
+	// Candidates is how many of the pipeline's ranked items the re-ranker chooses from (the
+	// pipeline's final.k is raised to it when smaller).
+	Candidates int `yaml:"candidates"`
+	// Exploration lists the cascade policy's exploration modes: the first is the policy named
+	// "cascade", each further one runs beside it as "cascade-<mode>" with its own users' state,
+	// log and re-ranker.
+	Exploration []string `yaml:"exploration"`
+	Epsilon     float64  `yaml:"epsilon"`
+	Temperature float64  `yaml:"temperature"`
+	// Retrain retrains the re-ranker from the policy's impressions at each round's end; false
+	// keeps the bundle's own ranking throughout.
+	Retrain  bool           `yaml:"retrain"`
+	Reranker RerankerConfig `yaml:"reranker"`
+	// Workers bounds the goroutines serving users (0: GOMAXPROCS); it never changes the result.
+	Workers int `yaml:"workers"`
+}
+
+// WorldConfig sizes the synthetic world; the other parameters are synth.DefaultConfig's.
+type WorldConfig struct {
+	Users  int `yaml:"users"`
+	Items  int `yaml:"items"`
+	Events int `yaml:"events"`
+	// Impressions is the number of requests the world's logging policy logs (impressions.jsonl,
+	// written with the world; the simulation itself does not read them).
+	Impressions int `yaml:"impressions"`
+}
+
+// RerankerConfig sets the LightGBM re-ranker trained from impressions (binary objective).
+type RerankerConfig struct {
+	Trees         int     `yaml:"trees"`
+	Leaves        int     `yaml:"leaves"`
+	LearningRate  float64 `yaml:"learning_rate"`
+	MinDataInLeaf int     `yaml:"min_data_in_leaf"`
+}
+
+// DefaultConfig is the default simulation: the demo-sized world (1,500 users, 1,200 items,
+// 100,000 events, 2,000 logged requests), 300 users a round, slates of 10 chosen from the pipeline's top 100, retrained
+// each round, with the three exploration modes side by side.
+func DefaultConfig() Config {
+	return Config{
+		Seed:          1,
+		World:         WorldConfig{Users: 1500, Items: 1200, Events: 100_000, Impressions: 2000},
+		Rounds:        8,
+		UsersPerRound: 300,
+		K:             10,
+		Candidates:    100,
+		Exploration:   []string{ExploreNone, ExploreEpsilon, ExploreSoftmax},
+		Epsilon:       0.1,
+		Temperature:   1,
+		Retrain:       true,
+		Reranker:      RerankerConfig{Trees: 100, Leaves: 15, LearningRate: 0.1, MinDataInLeaf: 20},
+	}
+}
+
+// LoadConfig reads a YAML file over DefaultConfig; unknown keys are errors.
+func LoadConfig(path string) (Config, error) {
+	cfg := DefaultConfig()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return cfg, fmt.Errorf("simulate: %w", err)
+	}
+	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
+		return cfg, fmt.Errorf("simulate: %s: %w", path, err)
+	}
+	return cfg, cfg.Validate()
+}
+
+// Validate reports every field out of range, by its YAML key.
+func (c Config) Validate() error {
+	var errs []error
+	check := func(ok bool, key string, v any, want string) {
+		if !ok {
+			errs = append(errs, fmt.Errorf("simulate: %s = %v, want %s", key, v, want))
+		}
+	}
+	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+	check(c.World.Users > 0, "world.users", c.World.Users, "> 0")
+	check(c.World.Items > 0, "world.items", c.World.Items, "> 0")
+	check(c.World.Events > 0, "world.events", c.World.Events, "> 0")
+	check(c.World.Impressions >= 0, "world.impressions", c.World.Impressions, ">= 0")
+	check(c.Rounds > 0, "rounds", c.Rounds, "> 0")
+	check(c.UsersPerRound > 0 && c.UsersPerRound <= c.World.Users, "users_per_round", c.UsersPerRound, fmt.Sprintf("in [1, world.users = %d]", c.World.Users))
+	check(c.K > 0, "k", c.K, "> 0")
+	check(c.Candidates >= c.K, "candidates", c.Candidates, fmt.Sprintf(">= k (%d)", c.K))
+	check(len(c.Exploration) > 0, "exploration", c.Exploration, "at least one of none, epsilon, softmax")
+	seen := map[string]bool{}
+	for _, m := range c.Exploration {
+		check(m == ExploreNone || m == ExploreEpsilon || m == ExploreSoftmax, "exploration", m, "none, epsilon or softmax")
+		check(!seen[m], "exploration", m, "each mode once")
+		seen[m] = true
+	}
+	check(finite(c.Epsilon) && c.Epsilon >= 0 && c.Epsilon <= 1, "epsilon", c.Epsilon, "in [0, 1]")
+	check(finite(c.Temperature) && c.Temperature > 0, "temperature", c.Temperature, "> 0")
+	check(c.Reranker.Trees > 0, "reranker.trees", c.Reranker.Trees, "> 0")
+	check(c.Reranker.Leaves >= 2, "reranker.leaves", c.Reranker.Leaves, ">= 2")
+	check(finite(c.Reranker.LearningRate) && c.Reranker.LearningRate > 0, "reranker.learning_rate", c.Reranker.LearningRate, "> 0")
+	check(c.Reranker.MinDataInLeaf > 0, "reranker.min_data_in_leaf", c.Reranker.MinDataInLeaf, "> 0")
+	check(c.Workers >= 0, "workers", c.Workers, ">= 0")
+	return errors.Join(errs...)
+}
+
+// policyName is the name of the cascade policy with exploration mode index i.
+func (c Config) policyName(i int) string {
+	if i == 0 {
+		return "cascade"
+	}
+	return "cascade-" + c.Exploration[i]
+}
