@@ -2,12 +2,14 @@ package kernel
 
 import "math"
 
-// The three exponentials below are not interchangeable: they are different approximations and
+// The three exponentials below are not interchangeable: they are different approximations that
 // round differently, and each model's outputs are pinned to the one it was trained and tested
 // with. Exp32 and Exp32Neg share Cephes' polynomial but split x = n·ln2 + r differently (Exp32
-// floors x·log₂e + ½, Exp32Neg rounds x·log₂e to nearest even), so on x ≤ 0, the domain both
-// serve, they disagree in the last bits on 637,180 float32 inputs in [−87, 0] and entirely below
-// −87.34, where Exp32 flushes to 0 and Exp32Neg holds e^−87 (TestExpVariantsDiffer).
+// floors x·log₂e + ½, Exp32Neg rounds x·log₂e to nearest even) and combine the polynomial in a
+// different order, so on x ≤ 0, the domain both serve (softmaxes subtract the maximum), they
+// disagree in the last bits on 637,180 of the float32 inputs in [−87, 0], and on every input
+// below −87, where Exp32Neg holds e^−87 while Exp32 goes on to e^−87.34 and then flushes to 0
+// (TestExpVariantsDiffer scans them all with CASCADE_EXHAUSTIVE=1).
 
 // Exp32 returns e^x in float32 precision: relative error below 2e-7 on −87 … 88, 0 below
 // −87.34, +Inf above 88.38, NaN for NaN. It is several times cheaper than math.Exp, which
