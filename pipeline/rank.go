@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // featureMatrix computes the wide feature matrix of items into sc.wide (extractor columns
@@ -17,7 +18,7 @@ func (p *Pipeline) featureMatrix(ctx context.Context, sc *scratch, q candidates.
 		sc.batch.AddSource(s.name, sc.lists[i])
 	}
 	w := len(p.wide)
-	sc.wide = grow(sc.wide, len(items)*w)
+	sc.wide = kernel.Grow(sc.wide, len(items)*w)
 	for i := range sc.wide {
 		sc.wide[i] = float32(math.NaN())
 	}
@@ -56,7 +57,7 @@ func (p *Pipeline) rank(ctx context.Context, sc *scratch, q candidates.Query, me
 	for ri, r := range p.rankers {
 		start := time.Now()
 		n := len(sc.order)
-		sc.cols = grow(sc.cols, n*len(r.cols))
+		sc.cols = kernel.Grow(sc.cols, n*len(r.cols))
 		ids := sc.ids[:0]
 		for k, row := range sc.order {
 			src := sc.wide[row*w:]
@@ -67,7 +68,7 @@ func (p *Pipeline) rank(ctx context.Context, sc *scratch, q candidates.Query, me
 			ids = append(ids, sc.items[row])
 		}
 		sc.ids = ids
-		sc.scores = grow(sc.scores, n)
+		sc.scores = kernel.Grow(sc.scores, n)
 		rctx, cancel := withBudget(ctx, r.budget)
 		err := r.m.Score(rctx, q, ids, sc.cols, sc.scores)
 		cancel()
@@ -121,11 +122,4 @@ func (p *Pipeline) rank(ctx context.Context, sc *scratch, q candidates.Query, me
 		res.Explain = p.explain(sc, current)
 	}
 	return current, nil
-}
-
-func grow(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
 }
