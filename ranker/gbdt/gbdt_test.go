@@ -388,6 +388,33 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// The parallel histogram, split search and partition give the trees of the serial ones,
+// whatever the number of workers.
+func TestParallelPathsMatchSerial(t *testing.T) {
+	d := synthRank(6, 60, 40, 4, 5, 0.1)
+	p := smallParams(ObjectiveLambdarank)
+	p.NumTrees = 20
+	defer func(v int) { parallelMinWork = v }(parallelMinWork)
+	var want []byte
+	for _, tc := range []struct{ threads, minWork int }{{1, 1 << 30}, {2, 1}, {3, 1}, {2, 700}} {
+		parallelMinWork = tc.minWork
+		p.NumThreads = tc.threads
+		m, err := Train(context.Background(), d, nil, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if _, err := m.WriteTo(&b); err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = b.Bytes()
+		} else if !bytes.Equal(b.Bytes(), want) {
+			t.Fatalf("%d threads, parallel from %d: a different model than serial", tc.threads, tc.minWork)
+		}
+	}
+}
+
 func TestTrainRespectsContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
