@@ -7,9 +7,14 @@
 #
 #   bash bench/gbdt_vs_xgboost.sh            # needs: go, xgboost (apt-get install xgboost)
 #   TREES=50 bash bench/gbdt_vs_xgboost.sh   # quicker
+#   RUNS=3 bash bench/gbdt_vs_xgboost.sh     # 3 alternated runs of each; medians in the table
 #
 # Environment: DATA (default ../shared/datasets beside the repo), WORK (scratch dir), TREES (300),
-# THREADS (2).
+# THREADS (2), RUNS (1).
+#
+# On a shared machine wall times say more about the other jobs than about the trainers, and
+# xgboost's OpenMP threads suffer most (they spin and wait for each other): compare CPU
+# seconds over several alternated runs, and quote the load averages printed with them.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +24,7 @@ EXAMPLE=$DATA/ltr-lightgbm-example
 WORK=${WORK:-$(mktemp -d /tmp/gbdt-bench.XXXXXX)}
 TREES=${TREES:-300}
 THREADS=${THREADS:-2}
+RUNS=${RUNS:-1}
 
 [ -f "$SYNTH/train.tsv" ] || { echo "no $SYNTH/train.tsv (set DATA=.../shared/datasets)" >&2; exit 1; }
 command -v xgboost >/dev/null || { echo "xgboost not found: apt-get update && apt-get install -y xgboost" >&2; exit 1; }
@@ -60,12 +66,6 @@ if ! /usr/bin/env time -f "%U" true 2>/dev/null; then
 	exit 1
 fi
 
-echo "training cascade ($TREES trees)..." >&2
-timed cascade "$CASCADE" --no-progress --quiet gbdt train --data "$SYNTH/train.tsv" --objective lambdarank \
-	--trees "$TREES" --leaves 31 --learning-rate 0.1 --min-data-in-leaf 50 --min-sum-hessian 5 \
-	--max-bin 255 --bagging-fraction 0.9 --bagging-freq 1 --feature-fraction 1.0 --lambda-l2 0 \
-	--seed 7 --threads "$THREADS" --out "$WORK/cascade.model.txt"
-
 cat >"$WORK/xgb.conf" <<EOF
 booster = gbtree
 objective = rank:ndcg
@@ -83,8 +83,24 @@ seed = 7
 data = "$WORK/train.svm?format=libsvm"
 model_out = "$WORK/xgb.model"
 EOF
-echo "training xgboost ($TREES rounds)..." >&2
-timed xgboost sh -c 'exec xgboost "$1" 2>"$2"' sh "$WORK/xgb.conf" "$WORK/xgboost.log"
+for run in $(seq "$RUNS"); do
+	echo "run $run/$RUNS: training cascade ($TREES trees)..." >&2
+	timed "cascade.$run" "$CASCADE" --no-progress --quiet gbdt train --data "$SYNTH/train.tsv" --objective lambdarank \
+		--trees "$TREES" --leaves 31 --learning-rate 0.1 --min-data-in-leaf 50 --min-sum-hessian 5 \
+		--max-bin 255 --bagging-fraction 0.9 --bagging-freq 1 --feature-fraction 1.0 --lambda-l2 0 \
+		--seed 7 --threads "$THREADS" --out "$WORK/cascade.model.txt"
+	echo "run $run/$RUNS: training xgboost ($TREES rounds)..." >&2
+	timed "xgboost.$run" sh -c 'exec xgboost "$1" 2>"$2"' sh "$WORK/xgb.conf" "$WORK/xgboost.log"
+done
+# Medians over the runs (the lower middle for an even count), each column on its own.
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+for t in cascade xgboost; do
+	for i in $(seq "$RUNS"); do cat "$WORK/$t.$i.wall"; echo; done | median >"$WORK/$t.wall"
+	cpu=$(for i in $(seq "$RUNS"); do awk '{ print $1 + $2 }' "$WORK/$t.$i.cpu"; done | median)
+	mem=$(for i in $(seq "$RUNS"); do awk '{ print $3 }' "$WORK/$t.$i.cpu"; done | median)
+	echo "$cpu 0 $mem" >"$WORK/$t.cpu"
+	for i in $(seq "$RUNS"); do cat "$WORK/$t.$i.load"; done | paste -sd' ' >"$WORK/$t.load"
+done
 xgboost "$WORK/xgb.conf" task=pred model_in="$WORK/xgb.model" test:data="$WORK/test.svm?format=libsvm" \
 	name_pred="$WORK/xgb.pred" >/dev/null 2>&1
 
@@ -102,6 +118,14 @@ row() { # name, json, wall, cpu file
 
 echo
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); 1-min load average when each training started: cascade $(cat "$WORK/cascade.load"), xgboost $(cat "$WORK/xgboost.load")"
+if [ "$RUNS" -gt 1 ]; then
+	echo "medians of $RUNS alternated runs; each run (wall s / CPU s):"
+	for t in cascade xgboost; do
+		printf '  %s:' "$t"
+		for i in $(seq "$RUNS"); do printf ' %s/%s' "$(cat "$WORK/$t.$i.wall")" "$(awk '{ printf "%.1f", $1 + $2 }' "$WORK/$t.$i.cpu")"; done
+		echo
+	done
+fi
 echo "cascade $(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo '(no commit)'), xgboost $(xgboost -V 2>&1 | awk '{print $2}'), $TREES trees, $THREADS threads"
 echo
 echo "| trainer | train wall s | train CPU s | max RSS MiB | ndcg@1 | ndcg@3 | ndcg@5 | ndcg@10 |"

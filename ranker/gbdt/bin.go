@@ -76,7 +76,7 @@ func newBinMapper(values []float64, maxBin, filterCnt int) *binMapper {
 	}
 	m.hasNaN = naCnt > 0
 	zeroCnt := total - len(vals) - naCnt
-	slices.Sort(vals)
+	sortFloats(vals)
 	distinct := make([]float64, 0, len(vals)+2)
 	counts := make([]int, 0, len(vals)+2)
 	push := func(v float64, c int) {
@@ -252,6 +252,58 @@ func greedyFindBin(distinct []float64, counts []int, maxBin, total int) []float6
 		add(upperBound((upper[i] + lower[i+1]) / 2))
 	}
 	return append(bounds, math.Inf(1))
+}
+
+// sortFloats sorts values without NaN ascending. Bins are found from 200,000 sampled
+// values per feature; a radix sort on the bits (an order-preserving map to uint64) does
+// that in a fraction of a comparison sort's time, with the same result.
+func sortFloats(v []float64) {
+	if len(v) < 1024 {
+		slices.Sort(v)
+		return
+	}
+	const bits = 11
+	const buckets = 1 << bits
+	keys := make([]uint64, len(v))
+	buf := make([]uint64, len(v))
+	for i, x := range v {
+		u := math.Float64bits(x)
+		if u>>63 != 0 {
+			u = ^u // negative: larger magnitude sorts first
+		} else {
+			u |= 1 << 63
+		}
+		keys[i] = u
+	}
+	var count [buckets]int
+	for shift := uint(0); shift < 64; shift += bits {
+		clear(count[:])
+		for _, k := range keys {
+			count[k>>shift&(buckets-1)]++
+		}
+		if count[keys[0]>>shift&(buckets-1)] == len(keys) {
+			continue // every key has this digit
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, k := range keys {
+			d := k >> shift & (buckets - 1)
+			buf[count[d]] = k
+			count[d]++
+		}
+		keys, buf = buf, keys
+	}
+	for i, u := range keys {
+		if u>>63 != 0 {
+			u &^= 1 << 63
+		} else {
+			u = ^u
+		}
+		v[i] = math.Float64frombits(u)
+	}
 }
 
 // binned is a column-major bin matrix: cols[f][row].

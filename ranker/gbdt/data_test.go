@@ -2,6 +2,7 @@ package gbdt
 
 import (
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -142,5 +143,33 @@ func TestBinMapper(t *testing.T) {
 	// feature_pre_filter: no bound leaves 5 samples on each side.
 	if m := newBinMapper([]float64{0, 0, 0, 0, 0, 0, 0, 1, 1}, 255, 5); !m.trivial() {
 		t.Errorf("feature with 2 samples above zero not filtered: %v", m.upper)
+	}
+}
+
+// sortFloats agrees with slices.Sort, signs, duplicates and infinities included.
+func TestSortFloats(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, n := range []int{0, 1, 5, 1023, 1024, 5000, 200000} {
+		v := make([]float64, n)
+		for i := range v {
+			switch rng.IntN(6) {
+			case 0:
+				v[i] = float64(rng.IntN(5) - 2) // duplicates, zero
+			case 1:
+				v[i] = math.Inf(2*rng.IntN(2) - 1)
+			case 2:
+				v[i] = rng.NormFloat64() * 1e-300
+			default:
+				v[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(40)-20))
+			}
+		}
+		want := slices.Clone(v)
+		slices.Sort(want)
+		sortFloats(v)
+		for i := range v {
+			if math.Float64bits(v[i]) != math.Float64bits(want[i]) {
+				t.Fatalf("n=%d: [%d] = %v, want %v", n, i, v[i], want[i])
+			}
+		}
 	}
 }

@@ -25,6 +25,10 @@ type leafState struct {
 	best         split
 }
 
+// parallelMinWork is the least work (rows, or rows × features) worth splitting between
+// goroutines; a variable so that tests can run the parallel paths on small data.
+var parallelMinWork = 1 << 15
+
 // learner grows one tree leaf-wise on histograms, reusing every buffer across trees.
 type learner struct {
 	p       *Params
@@ -37,18 +41,24 @@ type learner struct {
 	scratch []histBin
 	idx     []int32 // rows of each leaf, contiguous per leaf (LightGBM's DataPartition)
 	tmp     []int32
-	ordered []histBin // (gradient, hessian) gathered in leaf row order
 	leaves  []leafState
 	feats   []int // features used by the current tree
+
+	gh        []histBin  // (gradient, hessian) by row for the tree being grown
+	ordered   []histBin  // gh gathered in the order of a leaf's rows
+	cand      [2][]split // best split of each feature of l.feats, for the two leaves scanned
+	blockLeft []int      // left count of each worker's block in partition
 }
 
 func newLearner(p *Params, data *binned, mappers []*binMapper, workers int) *learner {
 	nf := len(mappers)
 	l := &learner{p: p, data: data, mappers: mappers, workers: workers}
 	l.hist = make([][]histBin, p.NumLeaves)
+	// Every feature gets 256 bins so that a uint8 bin indexes its histogram without a
+	// bounds check; the bins past numBins stay zero.
 	l.off = make([]int, nf+1)
-	for f, m := range mappers {
-		l.off[f+1] = l.off[f] + m.numBins()
+	for f := range mappers {
+		l.off[f+1] = l.off[f] + 256
 	}
 	total := l.off[nf]
 	for i := range l.hist {
@@ -57,8 +67,11 @@ func newLearner(p *Params, data *binned, mappers []*binMapper, workers int) *lea
 	l.scratch = make([]histBin, total)
 	l.idx = make([]int32, data.rows)
 	l.tmp = make([]int32, data.rows)
-	l.ordered = make([]histBin, data.rows)
+	l.gh = make([]histBin, data.rows)
 	l.leaves = make([]leafState, p.NumLeaves)
+	l.cand = [2][]split{make([]split, nf), make([]split, nf)}
+	l.ordered = make([]histBin, data.rows)
+	l.blockLeft = make([]int, workers)
 	return l
 }
 
@@ -84,6 +97,9 @@ func (l *learner) grow(grad, hess []float64, bag []int32, feats []int) *Tree {
 		g += grad[r]
 		h += hess[r]
 	}
+	for r := range l.gh {
+		l.gh[r] = histBin{grad[r], hess[r]}
+	}
 	l.leaves[0] = leafState{begin: 0, count: n, g: g, h: h}
 	t := newTree(p.NumLeaves)
 	t.LeafValue[0] = l.leafOutput(g, h)
@@ -93,8 +109,7 @@ func (l *learner) grow(grad, hess []float64, bag []int32, feats []int) *Tree {
 	leafParent[0] = -1
 	leafDepth := make([]int, p.NumLeaves)
 
-	l.buildHist(&l.leaves[0], l.hist[0], grad, hess)
-	l.leaves[0].best = l.findBest(&l.leaves[0], l.hist[0])
+	l.histAndSplits(&l.leaves[0], l.hist[0], nil, nil, nil, p.NumLeaves > 1)
 
 	for t.NumLeaves < p.NumLeaves {
 		best := -1
@@ -157,17 +172,12 @@ func (l *learner) grow(grad, hess []float64, bag []int32, feats []int) *Tree {
 
 		// Histogram subtraction: build the smaller child, the sibling is parent - child (the
 		// right child on a tie, as LightGBM).
+		find := t.NumLeaves < p.NumLeaves
 		if nl < parent.count-nl {
-			l.buildHist(&l.leaves[leaf], l.scratch, grad, hess)
-			l.subtract(l.hist[right], l.hist[leaf], l.scratch)
+			l.histAndSplits(&l.leaves[leaf], l.scratch, &l.leaves[right], l.hist[right], l.hist[leaf], find)
 			l.hist[leaf], l.scratch = l.scratch, l.hist[leaf]
 		} else {
-			l.buildHist(&l.leaves[right], l.hist[right], grad, hess)
-			l.subtract(l.hist[leaf], l.hist[leaf], l.hist[right])
-		}
-		if t.NumLeaves < p.NumLeaves {
-			l.leaves[leaf].best = l.findBest(&l.leaves[leaf], l.hist[leaf])
-			l.leaves[right].best = l.findBest(&l.leaves[right], l.hist[right])
+			l.histAndSplits(&l.leaves[right], l.hist[right], &l.leaves[leaf], l.hist[leaf], l.hist[leaf], find)
 		}
 	}
 	return t
@@ -202,69 +212,156 @@ func (t *Tree) finish() {
 }
 
 // partition reorders the leaf's rows stably into left then right and returns the left count.
+// Large leaves are cut into one block per worker; each block is partitioned on its own and
+// the blocks' lefts, then their rights, are put together in block order: the same order as
+// one pass over the whole leaf.
 func (l *learner) partition(leaf *leafState, s *split) int {
 	rows := l.idx[leaf.begin : leaf.begin+leaf.count]
-	col := l.data.cols[s.feature]
-	m := l.mappers[s.feature]
-	nanBin := -1
-	if m.hasNaN {
-		nanBin = m.nanBin()
+	tmp := l.tmp[leaf.begin : leaf.begin+leaf.count]
+	workers := l.workers
+	if len(rows) < parallelMinWork {
+		workers = 1
 	}
-	thr := s.thrBin
-	nl, nr := 0, 0
-	for _, r := range rows {
-		b := col[r]
-		var left bool
-		if int(b) == nanBin {
-			left = s.defaultLeft
-		} else {
-			left = b <= thr
-		}
-		if left {
-			rows[nl] = r
-			nl++
-		} else {
-			l.tmp[nr] = r
-			nr++
-		}
+	if workers == 1 {
+		nl := l.partitionBlock(rows, tmp, s)
+		copy(rows[nl:], tmp[:len(rows)-nl])
+		return nl
 	}
-	copy(rows[nl:], l.tmp[:nr])
+	nls := l.blockLeft[:workers]
+	parallelFor(workers, workers, func(w int) {
+		lo, hi := len(rows)*w/workers, len(rows)*(w+1)/workers
+		nls[w] = l.partitionBlock(rows[lo:hi], tmp[lo:hi], s)
+	})
+	nl := 0
+	for w, n := range nls {
+		lo := len(rows) * w / workers
+		nl += copy(rows[nl:], rows[lo:lo+n]) // moves down: nl <= lo
+	}
+	at := nl
+	for w, n := range nls {
+		lo, hi := len(rows)*w/workers, len(rows)*(w+1)/workers
+		at += copy(rows[at:], tmp[lo:hi-n])
+	}
 	return nl
 }
 
-// buildHist accumulates the leaf's histogram for the tree's features, in parallel over
-// features (each feature is summed by one goroutine in row order, so it is deterministic).
-func (l *learner) buildHist(leaf *leafState, dst []histBin, grad, hess []float64) {
-	rows := l.idx[leaf.begin : leaf.begin+leaf.count]
-	ordered := l.ordered[:len(rows)]
-	for i, r := range rows {
-		ordered[i] = histBin{grad[r], hess[r]}
+// partitionBlock moves the block's left rows to its front in order and its right rows, in
+// order, to the front of tmp (as long as rows); it returns the left count. Each row is written to both
+// places and the counts advance by the decision, with no branch on it: the direction is a
+// coin flip for the predictor.
+func (l *learner) partitionBlock(rows, tmp []int32, s *split) int {
+	col := l.data.cols[s.feature]
+	m := l.mappers[s.feature]
+	nanBin := 256 // no bin
+	if m.hasNaN {
+		nanBin = m.nanBin()
 	}
+	thr, defLeft := int(s.thrBin), b2i(s.defaultLeft)
+	nl := 0
+	tmp = tmp[:len(rows)]
+	for i, r := range rows {
+		b := int(col[r])
+		isNaN := b2i(b == nanBin)
+		left := int(isNaN&defLeft | (1-isNaN)&b2i(b <= thr))
+		rows[nl] = r
+		tmp[i-nl] = r
+		nl += left
+	}
+	return nl
+}
+
+// histAndSplits builds the histogram of leaf a into ha; with b, it also derives b's
+// histogram hb = parent - ha (hb may alias parent); with find, it sets the best split of a
+// (and b). The features are cut into one contiguous share per worker, and each share is
+// done start to end by one goroutine: every bin is summed in row order and every split is
+// chosen in feature order, so the tree does not depend on the number of workers.
+func (l *learner) histAndSplits(a *leafState, ha []histBin, b *leafState, hb, parent []histBin, find bool) {
+	rows := l.idx[a.begin : a.begin+a.count]
+	nf := len(l.feats)
 	workers := l.workers
-	if len(rows)*len(l.feats) < 1<<16 {
+	if len(rows)*nf < parallelMinWork {
 		workers = 1 // goroutine hand-off costs more than it saves on small leaves
 	}
-	parallelFor(len(l.feats), workers, func(k int) {
-		f := l.feats[k]
-		h := dst[l.off[f]:l.off[f+1]]
-		clear(h)
+	// The leaf's (gradient, hessian) in row order, read once per feature.
+	ordered := l.ordered[:len(rows)]
+	gh := l.gh
+	const chunk = 1 << 14
+	parallelFor((len(rows)+chunk-1)/chunk, workers, func(c int) {
+		for i := c * chunk; i < min((c+1)*chunk, len(rows)); i++ {
+			ordered[i] = gh[rows[i]]
+		}
+	})
+	findA := find && l.splittable(a)
+	findB := find && b != nil && l.splittable(b)
+	parallelFor(workers, workers, func(w int) {
+		fs := l.feats[nf*w/workers : nf*(w+1)/workers]
+		l.buildHist(rows, ordered, ha, fs)
+		for k, f := range fs {
+			o, e := l.off[f], l.off[f+1]
+			if b != nil {
+				d, x, y := hb[o:e], parent[o:e], ha[o:e]
+				for i := range d {
+					d[i] = histBin{x[i].g - y[i].g, x[i].h - y[i].h}
+				}
+			}
+			k += nf * w / workers
+			if findA {
+				l.cand[0][k] = l.bestOfFeature(a, ha[o:e], f)
+			}
+			if findB {
+				l.cand[1][k] = l.bestOfFeature(b, hb[o:e], f)
+			}
+		}
+	})
+	a.best = l.pick(a, l.cand[0][:nf], findA)
+	if b != nil {
+		b.best = l.pick(b, l.cand[1][:nf], findB)
+	}
+}
+
+// featHist is feature f's histogram in hist.
+func (l *learner) featHist(hist []histBin, f int) *[256]histBin {
+	return (*[256]histBin)(hist[l.off[f] : l.off[f]+256])
+}
+
+// buildHist sums the leaf's ordered gradients into hist for the features fs, four features
+// per pass over the rows: each (gradient, hessian) load then serves four columns, the four
+// histograms (16 KB) stay in L1, and the four updates of a row are independent. Every bin
+// still adds its rows in row order.
+func (l *learner) buildHist(rows []int32, ordered, hist []histBin, fs []int) {
+	ordered = ordered[:len(rows)]
+	k := 0
+	for ; k+4 <= len(fs); k += 4 {
+		f0, f1, f2, f3 := fs[k], fs[k+1], fs[k+2], fs[k+3]
+		h0, h1 := l.featHist(hist, f0), l.featHist(hist, f1)
+		h2, h3 := l.featHist(hist, f2), l.featHist(hist, f3)
+		clear(h0[:])
+		clear(h1[:])
+		clear(h2[:])
+		clear(h3[:])
+		c0, c1, c2, c3 := l.data.cols[f0], l.data.cols[f1], l.data.cols[f2], l.data.cols[f3]
+		for i, r := range rows {
+			g := ordered[i]
+			b0, b1, b2, b3 := &h0[c0[r]], &h1[c1[r]], &h2[c2[r]], &h3[c3[r]]
+			b0.g += g.g
+			b0.h += g.h
+			b1.g += g.g
+			b1.h += g.h
+			b2.g += g.g
+			b2.h += g.h
+			b3.g += g.g
+			b3.h += g.h
+		}
+	}
+	for _, f := range fs[k:] {
+		h := l.featHist(hist, f)
+		clear(h[:])
 		col := l.data.cols[f]
 		for i, r := range rows {
 			b := &h[col[r]]
-			gh := ordered[i]
-			b.g += gh.g
-			b.h += gh.h
-		}
-	})
-}
-
-// subtract sets dst = a - b over the tree's features (dst may alias a).
-func (l *learner) subtract(dst, a, b []histBin) {
-	for _, f := range l.feats {
-		o, e := l.off[f], l.off[f+1]
-		d, x, y := dst[o:e], a[o:e], b[o:e]
-		for i := range d {
-			d[i] = histBin{x[i].g - y[i].g, x[i].h - y[i].h}
+			g := ordered[i]
+			b.g += g.g
+			b.h += g.h
 		}
 	}
 }
@@ -302,69 +399,85 @@ func (lim *splitLimits) check(s *splitSide) (ok, done bool) {
 	return true, false
 }
 
-// findBest scans every used feature's histogram for the split with the largest gain that
-// respects min_data_in_leaf, min_sum_hessian_in_leaf, min_gain_to_split and max_depth, in
-// LightGBM's order so that ties resolve the same way. Features with NaN try NaN on each
-// side; that choice becomes the default direction.
-func (l *learner) findBest(leaf *leafState, hist []histBin) split {
+// splittable reports whether the leaf may split at all (depth, and room for two children).
+func (l *learner) splittable(leaf *leafState) bool {
+	p := l.p
+	if p.MaxDepth > 0 && leaf.depth >= p.MaxDepth {
+		return false
+	}
+	return leaf.count >= 2*p.MinDataInLeaf && leaf.h >= 2*p.MinSumHessianInLeaf && leaf.h > 0
+}
+
+// bestOfFeature scans feature f's histogram h for the split with the largest gain that
+// respects min_data_in_leaf, min_sum_hessian_in_leaf and min_gain_to_split, in LightGBM's
+// order so that ties resolve the same way. With NaN, the feature tries NaN on each side;
+// that choice becomes the default direction. The gain is the children's (not yet less the
+// parent's); feature -1 means none.
+func (l *learner) bestOfFeature(leaf *leafState, h []histBin, f int) split {
 	p := l.p
 	best := split{feature: -1}
-	if p.MaxDepth > 0 && leaf.depth >= p.MaxDepth {
-		return best
-	}
-	if leaf.count < 2*p.MinDataInLeaf || leaf.h < 2*p.MinSumHessianInLeaf || !(leaf.h > 0) {
-		return best
-	}
 	G, H, N := leaf.g, leaf.h, int64(leaf.count)
-	parentGain := l.leafGain(G, H)
-	minGain := parentGain + p.MinGainToSplit
+	minGain := l.leafGain(G, H) + p.MinGainToSplit
 	// Like LightGBM 4, min_data_in_leaf is checked against counts estimated from hessians
 	// (round(h·N/H) per bin): a bin's weight in the loss, not its raw size, decides.
 	lim := splitLimits{n: N, h: H, minData: int64(p.MinDataInLeaf), minHess: p.MinSumHessianInLeaf, cntFactor: float64(N) / H}
 	bestGain := math.Inf(-1)
-	consider := func(gain float64, f, t int, defLeft bool, lg, lh float64) {
+	consider := func(gain float64, t int, defLeft bool, lg, lh float64) {
 		if gain <= minGain || gain <= bestGain {
 			return
 		}
 		bestGain = gain
-		best = split{feature: f, thrBin: uint8(t), defaultLeft: defLeft, lg: lg, lh: lh, rg: G - lg, rh: H - lh}
+		best = split{feature: f, thrBin: uint8(t), defaultLeft: defLeft, gain: gain, lg: lg, lh: lh, rg: G - lg, rh: H - lh}
 	}
-	for _, f := range l.feats {
-		m := l.mappers[f]
-		h := hist[l.off[f]:l.off[f+1]]
-		nvb := len(m.upper)
-		// Scan thresholds from the top as LightGBM does (ties go to the highest threshold);
-		// NaN, when the feature has it, stays on the left: default left.
-		var r splitSide
-		for t := nvb - 2; t >= 0; t-- {
-			r.add(&h[t+1], lim.cntFactor)
-			ok, done := lim.check(&r)
-			if done {
-				break
-			}
-			if ok {
-				lg, lh := G-r.g, H-r.h
-				consider(l.leafGain(lg, lh)+l.leafGain(r.g, r.h), f, t, true, lg, lh)
-			}
+	m := l.mappers[f]
+	nvb := len(m.upper)
+	// Scan thresholds from the top as LightGBM does (ties go to the highest threshold);
+	// NaN, when the feature has it, stays on the left: default left.
+	var r splitSide
+	for t := nvb - 2; t >= 0; t-- {
+		r.add(&h[t+1], lim.cntFactor)
+		ok, done := lim.check(&r)
+		if done {
+			break
 		}
-		if !m.hasNaN || nvb < 2 {
-			continue
+		if ok {
+			lg, lh := G-r.g, H-r.h
+			consider(l.leafGain(lg, lh)+l.leafGain(r.g, r.h), t, true, lg, lh)
 		}
-		// Then from the bottom with NaN on the right: default right.
-		var left splitSide
-		for t := 0; t <= nvb-2; t++ {
-			left.add(&h[t], lim.cntFactor)
-			ok, done := lim.check(&left)
-			if done {
-				break
-			}
-			if ok {
-				consider(l.leafGain(left.g, left.h)+l.leafGain(G-left.g, H-left.h), f, t, false, left.g, left.h)
-			}
+	}
+	if !m.hasNaN || nvb < 2 {
+		return best
+	}
+	// Then from the bottom with NaN on the right: default right.
+	var left splitSide
+	for t := 0; t <= nvb-2; t++ {
+		left.add(&h[t], lim.cntFactor)
+		ok, done := lim.check(&left)
+		if done {
+			break
+		}
+		if ok {
+			consider(l.leafGain(left.g, left.h)+l.leafGain(G-left.g, H-left.h), t, false, left.g, left.h)
+		}
+	}
+	return best
+}
+
+// pick takes the best of the features' best splits, the first in feature order on a tie
+// (what one scan over all features keeps), and makes its gain the improvement over not
+// splitting.
+func (l *learner) pick(leaf *leafState, cand []split, ok bool) split {
+	best := split{feature: -1}
+	if !ok {
+		return best
+	}
+	for _, c := range cand {
+		if c.feature >= 0 && (best.feature < 0 || c.gain > best.gain) {
+			best = c
 		}
 	}
 	if best.feature >= 0 {
-		best.gain = bestGain - minGain
+		best.gain -= l.leafGain(leaf.g, leaf.h) + l.p.MinGainToSplit
 	}
 	return best
 }

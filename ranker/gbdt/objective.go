@@ -3,6 +3,7 @@ package gbdt
 import (
 	"fmt"
 	"math"
+	"sync/atomic"
 )
 
 // objective computes first and second derivatives of the loss at the current scores.
@@ -115,13 +116,22 @@ func (o *lambdarank) initScore() float64 { return 0 }
 
 func (o *lambdarank) gradients(scores, grad, hess []float64) {
 	nq := len(o.groups) - 1
-	// Queries are independent; worker w takes a contiguous block so each owns its scratch.
-	workers := min(o.workers, nq)
+	// Queries are independent: workers take chunks of them as they come free (a fixed half
+	// each would leave one core idle whenever the other is descheduled), each with its own
+	// scratch. A query's gradients depend on nothing else, so the result is the same.
+	const chunk = 16
+	var next atomic.Int64
+	workers := min(o.workers, (nq+chunk-1)/chunk)
 	parallelFor(workers, workers, func(w int) {
-		lo, hi := nq*w/workers, nq*(w+1)/workers
-		for q := lo; q < hi; q++ {
-			b, e := o.groups[q], o.groups[q+1]
-			o.query(o.labels[b:e], scores[b:e], grad[b:e], hess[b:e], o.invMaxDCG[q], o.order[b:e], &o.scratch[w])
+		for {
+			lo := int(next.Add(chunk)) - chunk
+			if lo >= nq {
+				return
+			}
+			for q := lo; q < min(lo+chunk, nq); q++ {
+				b, e := o.groups[q], o.groups[q+1]
+				o.query(o.labels[b:e], scores[b:e], grad[b:e], hess[b:e], o.invMaxDCG[q], o.order[b:e], &o.scratch[w])
+			}
 		}
 	})
 }

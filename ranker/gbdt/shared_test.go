@@ -32,11 +32,13 @@ func BenchmarkTrainLTRSynth(b *testing.B) {
 	p := synthParams()
 	p.NumTrees = 30
 	b.ResetTimer()
+	c0 := processCPU()
 	for i := 0; i < b.N; i++ {
 		if _, err := Train(context.Background(), train, nil, p); err != nil {
 			b.Fatal(err)
 		}
 	}
+	reportCPU(b, c0)
 }
 
 func synthParams() Params {
@@ -52,4 +54,27 @@ func synthParams() Params {
 	p.FeatureFraction = 1
 	p.Seed = 7
 	return p
+}
+
+// BenchmarkTrainLTRSynthFull is bench/gbdt_vs_xgboost.sh's training in-process: 300 trees on
+// 2 threads, data already read; it reports CPU seconds per model, the figure to compare on a
+// loaded machine.
+func BenchmarkTrainLTRSynthFull(b *testing.B) {
+	dir := sharedDataset(b, "ltr-synth")
+	train, err := ReadDataset(filepath.Join(dir, "train.tsv"), ReadOptions{RequireGroups: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := synthParams()
+	p.NumThreads = 2
+	b.ResetTimer()
+	c0 := processCPU()
+	for i := 0; i < b.N; i++ {
+		if _, err := Train(context.Background(), train, nil, p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if c := processCPU(); c > 0 {
+		b.ReportMetric(float64(c-c0)/float64(b.N)/1e9, "cpu-s/op")
+	}
 }
