@@ -1,8 +1,10 @@
 package gbdt
 
 import (
+	"context"
 	"math"
-	"sync"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Bits of LightGBM's decision_type.
@@ -133,27 +135,8 @@ func (t *Tree) addBias(v float64) {
 	}
 }
 
-// parallelFor runs fn(0..n-1) on up to workers goroutines; each index runs exactly once, so
-// results written per index are deterministic.
+// parallelFor runs fn(0..n-1) on up to workers goroutines through kernel.For; each index runs
+// exactly once, so results written per index are deterministic.
 func parallelFor(n, workers int, fn func(i int)) {
-	if workers > n {
-		workers = n
-	}
-	if workers <= 1 {
-		for i := 0; i < n; i++ {
-			fn(i)
-		}
-		return
-	}
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < n; i += workers {
-				fn(i)
-			}
-		}(w)
-	}
-	wg.Wait()
+	kernel.For(context.Background(), n, 1, workers, func(_, i, _ int) error { fn(i); return nil })
 }
