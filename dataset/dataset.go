@@ -127,8 +127,10 @@ type Dataset struct {
 	UserAttrs *Attributes // nil when the source has none
 	// ItemTitles holds display names where the source has them (may be nil).
 	ItemTitles []string
-	// Skipped counts malformed rows left out because LoadOptions.SkipMalformed was set.
-	Skipped int
+	// Skipped counts malformed rows left out because LoadOptions.SkipMalformed was set;
+	// SkippedRows names the first ten (file, line, field and why), which are also logged.
+	Skipped     int
+	SkippedRows []ParseError
 }
 
 // NumUsers and NumItems are the dictionary sizes (all users/items ever seen, attributes included).

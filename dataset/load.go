@@ -72,7 +72,10 @@ func Load(dir string, opt LoadOptions) (*Dataset, error) {
 		if logger == nil {
 			logger = slog.Default()
 		}
-		logger.Warn("skipped malformed rows", "dataset", dir, "rows", b.skipped)
+		for _, pe := range b.skippedRows {
+			logger.Warn("skipped a malformed row", "row", pe.Error())
+		}
+		logger.Warn("skipped malformed rows", "dataset", dir, "rows", b.skipped, "logged", len(b.skippedRows))
 	}
 	return ds, nil
 }
@@ -85,29 +88,38 @@ type rawEvent struct {
 }
 
 type builder struct {
-	dir     string
-	opt     LoadOptions
-	users   *Dict // file-order interning
-	items   *Dict
-	events  []rawEvent
-	titles  map[int32]string
-	iattrs  *attrBuilder
-	uattrs  *attrBuilder
-	skipped int
-	hasVal  bool
+	dir         string
+	opt         LoadOptions
+	users       *Dict // file-order interning
+	items       *Dict
+	events      []rawEvent
+	titles      map[int32]string
+	iattrs      *attrBuilder
+	uattrs      *attrBuilder
+	skipped     int
+	skippedRows []ParseError // the first maxSkippedRows, each naming file, line and field
+	hasVal      bool
 }
 
 func newBuilder(dir string, opt LoadOptions) *builder {
 	return &builder{dir: dir, opt: opt, users: NewDict(), items: NewDict(), titles: map[int32]string{}}
 }
 
+// maxSkippedRows bounds the skipped rows kept by name: enough to find a pattern, not a copy of
+// a broken file.
+const maxSkippedRows = 10
+
 // bad records a malformed row: an error, or a skip when the user asked for skipping.
 func (b *builder) bad(file string, line int, field string, err error) error {
+	pe := ParseError{File: file, Line: line, Field: field, Err: err}
 	if b.opt.SkipMalformed {
 		b.skipped++
+		if len(b.skippedRows) < maxSkippedRows {
+			b.skippedRows = append(b.skippedRows, pe)
+		}
 		return nil
 	}
-	return &ParseError{File: file, Line: line, Field: field, Err: err}
+	return &pe
 }
 
 // addEvent parses one event's fields; it returns a *ParseError (or nil when skipped).
@@ -179,15 +191,16 @@ func (b *builder) finish(format string) *Dataset {
 		}
 	}
 	ds := &Dataset{
-		Name:      filepath.Base(filepath.Clean(b.dir)),
-		Format:    format,
-		Users:     users,
-		Items:     items,
-		Events:    events,
-		HasValues: b.hasVal,
-		ItemAttrs: b.iattrs.build(itemPerm, items.Len()),
-		UserAttrs: b.uattrs.build(userPerm, users.Len()),
-		Skipped:   b.skipped,
+		Name:        filepath.Base(filepath.Clean(b.dir)),
+		Format:      format,
+		Users:       users,
+		Items:       items,
+		Events:      events,
+		HasValues:   b.hasVal,
+		ItemAttrs:   b.iattrs.build(itemPerm, items.Len()),
+		UserAttrs:   b.uattrs.build(userPerm, users.Len()),
+		Skipped:     b.skipped,
+		SkippedRows: b.skippedRows,
 	}
 	if len(b.titles) > 0 {
 		ds.ItemTitles = make([]string, items.Len())

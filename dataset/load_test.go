@@ -1,7 +1,9 @@
 package dataset
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -110,12 +112,20 @@ func TestLoadSkipMalformed(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Line != 3 {
 		t.Fatalf("want a ParseError at line 3, got %v", err)
 	}
-	ds, err := Load(dir, LoadOptions{SkipMalformed: true})
+	var logged bytes.Buffer
+	ds, err := Load(dir, LoadOptions{SkipMalformed: true, Logger: slog.New(slog.NewTextHandler(&logged, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(ds.Events) != 2 || ds.Skipped != 2 {
 		t.Fatalf("events %d skipped %d, want 2 and 2", len(ds.Events), ds.Skipped)
+	}
+	// The skipped rows are named, in the data and in the log.
+	if len(ds.SkippedRows) != 2 || ds.SkippedRows[0].Line != 3 || ds.SkippedRows[0].Field != "timestamp" || ds.SkippedRows[1].Line != 4 {
+		t.Fatalf("skipped rows %+v", ds.SkippedRows)
+	}
+	if !strings.Contains(logged.String(), "events.csv:3") || !strings.Contains(logged.String(), "events.csv:4") {
+		t.Fatalf("the log does not name the skipped lines:\n%s", logged.String())
 	}
 }
 
