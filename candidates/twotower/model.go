@@ -239,11 +239,9 @@ const (
 // SHA-256.
 func (m *Model) Save(path string) (string, error) {
 	return artifact.Save(path, artifact.Header{Kind: artifactKind, Version: artifactVersion}, func(e *artifact.Encoder) error {
-		pj, err := json.Marshal(m.p)
-		if err != nil {
+		if err := e.JSON(m.p); err != nil {
 			return err
 		}
-		e.String(string(pj))
 		a := &m.net.a
 		e.Int(m.numUsers)
 		e.Int(a.numItems)
