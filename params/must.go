@@ -24,3 +24,14 @@ func OneOf[S ~string](field string, v S, allowed ...S) error {
 	}
 	return Must(field, fmt.Sprintf("%q", v), "be "+list)
 }
+
+// IntsIn is the Must error of the first element of a list parameter outside [lo, hi], named
+// field[i] (e.g. a network's hidden layer widths), or nil when every element is within.
+func IntsIn(field string, vs []int, lo, hi int) error {
+	for i, v := range vs {
+		if v < lo || v > hi {
+			return Must(fmt.Sprintf("%s[%d]", field, i), v, fmt.Sprintf("be in [%d, %d]", lo, hi))
+		}
+	}
+	return nil
+}

@@ -140,10 +140,8 @@ func (p Params) Validate() error {
 	case p.Patience < 1:
 		return params.Must("patience", p.Patience, "be ≥ 1")
 	}
-	for i, h := range p.Hidden {
-		if h < 1 || h > 1<<16 {
-			return params.Must(fmt.Sprintf("hidden[%d]", i), h, "be in [1, 65536]")
-		}
+	if err := params.IntsIn("hidden", p.Hidden, 1, 1<<16); err != nil {
+		return err
 	}
 	switch p.Loss {
 	case LossSoftmax, LossGramian:

@@ -1,7 +1,6 @@
 package attention
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/cascade-rec/cascade/params"
@@ -118,10 +117,5 @@ func (p Params) Validate() error {
 	case p.Workers < 0:
 		return params.Must("workers", p.Workers, "be ≥ 0 (0 = GOMAXPROCS)")
 	}
-	for i, h := range p.Hidden {
-		if h < 1 || h > 1<<16 {
-			return params.Must(fmt.Sprintf("hidden[%d]", i), h, "be in [1, 65536]")
-		}
-	}
-	return nil
+	return params.IntsIn("hidden", p.Hidden, 1, 1<<16)
 }
