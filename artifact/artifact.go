@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -181,6 +182,17 @@ func (e *Encoder) Float32s(v []float32) { appendWords(e, v) }
 func (e *Encoder) Float64s(v []float64) { appendList(e, v, e.Float64) }
 func (e *Encoder) Int32s(v []int32)     { appendWords(e, v) }
 func (e *Encoder) Strings(v []string)   { appendList(e, v, e.String) }
+
+// JSON writes v's JSON encoding as a String. Models store their parameters or configuration this
+// way, by field name rather than by position.
+func (e *Encoder) JSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	e.String(string(b))
+	return nil
+}
 
 // appendList writes the length of v and each element with put.
 func appendList[T any](e *Encoder, v []T, put func(T)) {

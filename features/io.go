@@ -21,11 +21,9 @@ const (
 // derived tables with the same code, so loaded statistics give bit-identical features.
 func (s *Stats) Save(path string) (string, error) {
 	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
-		cfg, err := json.Marshal(s.cfg)
-		if err != nil {
+		if err := e.JSON(s.cfg); err != nil {
 			return err
 		}
-		e.String(string(cfg))
 		e.Int(s.numItems)
 		e.Int(int(s.base))
 		putOffsets(e, s.itemOff)

@@ -15,11 +15,7 @@ import (
 // Options.Clip when it is set. The interval is the normal approximation on the per-row terms
 // (plus, when Options.Bootstrap > 0, a percentile bootstrap of those terms with q̂ held fixed).
 func DR(ctx context.Context, l *Log, pi Distribution, opt Options) (Estimate, error) {
-	o, err := prepare(l, pi, opt)
-	if err != nil {
-		return Estimate{}, err
-	}
-	ws, err := importanceWeights(ctx, l, pi, o.Clip)
+	o, ws, err := prepareWeights(ctx, l, pi, opt)
 	if err != nil {
 		return Estimate{}, err
 	}

@@ -13,11 +13,7 @@ func (r Report) Estimates() []Estimate { return []Estimate{r.IPS, r.SNIPS, r.DR}
 // Evaluate computes IPS, SNIPS and DR of pi on the log with the same options, validating the log
 // and computing the importance weights once.
 func Evaluate(ctx context.Context, l *Log, pi Distribution, opt Options) (Report, error) {
-	o, err := prepare(l, pi, opt)
-	if err != nil {
-		return Report{}, err
-	}
-	ws, err := importanceWeights(ctx, l, pi, o.Clip)
+	o, ws, err := prepareWeights(ctx, l, pi, opt)
 	if err != nil {
 		return Report{}, err
 	}

@@ -7,11 +7,7 @@ import "context"
 // Its interval is the normal approximation on the per-row terms w_i r_i (plus the bootstrap's
 // when Options.Bootstrap > 0).
 func IPS(ctx context.Context, l *Log, pi Policy, opt Options) (Estimate, error) {
-	o, err := prepare(l, pi, opt)
-	if err != nil {
-		return Estimate{}, err
-	}
-	ws, err := importanceWeights(ctx, l, pi, o.Clip)
+	o, ws, err := prepareWeights(ctx, l, pi, opt)
 	if err != nil {
 		return Estimate{}, err
 	}
@@ -19,10 +15,6 @@ func IPS(ctx context.Context, l *Log, pi Policy, opt Options) (Estimate, error) 
 }
 
 func ips(ctx context.Context, l *Log, ws weights, o Options) (Estimate, error) {
-	u := make([]float64, len(l.Rows))
-	for i := range l.Rows {
-		u[i] = ws.w[i] * l.Rows[i].Reward
-	}
-	e, err := ratio{u: u}.estimate(ctx, NameIPS, o)
+	e, err := ratio{u: ws.weightedRewards(l)}.estimate(ctx, NameIPS, o)
 	return ws.annotate(e), err
 }

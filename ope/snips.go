@@ -7,11 +7,7 @@ import "context"
 // normal interval linearises the ratio (delta method): the standard error of the mean of
 // w_i (r_i − V) / mean(w). It returns ErrNoSupport when every weight is 0.
 func SNIPS(ctx context.Context, l *Log, pi Policy, opt Options) (Estimate, error) {
-	o, err := prepare(l, pi, opt)
-	if err != nil {
-		return Estimate{}, err
-	}
-	ws, err := importanceWeights(ctx, l, pi, o.Clip)
+	o, ws, err := prepareWeights(ctx, l, pi, opt)
 	if err != nil {
 		return Estimate{}, err
 	}
@@ -19,10 +15,6 @@ func SNIPS(ctx context.Context, l *Log, pi Policy, opt Options) (Estimate, error
 }
 
 func snips(ctx context.Context, l *Log, ws weights, o Options) (Estimate, error) {
-	u := make([]float64, len(l.Rows))
-	for i := range l.Rows {
-		u[i] = ws.w[i] * l.Rows[i].Reward
-	}
-	e, err := ratio{u: u, v: ws.w}.estimate(ctx, NameSNIPS, o)
+	e, err := ratio{u: ws.weightedRewards(l), v: ws.w}.estimate(ctx, NameSNIPS, o)
 	return ws.annotate(e), err
 }

@@ -34,6 +34,21 @@ func prepare(l *Log, pi Policy, o Options) (Options, error) {
 	return o, nil
 }
 
+// prepareWeights is the common start of every estimator: validate the options, the log and the
+// policy's fit to it, then compute the (clipped) importance weights once so that Evaluate can
+// share them between IPS, SNIPS and DR.
+func prepareWeights(ctx context.Context, l *Log, pi Policy, opt Options) (Options, weights, error) {
+	o, err := prepare(l, pi, opt)
+	if err != nil {
+		return o, weights{}, err
+	}
+	ws, err := importanceWeights(ctx, l, pi, o.Clip)
+	if err != nil {
+		return o, weights{}, err
+	}
+	return o, ws, nil
+}
+
 // importanceWeights computes the weights of every row of a validated log.
 func importanceWeights(ctx context.Context, l *Log, pi Policy, clip float64) (weights, error) {
 	ws := weights{w: make([]float64, len(l.Rows))}
@@ -70,6 +85,15 @@ func (ws weights) ess() float64 {
 		return 0
 	}
 	return s * s / s2
+}
+
+// weightedRewards is the per-row terms w_i r_i that IPS averages and SNIPS divides by Σ w_i.
+func (ws weights) weightedRewards(l *Log) []float64 {
+	u := make([]float64, len(l.Rows))
+	for i := range l.Rows {
+		u[i] = ws.w[i] * l.Rows[i].Reward
+	}
+	return u
 }
 
 // annotate copies the weight diagnostics into e.

@@ -86,48 +86,22 @@ func newMetrics(storeMetrics prometheus.Collector, served *servedLog) *metrics {
 	return m
 }
 
-// storeCollector reports the history store's size with one Stats call per scrape.
-type storeCollector struct {
-	store *history.Store
-	descs []storeDesc
-}
-
-type storeDesc struct {
-	desc  *prometheus.Desc
-	kind  prometheus.ValueType
-	value func(history.Stats) int64
-}
-
-func newStoreCollector(store *history.Store) *storeCollector {
+// newStoreCollector reports the history store's size with one Stats call per scrape.
+func newStoreCollector(store *history.Store) *statsCollector[history.Stats] {
 	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
-	d := func(name, help string, kind prometheus.ValueType, v func(history.Stats) int64) storeDesc {
-		return storeDesc{prometheus.NewDesc(name, help, nil, nil), kind, v}
-	}
-	return &storeCollector{store: store, descs: []storeDesc{
-		d("cascade_history_users", "Users in the live history store's memory.", gauge, func(s history.Stats) int64 { return int64(s.Users) }),
-		d("cascade_history_events", "Events in the live history store's memory.", gauge, func(s history.Stats) int64 { return s.Events }),
-		d("cascade_history_bytes", "Memory accounted by the live history store.", gauge, func(s history.Stats) int64 { return s.Bytes }),
-		d("cascade_history_max_bytes", "The live history store's memory bound.", gauge, func(s history.Stats) int64 { return s.MaxBytes }),
-		d("cascade_history_evicted_users_total", "Users evicted from memory by the bound (their events stay in the log and are read back when they return).", counter, func(s history.Stats) int64 { return s.Evicted }),
-		d("cascade_history_read_back_users_total", "Returning users whose history was read back from the log.", counter, func(s history.Stats) int64 { return s.ReadBack }),
-		d("cascade_history_log_bytes", "Size of the event log on disk.", gauge, func(s history.Stats) int64 { return s.LogBytes }),
-		d("cascade_history_log_max_bytes", "The event log's size bound.", gauge, func(s history.Stats) int64 { return s.MaxLogBytes }),
-		d("cascade_history_log_dropped_users_total", "Least recently active users compaction left out of the log to keep it within its bound.", counter, func(s history.Stats) int64 { return s.DroppedUsers }),
-		d("cascade_history_log_dropped_events_total", "Their events.", counter, func(s history.Stats) int64 { return s.DroppedEvents }),
-		d("cascade_history_log_damaged_runs_total", "Damaged runs of the event log skipped (each held at least one record or the header; the file as found is kept aside as events.log.damaged-*).", counter, func(s history.Stats) int64 { return s.DamagedRuns }),
-		d("cascade_history_log_damaged_bytes_total", "Bytes in those runs.", counter, func(s history.Stats) int64 { return s.DamagedBytes }),
+	d := newStatDesc[history.Stats]
+	return &statsCollector[history.Stats]{stats: store.Stats, descs: []statDesc[history.Stats]{
+		d("cascade_history_users", "Users in the live history store's memory.", gauge, func(s history.Stats) float64 { return float64(s.Users) }),
+		d("cascade_history_events", "Events in the live history store's memory.", gauge, func(s history.Stats) float64 { return float64(s.Events) }),
+		d("cascade_history_bytes", "Memory accounted by the live history store.", gauge, func(s history.Stats) float64 { return float64(s.Bytes) }),
+		d("cascade_history_max_bytes", "The live history store's memory bound.", gauge, func(s history.Stats) float64 { return float64(s.MaxBytes) }),
+		d("cascade_history_evicted_users_total", "Users evicted from memory by the bound (their events stay in the log and are read back when they return).", counter, func(s history.Stats) float64 { return float64(s.Evicted) }),
+		d("cascade_history_read_back_users_total", "Returning users whose history was read back from the log.", counter, func(s history.Stats) float64 { return float64(s.ReadBack) }),
+		d("cascade_history_log_bytes", "Size of the event log on disk.", gauge, func(s history.Stats) float64 { return float64(s.LogBytes) }),
+		d("cascade_history_log_max_bytes", "The event log's size bound.", gauge, func(s history.Stats) float64 { return float64(s.MaxLogBytes) }),
+		d("cascade_history_log_dropped_users_total", "Least recently active users compaction left out of the log to keep it within its bound.", counter, func(s history.Stats) float64 { return float64(s.DroppedUsers) }),
+		d("cascade_history_log_dropped_events_total", "Their events.", counter, func(s history.Stats) float64 { return float64(s.DroppedEvents) }),
+		d("cascade_history_log_damaged_runs_total", "Damaged runs of the event log skipped (each held at least one record or the header; the file as found is kept aside as events.log.damaged-*).", counter, func(s history.Stats) float64 { return float64(s.DamagedRuns) }),
+		d("cascade_history_log_damaged_bytes_total", "Bytes in those runs.", counter, func(s history.Stats) float64 { return float64(s.DamagedBytes) }),
 	}}
-}
-
-func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
-		ch <- d.desc
-	}
-}
-
-func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.store.Stats()
-	for _, d := range c.descs {
-		ch <- prometheus.MustNewConstMetric(d.desc, d.kind, float64(d.value(st)))
-	}
 }

@@ -6,24 +6,11 @@ import (
 	"github.com/cascade-rec/cascade/server/history"
 )
 
-// redisCollector reports the Redis history store's traffic with one Stats call per scrape.
-type redisCollector struct {
-	store *history.RedisStore
-	descs []redisDesc
-}
-
-type redisDesc struct {
-	desc  *prometheus.Desc
-	kind  prometheus.ValueType
-	value func(history.RedisStats) float64
-}
-
-func newRedisCollector(store *history.RedisStore) *redisCollector {
+// newRedisCollector reports the Redis history store's traffic with one Stats call per scrape.
+func newRedisCollector(store *history.RedisStore) *statsCollector[history.RedisStats] {
 	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
-	d := func(name, help string, kind prometheus.ValueType, v func(history.RedisStats) float64) redisDesc {
-		return redisDesc{prometheus.NewDesc(name, help, nil, nil), kind, v}
-	}
-	return &redisCollector{store: store, descs: []redisDesc{
+	d := newStatDesc[history.RedisStats]
+	return &statsCollector[history.RedisStats]{stats: store.Stats, descs: []statDesc[history.RedisStats]{
 		d("cascade_history_redis_up", "0 during an outage of the Redis history store: calls failing for a second or more with no success between them, or a refused connection (each outage is logged once, with its cause).", gauge, func(s history.RedisStats) float64 {
 			if s.Up {
 				return 1
@@ -38,17 +25,4 @@ func newRedisCollector(store *history.RedisStore) *redisCollector {
 		d("cascade_history_redis_pool_timeouts_total", "Calls that found no free connection before their deadline.", counter, func(s history.RedisStats) float64 { return float64(s.PoolTimeouts) }),
 		d("cascade_history_per_user", "Events kept per user.", gauge, func(s history.RedisStats) float64 { return float64(s.PerUser) }),
 	}}
-}
-
-func (c *redisCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range c.descs {
-		ch <- d.desc
-	}
-}
-
-func (c *redisCollector) Collect(ch chan<- prometheus.Metric) {
-	st := c.store.Stats()
-	for _, d := range c.descs {
-		ch <- prometheus.MustNewConstMetric(d.desc, d.kind, d.value(st))
-	}
 }

@@ -23,14 +23,9 @@ func (m *IALSModel) Save(path string) (string, error) {
 // LoadIALS reads a model written by IALSModel.Save. A damaged or inconsistent file is refused
 // with an error wrapping artifact.ErrCorrupt.
 func LoadIALS(path string) (*IALSModel, error) {
-	return artifact.Load(path, KindIALS, ialsVersion, func(payload []byte) (*IALSModel, error) {
-		var p IALSParams
-		f, err := readModel(payload, p.fields(), &p.Factors, func() error { return p.Validate() })
-		if err != nil {
-			return nil, err
-		}
-		return newIALSModel(p, f.numUsers, f.numItems, f.users, f.items), nil
-	})
+	var p IALSParams
+	return loadFactors(path, KindIALS, ialsVersion, p.fields(), &p.Factors, func() error { return p.Validate() },
+		func(f savedFactors) *IALSModel { return newIALSModel(p, f.numUsers, f.numItems, f.users, f.items) })
 }
 
 // Save writes the model to path as an artifact of kind "als" and returns the file's hex SHA-256.
@@ -42,13 +37,22 @@ func (m *ALSModel) Save(path string) (string, error) {
 // LoadALS reads a model written by ALSModel.Save. A damaged or inconsistent file is refused with
 // an error wrapping artifact.ErrCorrupt.
 func LoadALS(path string) (*ALSModel, error) {
-	return artifact.Load(path, KindALS, alsVersion, func(payload []byte) (*ALSModel, error) {
-		var p ALSParams
-		f, err := readModel(payload, p.fields(), &p.Factors, func() error { return p.Validate() })
+	var p ALSParams
+	return loadFactors(path, KindALS, alsVersion, p.fields(), &p.Factors, func() error { return p.Validate() },
+		func(f savedFactors) *ALSModel { return newALSModel(p, f.numUsers, f.numItems, f.users, f.items) })
+}
+
+// loadFactors is LoadIALS and LoadALS, which differ only in their parameters and constructor:
+// it reads the artifact of kind into the stored parameter fields (k is the factor count among
+// them, validate checks them once read) and hands the factors to build.
+func loadFactors[M any](path, kind string, version int, fields []any, k *int, validate func() error, build func(savedFactors) M) (M, error) {
+	return artifact.Load(path, kind, version, func(payload []byte) (M, error) {
+		f, err := readModel(payload, fields, k, validate)
 		if err != nil {
-			return nil, err
+			var zero M
+			return zero, err
 		}
-		return newALSModel(p, f.numUsers, f.numItems, f.users, f.items), nil
+		return build(f), nil
 	})
 }
 

@@ -18,42 +18,39 @@ const (
 // file's hex SHA-256. The artifact holds everything serving needs (the files it came from are
 // named for the record only), so a bundle serves without them.
 func (m *Model) Save(path string) (string, error) {
-	var e artifact.Encoder
-	p := m.p
-	for _, s := range []string{p.Format, p.Path, p.Items, p.Users, p.ItemIDs, p.UserIDs, p.fold()} {
-		e.String(s)
-	}
-	e.Bool(p.FoldIn)
-	e.Bool(p.Implicit)
-	e.Float64(p.Reg)
-	e.Float64(p.Alpha)
-	e.Int(p.HistoryLen)
-	e.Int(m.k)
-	e.Int(m.numItems)
-	e.Int(m.numUsers)
-	e.Float32s(m.items)
-	e.Int32s(without(m.hasItem))
-	e.Float32s(m.users)
-	e.Int32s(without(m.hasUser))
-	e.Float64s(m.gram)
-	r := m.report
-	for _, v := range []int{r.FileItems, r.Items, r.ItemsSkipped, r.CatalogItemsWithout, r.FileUsers, r.Users, r.UsersSkipped} {
-		e.Int(v)
-	}
-	sum, err := artifact.WriteFile(path, artifact.Header{Kind: Kind, Version: version}, e.Bytes())
-	if err != nil {
-		return "", fmt.Errorf("save imported model: %w", err)
-	}
-	return sum, nil
+	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
+		p := m.p
+		for _, s := range []string{p.Format, p.Path, p.Items, p.Users, p.ItemIDs, p.UserIDs, p.fold()} {
+			e.String(s)
+		}
+		e.Bool(p.FoldIn)
+		e.Bool(p.Implicit)
+		e.Float64(p.Reg)
+		e.Float64(p.Alpha)
+		e.Int(p.HistoryLen)
+		e.Int(m.k)
+		e.Int(m.numItems)
+		e.Int(m.numUsers)
+		e.Float32s(m.items)
+		e.Int32s(without(m.hasItem))
+		e.Float32s(m.users)
+		e.Int32s(without(m.hasUser))
+		e.Float64s(m.gram)
+		r := m.report
+		for _, v := range []int{r.FileItems, r.Items, r.ItemsSkipped, r.CatalogItemsWithout, r.FileUsers, r.Users, r.UsersSkipped} {
+			e.Int(v)
+		}
+		return nil
+	})
 }
 
 // Load reads a model written by Save. A damaged or inconsistent file is refused with an error
 // wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	_, payload, err := artifact.ReadFile(path, Kind, version)
-	if err != nil {
-		return nil, fmt.Errorf("load imported model: %w", err)
-	}
+	return artifact.Load(path, Kind, version, decode)
+}
+
+func decode(payload []byte) (*Model, error) {
 	d := artifact.NewDecoder(payload)
 	var p Params
 	for _, s := range []*string{&p.Format, &p.Path, &p.Items, &p.Users, &p.ItemIDs, &p.UserIDs, &p.Fold} {
@@ -75,10 +72,10 @@ func Load(path string) (*Model, error) {
 		*v = d.Int()
 	}
 	if err := d.Err(); err != nil {
-		return nil, fmt.Errorf("load imported model %s: %w", path, err)
+		return nil, err
 	}
 	corrupt := func(format string, args ...any) error {
-		return fmt.Errorf("load imported model %s: %w: %s", path, artifact.ErrCorrupt, fmt.Sprintf(format, args...))
+		return fmt.Errorf("%w: %s", artifact.ErrCorrupt, fmt.Sprintf(format, args...))
 	}
 	if err := p.Validate(); err != nil {
 		return nil, corrupt("parameters: %v", err)

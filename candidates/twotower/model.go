@@ -155,7 +155,23 @@ func (m *Model) embed(s *scratch, q candidates.Query) {
 // Recommend returns the n best items for q, best first, leaving out q.History and the items for
 // which skip returns true.
 func (m *Model) Recommend(ctx context.Context, q candidates.Query, n int, skip func(int32) bool, dst []candidates.Candidate) ([]candidates.Candidate, error) {
-	dst = dst[:0]
+	return m.search(ctx, q.History, n, skip, dst[:0], func(s *scratch) {
+		m.embed(s, q)
+		inv := float32(1 / m.p.Temperature)
+		for j, x := range s.u {
+			s.qv[j] = x * inv
+		}
+		if m.indexDim > m.p.Dim {
+			s.qv[m.p.Dim] = 1
+		}
+	})
+}
+
+// search finds the n best items for the query vector query writes into s.qv through the
+// index, leaving out the items of left (a history, or the item Similar starts from) and those
+// skip drops. It holds what Recommend and Similar share: the context check, the empty answer
+// for n ≤ 0 and the pooled scratch.
+func (m *Model) search(ctx context.Context, left []int32, n int, skip func(int32) bool, dst []candidates.Candidate, query func(s *scratch)) ([]candidates.Candidate, error) {
 	if err := ctx.Err(); err != nil {
 		return dst, err
 	}
@@ -164,20 +180,7 @@ func (m *Model) Recommend(ctx context.Context, q candidates.Query, n int, skip f
 	}
 	s := m.pool.Get().(*scratch)
 	defer m.pool.Put(s)
-	m.embed(s, q)
-	inv := float32(1 / m.p.Temperature)
-	for j, x := range s.u {
-		s.qv[j] = x * inv
-	}
-	if m.indexDim > m.p.Dim {
-		s.qv[m.p.Dim] = 1
-	}
-	return m.search(s, q.History, n, skip, dst)
-}
-
-// search finds the n best items for the query vector in s.qv through the index, leaving out
-// the items of left (a history, or the item Similar starts from) and those skip drops.
-func (m *Model) search(s *scratch, left []int32, n int, skip func(int32) bool, dst []candidates.Candidate) ([]candidates.Candidate, error) {
+	query(s)
 	s.gen++
 	if s.gen == 0 { // wrapped: old stamps could match again
 		clear(s.seen)
@@ -239,11 +242,9 @@ const (
 // SHA-256.
 func (m *Model) Save(path string) (string, error) {
 	return artifact.Save(path, artifact.Header{Kind: artifactKind, Version: artifactVersion}, func(e *artifact.Encoder) error {
-		pj, err := json.Marshal(m.p)
-		if err != nil {
+		if err := e.JSON(m.p); err != nil {
 			return err
 		}
-		e.String(string(pj))
 		a := &m.net.a
 		e.Int(m.numUsers)
 		e.Int(a.numItems)

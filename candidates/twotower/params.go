@@ -106,98 +106,93 @@ func DefaultParams() Params {
 
 // Validate reports the first invalid field as a params.FieldError naming its YAML key.
 func (p Params) Validate() error {
-	bad := func(field string, v any, must string) error {
-		return params.Errorf(field, "must %s, got %v", must, v)
-	}
 	switch {
 	case p.Dim < 1 || p.Dim > 4096:
-		return bad("dim", p.Dim, "be in [1, 4096]")
+		return params.Must("dim", p.Dim, "be in [1, 4096]")
 	case p.HistoryLen < 1 || p.HistoryLen > 4096:
-		return bad("history_len", p.HistoryLen, "be in [1, 4096]")
+		return params.Must("history_len", p.HistoryLen, "be in [1, 4096]")
 	case p.Heads < 1 || p.Dim%p.Heads != 0:
-		return bad("heads", p.Heads, fmt.Sprintf("be ≥ 1 and divide dim (%d)", p.Dim))
+		return params.Must("heads", p.Heads, fmt.Sprintf("be ≥ 1 and divide dim (%d)", p.Dim))
 	case p.UserBuckets < 0:
-		return bad("user_buckets", p.UserBuckets, "be ≥ 0 (0 = no user embedding)")
+		return params.Must("user_buckets", p.UserBuckets, "be ≥ 0 (0 = no user embedding)")
 	case p.AttrDim < 1 || p.AttrDim > 4096:
-		return bad("attr_dim", p.AttrDim, "be in [1, 4096]")
+		return params.Must("attr_dim", p.AttrDim, "be in [1, 4096]")
 	case p.ContextDim < 0 || p.ContextDim > 4096:
-		return bad("context_dim", p.ContextDim, "be in [0, 4096] (0 = no context)")
+		return params.Must("context_dim", p.ContextDim, "be in [0, 4096] (0 = no context)")
 	case !finite(p.Temperature) || p.Temperature <= 0:
-		return bad("temperature", p.Temperature, "be a finite number > 0")
+		return params.Must("temperature", p.Temperature, "be a finite number > 0")
 	case p.BatchSize < 2:
-		return bad("batch_size", p.BatchSize, "be ≥ 2 (in-batch negatives need company)")
+		return params.Must("batch_size", p.BatchSize, "be ≥ 2 (in-batch negatives need company)")
 	case p.Epochs < 1:
-		return bad("epochs", p.Epochs, "be ≥ 1")
+		return params.Must("epochs", p.Epochs, "be ≥ 1")
 	case !finite(p.LearningRate) || p.LearningRate <= 0:
-		return bad("learning_rate", p.LearningRate, "be a finite number > 0")
+		return params.Must("learning_rate", p.LearningRate, "be a finite number > 0")
 	case !finite(p.WeightDecay) || p.WeightDecay < 0:
-		return bad("weight_decay", p.WeightDecay, "be a finite number ≥ 0")
+		return params.Must("weight_decay", p.WeightDecay, "be a finite number ≥ 0")
 	case !finite(p.PriorBeta):
-		return bad("prior_beta", p.PriorBeta, "be finite")
+		return params.Must("prior_beta", p.PriorBeta, "be finite")
 	case !finite(p.ValidationFraction) || p.ValidationFraction < 0 || p.ValidationFraction >= 1:
-		return bad("validation_fraction", p.ValidationFraction, "be in [0, 1)")
+		return params.Must("validation_fraction", p.ValidationFraction, "be in [0, 1)")
 	case p.ValidationTopN < 1:
-		return bad("validation_top_n", p.ValidationTopN, "be ≥ 1")
+		return params.Must("validation_top_n", p.ValidationTopN, "be ≥ 1")
 	case p.ValidationSteps < 1:
-		return bad("validation_steps", p.ValidationSteps, "be ≥ 1")
+		return params.Must("validation_steps", p.ValidationSteps, "be ≥ 1")
 	case p.Patience < 1:
-		return bad("patience", p.Patience, "be ≥ 1")
+		return params.Must("patience", p.Patience, "be ≥ 1")
 	}
-	for i, h := range p.Hidden {
-		if h < 1 || h > 1<<16 {
-			return bad(fmt.Sprintf("hidden[%d]", i), h, "be in [1, 65536]")
-		}
+	if err := params.IntsIn("hidden", p.Hidden, 1, 1<<16); err != nil {
+		return err
 	}
 	switch p.Loss {
 	case LossSoftmax, LossGramian:
 	default:
-		return bad("loss", fmt.Sprintf("%q", p.Loss), fmt.Sprintf("be %q or %q", LossSoftmax, LossGramian))
+		return params.OneOf("loss", p.Loss, LossSoftmax, LossGramian)
 	}
 	switch p.Correction {
 	case CorrectionNone:
 	case CorrectionLogQ:
 		if p.Loss != LossSoftmax {
-			return bad("correction", fmt.Sprintf("%q", p.Correction), fmt.Sprintf("be %q with loss %q (logQ corrects sampled softmax)", CorrectionNone, p.Loss))
+			return params.Must("correction", fmt.Sprintf("%q", p.Correction), fmt.Sprintf("be %q with loss %q (logQ corrects sampled softmax)", CorrectionNone, p.Loss))
 		}
 	default:
-		return bad("correction", fmt.Sprintf("%q", p.Correction), fmt.Sprintf("be %q or %q", CorrectionNone, CorrectionLogQ))
+		return params.OneOf("correction", p.Correction, CorrectionNone, CorrectionLogQ)
 	}
 	switch p.LogQEstimator {
 	case EstimatorStreaming:
 		if p.LogQBuckets < 1 {
-			return bad("logq_buckets", p.LogQBuckets, "be ≥ 1")
+			return params.Must("logq_buckets", p.LogQBuckets, "be ≥ 1")
 		}
 		if !finite(p.LogQAlpha) || p.LogQAlpha <= 0 || p.LogQAlpha > 1 {
-			return bad("logq_alpha", p.LogQAlpha, "be in (0, 1]")
+			return params.Must("logq_alpha", p.LogQAlpha, "be in (0, 1]")
 		}
 	case EstimatorCounts:
 	default:
-		return bad("logq_estimator", fmt.Sprintf("%q", p.LogQEstimator), fmt.Sprintf("be %q or %q", EstimatorStreaming, EstimatorCounts))
+		return params.OneOf("logq_estimator", p.LogQEstimator, EstimatorStreaming, EstimatorCounts)
 	}
 	switch p.Negatives {
 	case NegativesInBatch:
 	case NegativesMixed:
 		if p.MixedNegatives < 1 {
-			return bad("mixed_negatives", p.MixedNegatives, fmt.Sprintf("be ≥ 1 with negatives %q", NegativesMixed))
+			return params.Must("mixed_negatives", p.MixedNegatives, fmt.Sprintf("be ≥ 1 with negatives %q", NegativesMixed))
 		}
 	default:
-		return bad("negatives", fmt.Sprintf("%q", p.Negatives), fmt.Sprintf("be %q or %q", NegativesInBatch, NegativesMixed))
+		return params.OneOf("negatives", p.Negatives, NegativesInBatch, NegativesMixed)
 	}
 	if p.MixedNegatives < 0 {
-		return bad("mixed_negatives", p.MixedNegatives, "be ≥ 0")
+		return params.Must("mixed_negatives", p.MixedNegatives, "be ≥ 0")
 	}
 	if p.Loss == LossGramian {
 		if !finite(p.GramianWeight) || p.GramianWeight < 0 {
-			return bad("gramian_weight", p.GramianWeight, "be a finite number ≥ 0")
+			return params.Must("gramian_weight", p.GramianWeight, "be a finite number ≥ 0")
 		}
 		switch p.GramianItems {
 		case GramianBatch:
 		case GramianCatalog:
 			if p.MixedNegatives < 1 {
-				return bad("mixed_negatives", p.MixedNegatives, fmt.Sprintf("be ≥ 1 with gramian_items %q (they are the catalog sample)", GramianCatalog))
+				return params.Must("mixed_negatives", p.MixedNegatives, fmt.Sprintf("be ≥ 1 with gramian_items %q (they are the catalog sample)", GramianCatalog))
 			}
 		default:
-			return bad("gramian_items", fmt.Sprintf("%q", p.GramianItems), fmt.Sprintf("be %q or %q", GramianBatch, GramianCatalog))
+			return params.OneOf("gramian_items", p.GramianItems, GramianBatch, GramianCatalog)
 		}
 	}
 	return nil

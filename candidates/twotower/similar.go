@@ -17,18 +17,11 @@ func (m *Model) Similar(ctx context.Context, item int32, n int, skip func(int32)
 	if item < 0 || int(item) >= m.numItems {
 		return dst, fmt.Errorf("twotower: item %d is not in the catalog (%d items)", item, m.numItems)
 	}
-	if err := ctx.Err(); err != nil {
-		return dst, err
-	}
-	if n <= 0 {
-		return dst, nil
-	}
-	s := m.pool.Get().(*scratch)
-	defer m.pool.Put(s)
-	d := m.p.Dim
-	copy(s.qv, m.items[int(item)*d:(int(item)+1)*d])
-	if m.indexDim > d {
-		s.qv[d] = 0 // the prior column: similarity is the embeddings' alone
-	}
-	return m.search(s, []int32{item}, n, skip, dst)
+	return m.search(ctx, []int32{item}, n, skip, dst, func(s *scratch) {
+		d := m.p.Dim
+		copy(s.qv, m.items[int(item)*d:(int(item)+1)*d])
+		if m.indexDim > d {
+			s.qv[d] = 0 // the prior column: similarity is the embeddings' alone
+		}
+	})
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"time"
 
@@ -38,54 +37,36 @@ var logColumns = []string{"timestamp", "item_id", "position", "click", "propensi
 // ReadLog reads an impressions file. items bounds item_id. A malformed row is a
 // *dataset.ParseError naming the file, the line (1-based, the header being line 1) and the field.
 func ReadLog(path string, items int) ([]Record, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return nil, csvError(path, cr, err, "header")
-	}
-	col, err := columns(path, header, logColumns)
-	if err != nil {
-		return nil, err
-	}
 	var out []Record
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, csvError(path, cr, err, "")
-		}
-		line, _ := cr.FieldPos(0)
+	err := eachRow(path, logColumns, func(rec []string, col map[string]int, line int) error {
 		bad := func(field string, err error) error {
 			return &dataset.ParseError{File: path, Line: line, Field: field, Err: err}
 		}
 		var r Record
+		var err error
 		if r.Time, err = time.Parse(timeLayout, rec[col["timestamp"]]); err != nil {
-			return nil, bad("timestamp", err)
+			return bad("timestamp", err)
 		}
 		if r.Item, err = intIn(rec[col["item_id"]], 0, items-1); err != nil {
-			return nil, bad("item_id", err)
+			return bad("item_id", err)
 		}
 		if r.Position, err = intIn(rec[col["position"]], 1, Positions); err != nil {
-			return nil, bad("position", err)
+			return bad("position", err)
 		}
 		if r.Click, err = intIn(rec[col["click"]], 0, 1); err != nil {
-			return nil, bad("click", err)
+			return bad("click", err)
 		}
 		if r.Propensity, err = strconv.ParseFloat(rec[col["propensity_score"]], 64); err != nil {
-			return nil, bad("propensity_score", err)
+			return bad("propensity_score", err)
 		}
 		if !(r.Propensity > 0 && r.Propensity <= 1) || math.IsNaN(r.Propensity) {
-			return nil, bad("propensity_score", fmt.Errorf("%g is outside (0, 1]", r.Propensity))
+			return bad("propensity_score", fmt.Errorf("%g is outside (0, 1]", r.Propensity))
 		}
 		out = append(out, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("%s: no impressions", path)
@@ -96,36 +77,17 @@ func ReadLog(path string, items int) ([]Record, error) {
 // ReadItemCount reads an item_context.csv and returns the number of items, checking that its
 // item_id column holds 0, 1, …, n−1, each once.
 func ReadItemCount(path string) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	cr := csv.NewReader(f)
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if err != nil {
-		return 0, csvError(path, cr, err, "header")
-	}
-	col, err := columns(path, header, []string{"item_id"})
-	if err != nil {
-		return 0, err
-	}
 	var ids []int
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, csvError(path, cr, err, "")
-		}
-		line, _ := cr.FieldPos(0)
+	err := eachRow(path, []string{"item_id"}, func(rec []string, col map[string]int, line int) error {
 		id, err := intIn(rec[col["item_id"]], 0, math.MaxInt32)
 		if err != nil {
-			return 0, &dataset.ParseError{File: path, Line: line, Field: "item_id", Err: err}
+			return &dataset.ParseError{File: path, Line: line, Field: "item_id", Err: err}
 		}
 		ids = append(ids, id)
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
 	seen := make([]bool, len(ids))
 	for _, id := range ids {

@@ -22,11 +22,9 @@ const (
 // standardisation, and every weight by name and shape.
 func (m *Model) Save(path string) (string, error) {
 	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
-		pj, err := json.Marshal(m.p)
-		if err != nil {
+		if err := e.JSON(m.p); err != nil {
 			return err
 		}
-		e.String(string(pj))
 		e.Int(m.net.numItems)
 		e.Strings(m.features)
 		e.Float32s(m.net.mean)

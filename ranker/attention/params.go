@@ -1,7 +1,6 @@
 package attention
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/cascade-rec/cascade/params"
@@ -79,52 +78,44 @@ func DefaultParams() Params {
 
 // Validate reports the first invalid field as a params.FieldError naming its YAML key.
 func (p Params) Validate() error {
-	bad := func(field string, v any, must string) error {
-		return params.Errorf(field, "must %s, got %v", must, v)
-	}
 	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 	switch p.Attention {
 	case AttentionDIN, AttentionDot, AttentionMean:
 	default:
-		return bad("attention", fmt.Sprintf("%q", p.Attention), fmt.Sprintf("be %q, %q or %q", AttentionDIN, AttentionDot, AttentionMean))
+		return params.OneOf("attention", p.Attention, AttentionDIN, AttentionDot, AttentionMean)
 	}
 	switch p.Loss {
 	case LossBCE, LossSoftmax:
 	default:
-		return bad("loss", fmt.Sprintf("%q", p.Loss), fmt.Sprintf("be %q or %q", LossBCE, LossSoftmax))
+		return params.OneOf("loss", p.Loss, LossBCE, LossSoftmax)
 	}
 	switch {
 	case p.Dim < 1 || p.Dim > 4096:
-		return bad("dim", p.Dim, "be in [1, 4096]")
+		return params.Must("dim", p.Dim, "be in [1, 4096]")
 	case p.AttentionHidden < 1 || p.AttentionHidden > 4096:
-		return bad("attention_hidden", p.AttentionHidden, "be in [1, 4096]")
+		return params.Must("attention_hidden", p.AttentionHidden, "be in [1, 4096]")
 	case p.HistoryLen < 1 || p.HistoryLen > 4096:
-		return bad("history_len", p.HistoryLen, "be in [1, 4096]")
+		return params.Must("history_len", p.HistoryLen, "be in [1, 4096]")
 	case p.BatchSize < 1:
-		return bad("batch_size", p.BatchSize, "be ≥ 1")
+		return params.Must("batch_size", p.BatchSize, "be ≥ 1")
 	case p.Epochs < 1:
-		return bad("epochs", p.Epochs, "be ≥ 1")
+		return params.Must("epochs", p.Epochs, "be ≥ 1")
 	case !finite(p.LearningRate) || p.LearningRate <= 0:
-		return bad("learning_rate", p.LearningRate, "be a finite number > 0")
+		return params.Must("learning_rate", p.LearningRate, "be a finite number > 0")
 	case !finite(p.WeightDecay) || p.WeightDecay < 0:
-		return bad("weight_decay", p.WeightDecay, "be a finite number ≥ 0")
+		return params.Must("weight_decay", p.WeightDecay, "be a finite number ≥ 0")
 	case !finite(p.GradClip) || p.GradClip < 0:
-		return bad("grad_clip", p.GradClip, "be a finite number ≥ 0 (0 = no clipping)")
+		return params.Must("grad_clip", p.GradClip, "be a finite number ≥ 0 (0 = no clipping)")
 	case !finite(p.EmbeddingStd) || p.EmbeddingStd < 0:
-		return bad("embedding_std", p.EmbeddingStd, "be a finite number ≥ 0")
+		return params.Must("embedding_std", p.EmbeddingStd, "be a finite number ≥ 0")
 	case p.TrainCandidates < 0:
-		return bad("train_candidates", p.TrainCandidates, "be ≥ 0 (0 = all)")
+		return params.Must("train_candidates", p.TrainCandidates, "be ≥ 0 (0 = all)")
 	case p.Patience < 1:
-		return bad("patience", p.Patience, "be ≥ 1")
+		return params.Must("patience", p.Patience, "be ≥ 1")
 	case p.EvalK < 1:
-		return bad("eval_k", p.EvalK, "be ≥ 1")
+		return params.Must("eval_k", p.EvalK, "be ≥ 1")
 	case p.Workers < 0:
-		return bad("workers", p.Workers, "be ≥ 0 (0 = GOMAXPROCS)")
+		return params.Must("workers", p.Workers, "be ≥ 0 (0 = GOMAXPROCS)")
 	}
-	for i, h := range p.Hidden {
-		if h < 1 || h > 1<<16 {
-			return bad(fmt.Sprintf("hidden[%d]", i), h, "be in [1, 65536]")
-		}
-	}
-	return nil
+	return params.IntsIn("hidden", p.Hidden, 1, 1<<16)
 }

@@ -129,26 +129,32 @@ func (l *eventLog) append(ctx context.Context, evs []Event) (int, error) {
 	return req.unknown, nil
 }
 
-func (l *eventLog) flush(ctx context.Context) error {
+// request hands the writer goroutine a reply channel on ch, unless the log closes or ctx ends
+// first; flush and compactNow differ only in how they wait for the reply.
+func (l *eventLog) request(ctx context.Context, ch chan<- chan error) (chan error, error) {
 	c := make(chan error, 1)
 	select {
-	case l.flushes <- c:
+	case ch <- c:
+		return c, nil
 	case <-l.done:
-		return ErrClosed
+		return nil, ErrClosed
 	case <-ctx.Done():
-		return ctx.Err()
+		return nil, ctx.Err()
+	}
+}
+
+func (l *eventLog) flush(ctx context.Context) error {
+	c, err := l.request(ctx, l.flushes)
+	if err != nil {
+		return err
 	}
 	return <-c
 }
 
 func (l *eventLog) compactNow(ctx context.Context) error {
-	c := make(chan error, 1)
-	select {
-	case l.compacts <- c:
-	case <-l.done:
-		return ErrClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	c, err := l.request(ctx, l.compacts)
+	if err != nil {
+		return err
 	}
 	select {
 	case err := <-c:
