@@ -13,6 +13,8 @@ import (
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/cascade-rec/cascade/servedlog"
 )
 
 // recommendRequest is the body of POST /v1/recommend.
@@ -451,15 +453,7 @@ func prefixField(e *apiError, prefix string) *apiError {
 
 // jsonFloat encodes NaN and ±Inf as null (JSON has no such numbers) and finite values with
 // float32 precision.
-type jsonFloat float32
-
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	v := float64(f)
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, v, 'g', -1, 32), nil
-}
+type jsonFloat = servedlog.Float
 
 // recommendResponse is the answer of POST /v1/recommend.
 type recommendResponse struct {
@@ -493,14 +487,7 @@ type itemJSON struct {
 	Features     map[string]jsonFloat `json:"features,omitempty"`
 }
 
-type stageJSON struct {
-	Name     string  `json:"name"`
-	MS       float64 `json:"ms"`
-	In       int     `json:"in"`
-	Out      int     `json:"out"`
-	Fallback bool    `json:"fallback"`
-	Error    string  `json:"error,omitempty"`
-}
+type stageJSON = servedlog.Stage
 
 // similarResponse is the answer of GET /v1/items/{id}/similar.
 type similarResponse struct {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/pipeline"
+	"github.com/cascade-rec/cascade/servedlog"
 	"github.com/cascade-rec/cascade/server/history"
 )
 
@@ -313,17 +314,17 @@ func (s *Server) logServed(resp *recommendResponse, req recommendRequest, qt int
 	if s.served == nil {
 		return
 	}
-	e := &servedEntry{
+	e := &servedlog.Entry{
 		RequestID: resp.RequestID, Time: now.UTC(), QueryTime: qt, User: req.UserID, UserKnown: resp.UserKnown,
 		ModelVersion: resp.ModelVersion, HistoryLen: resp.HistoryLen, Fallback: resp.Fallback, Degraded: resp.Degraded,
-		Stages: resp.Stages, Items: make([]servedItem, len(resp.Items)),
+		Stages: resp.Stages, Items: make([]servedlog.Item, len(resp.Items)),
 	}
 	withFeatures := (req.Explain || s.cfg.ServedLog.Features) && resp.featureRows != nil
 	if withFeatures {
 		e.FeatureNames = resp.FeatureNames
 	}
 	for i, it := range resp.Items {
-		e.Items[i] = servedItem{ItemID: it.ItemID, Position: it.Rank, Score: it.Score, Sources: it.Sources}
+		e.Items[i] = servedlog.Item{ItemID: it.ItemID, Position: it.Rank, Score: it.Score, Sources: it.Sources}
 		if withFeatures {
 			e.Items[i].Features = resp.featureRows[i]
 		}

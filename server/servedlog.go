@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/cascade-rec/cascade/servedlog"
 )
 
 // ServedLogConfig configures the log of served lists: one JSON line per answered recommendation
@@ -53,30 +55,6 @@ func (c *ServedLogConfig) defaults() error {
 	return nil
 }
 
-// servedEntry is one line of the served log.
-type servedEntry struct {
-	RequestID    string       `json:"request_id"`
-	Time         time.Time    `json:"time"`       // when it was served
-	QueryTime    int64        `json:"query_time"` // the request's time as the models saw it (Unix s)
-	User         string       `json:"user_id"`
-	UserKnown    bool         `json:"user_known"`
-	ModelVersion string       `json:"model_version"`
-	HistoryLen   int          `json:"history_len"`
-	Fallback     bool         `json:"fallback,omitempty"`
-	Degraded     bool         `json:"degraded,omitempty"`
-	Stages       []stageJSON  `json:"stages"`
-	FeatureNames []string     `json:"feature_names,omitempty"`
-	Items        []servedItem `json:"items"`
-}
-
-type servedItem struct {
-	ItemID   string         `json:"item_id"`
-	Position int            `json:"position"`
-	Score    jsonFloat      `json:"score"`
-	Sources  map[string]int `json:"sources,omitempty"`
-	Features []jsonFloat    `json:"features,omitempty"`
-}
-
 // servedLog writes entries on its own goroutine. A write error (a full disk) does not stop it
 // for good: the lines not written stay buffered, a partial line is cut back off the file, and
 // every retry interval the file is reopened and the buffer written again. While it fails the
@@ -85,7 +63,7 @@ type servedItem struct {
 type servedLog struct {
 	cfg    ServedLogConfig
 	log    *slog.Logger
-	ch     chan *servedEntry
+	ch     chan *servedlog.Entry
 	stop   chan struct{}
 	done   chan struct{}
 	closed atomic.Bool
@@ -128,7 +106,7 @@ func openServedLog(cfg ServedLogConfig, log *slog.Logger) (*servedLog, error) {
 
 func newServedLog(cfg ServedLogConfig, log *slog.Logger, retry time.Duration, openFile func(string) (logFile, error)) (*servedLog, error) {
 	l := &servedLog{
-		cfg: cfg, log: log, ch: make(chan *servedEntry, cfg.Buffer), stop: make(chan struct{}), done: make(chan struct{}),
+		cfg: cfg, log: log, ch: make(chan *servedlog.Entry, cfg.Buffer), stop: make(chan struct{}), done: make(chan struct{}),
 		retry: retry, openFile: openFile,
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.Path), 0o755); err != nil {
@@ -142,7 +120,7 @@ func newServedLog(cfg ServedLogConfig, log *slog.Logger, retry time.Duration, op
 }
 
 // add queues e, or drops it when the queue is full; it never blocks.
-func (l *servedLog) add(e *servedEntry) {
+func (l *servedLog) add(e *servedlog.Entry) {
 	if l == nil {
 		return
 	}
@@ -246,7 +224,7 @@ func (l *servedLog) run() {
 }
 
 // queue adds e's line to the buffer, writing the buffer when it is full.
-func (l *servedLog) queue(e *servedEntry) {
+func (l *servedLog) queue(e *servedlog.Entry) {
 	n := len(l.buf)
 	var err error
 	if l.buf, err = appendJSONLine(l.buf, e); err != nil {
@@ -318,7 +296,7 @@ func (l *servedLog) recover() {
 	}
 }
 
-func appendJSONLine(dst []byte, e *servedEntry) ([]byte, error) {
+func appendJSONLine(dst []byte, e *servedlog.Entry) ([]byte, error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return dst, err

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/cascade-rec/cascade/server/history"
+
+	"github.com/cascade-rec/cascade/servedlog"
 )
 
 // fullDisk is a file on a disk with room for so many more bytes: a write past it writes what
@@ -63,7 +65,7 @@ func TestServedLogRecoversFromAFullDisk(t *testing.T) {
 	n := 0
 	add := func(k int) {
 		for range k {
-			l.add(&servedEntry{RequestID: fmt.Sprintf("req-%04d", n), User: strings.Repeat("u", 100)})
+			l.add(&servedlog.Entry{RequestID: fmt.Sprintf("req-%04d", n), User: strings.Repeat("u", 100)})
 			n++
 		}
 	}
@@ -94,7 +96,7 @@ func TestServedLogRecoversFromAFullDisk(t *testing.T) {
 	}
 	// Every line whole and in order, none twice: the first 20, the 50 the queue held, the 30.
 	for i, line := range lines {
-		var e servedEntry
+		var e servedlog.Entry
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("line %d: %v", i, err)
 		}
@@ -119,7 +121,7 @@ func TestServedLogCutsAPartialLastLine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.add(&servedEntry{RequestID: "c"})
+	l.add(&servedlog.Entry{RequestID: "c"})
 	l.close()
 	lines := readLines(t, path)
 	if len(lines) != 3 || !strings.Contains(lines[2], `"request_id":"c"`) || l.written.Load() != 1 {

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/cascade-rec/cascade/server/history"
+
+	"github.com/cascade-rec/cascade/servedlog"
 )
 
 func TestRecommendKnownUser(t *testing.T) {
@@ -525,9 +527,9 @@ func TestServedLog(t *testing.T) {
 	}
 
 	// The queue never blocks: when full, entries are dropped and counted.
-	l := &servedLog{ch: make(chan *servedEntry, 1)}
+	l := &servedLog{ch: make(chan *servedlog.Entry, 1)}
 	for range 3 {
-		l.add(&servedEntry{})
+		l.add(&servedlog.Entry{})
 	}
 	if l.dropped.Load() != 2 {
 		t.Fatalf("dropped %d", l.dropped.Load())

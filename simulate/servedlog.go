@@ -4,55 +4,18 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/cascade-rec/cascade/servedlog"
 )
 
-// servedEntry is one line of a round's log: the server's served-log line (server/servedlog.go:
-// request_id, time, query_time, user_id, user_known, model_version, history_len, fallback,
-// feature_names, items with item_id, position, score, sources and features) plus what the
-// simulation adds: the policy, the round, each item's propensity and click, and the slate's
-// exact expected reward. The server's per-stage timings are left out (they vary from run to run
-// and the log is deterministic).
-type servedEntry struct {
-	RequestID    string       `json:"request_id"`
-	Time         time.Time    `json:"time"`
-	QueryTime    int64        `json:"query_time"`
-	User         string       `json:"user_id"`
-	UserKnown    bool         `json:"user_known"`
-	ModelVersion string       `json:"model_version"`
-	HistoryLen   int          `json:"history_len"`
-	Fallback     bool         `json:"fallback,omitempty"`
-	FeatureNames []string     `json:"feature_names,omitempty"`
-	Items        []servedItem `json:"items"`
-
-	Policy         string  `json:"policy"`
-	Round          int     `json:"round"`
-	ExpectedReward float64 `json:"expected_reward"`
-}
-
-type servedItem struct {
-	ItemID     string         `json:"item_id"`
-	Position   int            `json:"position"`
-	Score      jsonFloat      `json:"score"`
-	Sources    map[string]int `json:"sources,omitempty"`
-	Features   []jsonFloat    `json:"features,omitempty"`
-	Propensity float64        `json:"propensity"`
-	Clicked    bool           `json:"clicked"`
-}
-
-// jsonFloat writes NaN (a missing feature) as null, as the server's log does.
-type jsonFloat float64
-
-func (f jsonFloat) MarshalJSON() ([]byte, error) {
-	if math.IsNaN(float64(f)) || math.IsInf(float64(f), 0) {
-		return []byte("null"), nil
-	}
-	return strconv.AppendFloat(nil, float64(f), 'g', -1, 32), nil
-}
+// A round's log holds servedlog.Entry lines: the server's served-log format, plus what the
+// simulation adds (the policy, the round, each item's propensity and click, and the slate's exact
+// expected reward). The server's per-stage timings are left out (they vary from run to run and
+// the log is deterministic).
 
 // roundLogName is the file of round r under the output directory.
 func roundLogName(dir string, r int) string {
@@ -75,7 +38,8 @@ func writeRoundLog(path string, r int, served map[string][]Served, names []strin
 	for _, name := range names {
 		for n, s := range served[name] {
 			req := s.Request
-			e := servedEntry{
+			round, reward := r, rewards[name][n]
+			e := servedlog.Entry{
 				RequestID:      fmt.Sprintf("%s-r%d-u%d", name, r, req.User),
 				Time:           time.Unix(req.Time, 0).UTC(),
 				QueryTime:      req.Time,
@@ -86,20 +50,21 @@ func writeRoundLog(path string, r int, served map[string][]Served, names []strin
 				Fallback:       s.Fallback,
 				FeatureNames:   s.FeatureNames,
 				Policy:         name,
-				Round:          r,
-				ExpectedReward: rewards[name][n],
+				Round:          &round,
+				ExpectedReward: &reward,
 			}
 			for k, slot := range s.Slots {
-				it := servedItem{
+				prop, clicked := slot.Propensity, s.Clicked[k]
+				it := servedlog.Item{
 					ItemID:     "i" + strconv.Itoa(slot.Item),
 					Position:   slot.Position,
-					Score:      jsonFloat(slot.Score),
+					Score:      servedlog.Float(slot.Score),
 					Sources:    slot.Sources,
-					Propensity: slot.Propensity,
-					Clicked:    s.Clicked[k],
+					Propensity: &prop,
+					Clicked:    &clicked,
 				}
 				for _, v := range slot.Features {
-					it.Features = append(it.Features, jsonFloat(v))
+					it.Features = append(it.Features, servedlog.Float(v))
 				}
 				e.Items = append(e.Items, it)
 			}
