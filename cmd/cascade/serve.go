@@ -184,9 +184,9 @@ func serveDemo(g *Globals, name, data, dir, addr string) error {
 		State: filepath.Join(dir, "state"), HistoryPerUser: 200, HistoryMaxMB: 256, HistorySync: "always",
 		ServedLogMaxMB: 64, ShutdownTimeout: 10 * time.Second,
 	}
-	user := "1"
+	user, last := "1", time.Now().Unix()
 	if n := len(ds.Events); n > 0 {
-		user = ds.Users.String(ds.Events[n-1].User)
+		user, last = ds.Users.String(ds.Events[n-1].User), ds.Events[n-1].Time
 	}
 	return serve(g, cfg, ds, filepath.Join(dir, cfg.Name), o, func(public, admin net.Addr) {
 		host := public.String()
@@ -194,7 +194,9 @@ func serveDemo(g *Globals, name, data, dir, addr string) error {
 			host = net.JoinHostPort("localhost", fmt.Sprint(tcp.Port))
 		}
 		fmt.Fprintf(g.Stdout, "\nserving %s on http://%s (admin on %s); try:\n", cfg.Name, host, admin)
-		fmt.Fprintf(g.Stdout, "  curl -s http://%s/v1/recommend -d '{\"user_id\": %q, \"k\": 5, \"explain\": false}'\n", host, user)
+		// context.time in the line: the request's clock (Unix seconds; the server defaults to the
+		// data's last event time), which a user replaying their own log sets.
+		fmt.Fprintf(g.Stdout, "  curl -s http://%s/v1/recommend -d '{\"user_id\": %q, \"k\": 5, \"context\": {\"time\": %d}, \"explain\": false}'\n", host, user, last)
 		fmt.Fprintf(g.Stdout, "Ctrl-C stops the server.\n")
 	})
 }
