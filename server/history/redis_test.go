@@ -1,7 +1,6 @@
 package history
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -217,7 +216,7 @@ func TestRedisAppendTrimAtomic(t *testing.T) {
 // unavailable, and the store recovers by itself when the server is back.
 func TestRedisDownOrHungIsBoundedAndRecovers(t *testing.T) {
 	srv := redistest.Start(t, redistest.Options{})
-	var log syncBuffer
+	var log redistest.SyncBuffer
 	s := openRedis(t, srv.URL(0), func(o *RedisOptions) {
 		o.ReadTimeout, o.WriteTimeout = 50*time.Millisecond, 200*time.Millisecond
 		o.Logger = slog.New(slog.NewTextHandler(&log, nil))
@@ -389,21 +388,3 @@ var benchItems = func() map[string]int32 {
 }()
 
 func (dictCatalog) Lookup(id string) (int32, bool) { n, ok := benchItems[id]; return n, ok }
-
-// syncBuffer collects log lines written by concurrent calls.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}

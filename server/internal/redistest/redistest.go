@@ -51,22 +51,25 @@ type Server struct {
 	mu     sync.Mutex
 	cmd    *exec.Cmd
 	done   chan struct{}
-	stderr *syncBuffer
+	stderr *SyncBuffer
 }
 
-// syncBuffer collects the server's output while the test reads it.
-type syncBuffer struct {
+// SyncBuffer collects output written by concurrent writers (the server's, a logger's) while a
+// test reads it.
+type SyncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *SyncBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.Write(p)
 }
 
-func (b *syncBuffer) String() string {
+// String returns what was written so far.
+func (b *SyncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.b.String()
@@ -124,7 +127,7 @@ func (s *Server) args() []string {
 
 func (s *Server) start() error {
 	cmd := exec.Command("redis-server", s.args()...)
-	stderr := &syncBuffer{}
+	stderr := &SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = stderr, stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
 	if err := cmd.Start(); err != nil {
