@@ -2,7 +2,6 @@ package fleet
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -23,6 +22,7 @@ import (
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/server"
 	"github.com/cascade-rec/cascade/server/history"
+	"github.com/cascade-rec/cascade/server/internal/redistest"
 	"github.com/cascade-rec/cascade/synth"
 )
 
@@ -173,29 +173,11 @@ func getWorld(t testing.TB) *world {
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
-// logBuffer collects a replica's log lines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // replica is an in-process server on loopback listeners.
 type replica struct {
 	s             *server.Server
 	public, admin string
-	log           *logBuffer
+	log           *redistest.SyncBuffer
 	cancel        context.CancelFunc
 	done          chan error
 }
@@ -204,7 +186,7 @@ type replica struct {
 // world's bundle root, until the test ends.
 func startReplica(t *testing.T, w *world, redisURL string, edit func(*server.Config)) *replica {
 	t.Helper()
-	r := &replica{log: &logBuffer{}, done: make(chan error, 1)}
+	r := &replica{log: &redistest.SyncBuffer{}, done: make(chan error, 1)}
 	listening := make(chan struct{})
 	cfg := server.Config{
 		Pipeline: w.cfg, Dataset: w.ds, Models: filepath.Join(w.root, "v1"), Bundles: w.root,
