@@ -38,6 +38,7 @@ type cli struct {
 	Serve     serveCmd     `cmd:"" help:"Serve a trained pipeline over HTTP: recommendations, events, similar items, metrics, hot reload."`
 	Ope       opeCmd       `cmd:"" help:"Off-policy evaluation on logged bandit data (Open Bandit Dataset): IPS, SNIPS and DR with intervals beside the on-policy value."`
 	Simulate  simulateCmd  `cmd:"" help:"Closed feedback loop over the synthetic world: policies serve slates, the world clicks, the ranker retrains from impressions; true reward per round."`
+	Coat      coatCmd      `cmd:"" help:"Selection bias on Coat: explicit MF on the self-selected train ratings, naive and inverse-propensity weighted, MSE and MAE on the random test ratings."`
 }
 
 func main() {
