@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -113,9 +114,9 @@ func TestAdminGuard(t *testing.T) {
 		if origin != "" {
 			r.Header.Set("Origin", origin)
 		}
-		w := &recorder{header: http.Header{}}
+		w := httptest.NewRecorder()
 		admin.ServeHTTP(w, r)
-		return w.code
+		return w.Code
 	}
 	for _, tc := range []struct {
 		host, auth, origin string
@@ -133,24 +134,6 @@ func TestAdminGuard(t *testing.T) {
 		if got := send(tc.host, tc.auth, tc.origin); got != tc.want {
 			t.Errorf("host %s auth %q origin %q: %d, want %d", tc.host, tc.auth, tc.origin, got, tc.want)
 		}
-	}
-}
-
-type recorder struct {
-	header http.Header
-	code   int
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.code == 0 {
-		r.code = 200
-	}
-	return len(b), nil
-}
-func (r *recorder) WriteHeader(c int) {
-	if r.code == 0 {
-		r.code = c
 	}
 }
 
