@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/cascade-rec/cascade/coat"
@@ -37,14 +35,7 @@ func (c *coatCmd) Run(g *Globals) error {
 	}
 	writeCoatTable(g.Stdout, rep)
 	if c.JSON != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(c.JSON, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("--json: %w", err)
-		}
-		g.Log.Info("wrote results", "file", c.JSON)
+		return g.writeJSON(c.JSON, rep)
 	}
 	return nil
 }

@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"text/tabwriter"
 
@@ -86,14 +84,7 @@ func (c *opeCmd) Run(g *Globals) error {
 	}
 	writeOPETable(g.Stdout, campaigns, results, c.Level)
 	if c.JSON != "" {
-		b, err := json.MarshalIndent(results, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(c.JSON, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("--json: %w", err)
-		}
-		g.Log.Info("wrote results", "file", c.JSON)
+		return g.writeJSON(c.JSON, results)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -82,12 +81,8 @@ func (c *replayCmd) Run(g *Globals) error {
 			}
 			v = m
 		}
-		b, err := json.MarshalIndent(v, "", "  ")
-		if err != nil {
+		if err := g.writeJSON(c.JSON, v); err != nil {
 			return err
-		}
-		if err := os.WriteFile(c.JSON, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("replay report: %w", err)
 		}
 	}
 	if c.Report != "" {
