@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/cascade-rec/cascade/internal/kernel"
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Fold-in: the vector of a user the files do not know (or of every user, with fold_in), made
@@ -78,7 +79,7 @@ func (m *Model) foldALS(s *scratch, history []int32, values []float32) bool {
 		if !m.known(it) {
 			continue
 		}
-		if !implicit && (j >= len(values) || !finite(float64(values[j]))) {
+		if !implicit && (j >= len(values) || !params.Finite(float64(values[j]))) {
 			continue // explicit ALS learns from rated entries only
 		}
 		s.keys = append(s.keys, int64(it)<<32|int64(j))
