@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 
 	"gonum.org/v1/gonum/mat"
+
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Config is the factorisation's hyperparameters.
@@ -17,15 +19,15 @@ type Config struct {
 	Seed       uint64  `json:"seed"`
 }
 
-// Validate names the first bad field.
+// Validate names the first bad field as a params.FieldError.
 func (c Config) Validate() error {
 	switch {
 	case c.Factors < 1:
-		return fmt.Errorf("factors must be at least 1, got %d", c.Factors)
+		return params.Errorf("factors", "must be at least 1, got %d", c.Factors)
 	case !(c.Lambda > 0) || math.IsInf(c.Lambda, 0):
-		return fmt.Errorf("lambda must be positive and finite, got %g", c.Lambda)
+		return params.Errorf("lambda", "must be positive and finite, got %g", c.Lambda)
 	case c.Iterations < 1:
-		return fmt.Errorf("iterations must be at least 1, got %d", c.Iterations)
+		return params.Errorf("iterations", "must be at least 1, got %d", c.Iterations)
 	}
 	return nil
 }

@@ -12,6 +12,9 @@ import (
 // trained on (same events and item IDs), since dense IDs are only meaningful against it; filter
 // rules on attributes need it.
 func Open(cfg *Config, dir string, ds *dataset.Dataset) (*Pipeline, error) {
+	if err := cfg.notRatings("open bundle"); err != nil {
+		return nil, err
+	}
 	man, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,9 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
+	if c.IsRatings() {
+		return c.validateRatings()
+	}
 	if len(c.Retrieve.Sources) == 0 {
 		return c.errorf("retrieve.sources", "at least one source is required")
 	}
