@@ -10,7 +10,12 @@ import (
 // Options configure Run.
 type Options struct {
 	Holdout float64 // share of the train ratings held out for validation, in (0, 1)
-	Seed    uint64  // draws the holdout split
+	// Folds ≥ 2 replaces the holdout by Folds-fold cross-validation: every train rating is
+	// validated once, by a model fitted on the other folds, and the errors are pooled. The IPS
+	// estimate of one small holdout is noisy (a few ratings with tiny propensities dominate it),
+	// and a wide grid then picks noise.
+	Folds int
+	Seed  uint64 // draws the holdout split or the folds
 }
 
 // Chosen is the selected grid point and its validation error.
@@ -34,9 +39,6 @@ type Report struct {
 // weighting; ties: the first), refits it on all train ratings and evaluates it on the MAR test
 // ratings, which nothing before that step reads.
 func Run(ctx context.Context, d *Data, grid []Params, opt Options) (*Report, error) {
-	if !(opt.Holdout > 0 && opt.Holdout < 1) {
-		return nil, fmt.Errorf("holdout must be in (0, 1), got %g", opt.Holdout)
-	}
 	if len(grid) == 0 {
 		return nil, errors.New("empty hyperparameter grid")
 	}
@@ -48,11 +50,11 @@ func Run(ctx context.Context, d *Data, grid []Params, opt Options) (*Report, err
 			return nil, err
 		}
 	}
-	fit, val := split(d.Train, opt.Holdout, opt.Seed)
-	if len(fit) == 0 || len(val) == 0 {
-		return nil, fmt.Errorf("holdout %g of %d train ratings leaves %d to fit and %d to validate", opt.Holdout, len(d.Train), len(fit), len(val))
+	folds, err := validationFolds(d.Train, opt)
+	if err != nil {
+		return nil, err
 	}
-	best, err := choose(ctx, fit, val, d, grid)
+	best, err := choose(ctx, folds, d, grid)
 	if err != nil {
 		return nil, err
 	}
@@ -64,38 +66,76 @@ func Run(ctx context.Context, d *Data, grid []Params, opt Options) (*Report, err
 		Weighting: best.Params.Weighting,
 		Ratings:   Evaluate(m, Unweighted(d.Test)),
 		Chosen:    best,
-		Split:     map[string]int{"fit": len(fit), "validation": len(val), "test": len(d.Test)},
+		Split:     map[string]int{"folds": len(folds), "fit": len(folds[0].fit), "validation": len(folds[0].val), "test": len(d.Test)},
 	}, nil
 }
 
-// choose returns the grid point with the lowest validation error (ties: the first).
-func choose(ctx context.Context, fit, val []Rating, d *Data, grid []Params) (Chosen, error) {
+// fold is one validation round: a model is fitted on fit and judged on val.
+type fold struct{ fit, val []Rating }
+
+// validationFolds draws the holdout split (one fold) or the cross-validation folds.
+func validationFolds(train []Rating, opt Options) ([]fold, error) {
+	rng := rand.New(rand.NewPCG(opt.Seed, 0x5B117))
+	if opt.Folds < 2 {
+		if !(opt.Holdout > 0 && opt.Holdout < 1) {
+			return nil, fmt.Errorf("holdout must be in (0, 1), got %g", opt.Holdout)
+		}
+		var f fold
+		for _, x := range train {
+			if rng.Float64() < opt.Holdout {
+				f.val = append(f.val, x)
+			} else {
+				f.fit = append(f.fit, x)
+			}
+		}
+		if len(f.fit) == 0 || len(f.val) == 0 {
+			return nil, fmt.Errorf("holdout %g of %d train ratings leaves %d to fit and %d to validate", opt.Holdout, len(train), len(f.fit), len(f.val))
+		}
+		return []fold{f}, nil
+	}
+	if opt.Folds > len(train) {
+		return nil, fmt.Errorf("%d folds of %d train ratings", opt.Folds, len(train))
+	}
+	// A shuffled round-robin gives every fold ⌊n/k⌋ or ⌈n/k⌉ ratings.
+	of := make([]int, len(train))
+	for j, p := range rng.Perm(len(train)) {
+		of[p] = j % opt.Folds
+	}
+	folds := make([]fold, opt.Folds)
+	for j, x := range train {
+		for k := range folds {
+			if k == of[j] {
+				folds[k].val = append(folds[k].val, x)
+			} else {
+				folds[k].fit = append(folds[k].fit, x)
+			}
+		}
+	}
+	return folds, nil
+}
+
+// choose returns the grid point with the lowest validation error pooled over the folds (each
+// fold's squared errors weighted as its estimator says, divided by the total weight; ties: the
+// first point).
+func choose(ctx context.Context, folds []fold, d *Data, grid []Params) (Chosen, error) {
 	best := Chosen{Trials: len(grid)}
-	valW := grid[0].forValidation(val)
 	for i, p := range grid {
-		if err := ctx.Err(); err != nil {
-			return best, err
+		var se, sw float64
+		for _, f := range folds {
+			if err := ctx.Err(); err != nil {
+				return best, err
+			}
+			m, err := Train(p.weigh(f.fit), d.Users, d.Items, p.Config())
+			if err != nil {
+				return best, err
+			}
+			fse, _, fsw := errorSums(m, p.forValidation(f.val))
+			se += fse
+			sw += fsw
 		}
-		m, err := Train(p.weigh(fit), d.Users, d.Items, p.Config())
-		if err != nil {
-			return best, err
-		}
-		if e := Evaluate(m, valW).MSE; i == 0 || e < best.Validation {
+		if e := se / sw; i == 0 || e < best.Validation {
 			best.Params, best.Index, best.Validation = p, i, e
 		}
 	}
 	return best, nil
-}
-
-// split holds out a seeded random share of the ratings.
-func split(r []Rating, share float64, seed uint64) (fit, val []Rating) {
-	rng := rand.New(rand.NewPCG(seed, 0x5B117))
-	for _, x := range r {
-		if rng.Float64() < share {
-			val = append(val, x)
-		} else {
-			fit = append(fit, x)
-		}
-	}
-	return fit, val
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 
 	"github.com/cascade-rec/cascade/params"
@@ -99,17 +100,22 @@ func Train(train []Rating, users, items int, cfg Config) (*Model, error) {
 	return m, nil
 }
 
-// solver holds the buffers of one (k+1)-dimensional weighted ridge regression.
+// solver holds the buffers of one (k+1)-dimensional weighted ridge regression. The normal
+// equations are accumulated in the SymDense's backing slice (upper triangle) rather than through
+// At/SetSym, which dominated training time.
 type solver struct {
 	n    int
 	a    *mat.SymDense
+	ad   []float64 // a's backing data, row-major n × n
 	b, x *mat.VecDense
+	bd   []float64 // b's backing data
 	z    []float64
 	chol mat.Cholesky
 }
 
 func newSolver(n int) *solver {
-	return &solver{n: n, a: mat.NewSymDense(n, nil), b: mat.NewVecDense(n, nil), x: mat.NewVecDense(n, nil), z: make([]float64, n)}
+	ad, bd := make([]float64, n*n), make([]float64, n)
+	return &solver{n: n, a: mat.NewSymDense(n, ad), ad: ad, b: mat.NewVecDense(n, bd), bd: bd, x: mat.NewVecDense(n, nil), z: make([]float64, n)}
 }
 
 // solve sets vec and bias to the ridge solution over the ratings idx, where other gives each
@@ -121,12 +127,8 @@ func (s *solver) solve(idx []int, train []Rating, lambda float64, vec []float64,
 		return
 	}
 	n := s.n
-	for i := range n {
-		for j := i; j < n; j++ {
-			s.a.SetSym(i, j, 0)
-		}
-		s.b.SetVec(i, 0)
-	}
+	clear(s.ad)
+	clear(s.bd)
 	for _, j := range idx {
 		r := train[j]
 		f, t := other(r)
@@ -135,14 +137,12 @@ func (s *solver) solve(idx []int, train []Rating, lambda float64, vec []float64,
 		w := r.Weight
 		for a := range n {
 			wa := w * s.z[a]
-			for b := a; b < n; b++ {
-				s.a.SetSym(a, b, s.a.At(a, b)+wa*s.z[b])
-			}
-			s.b.SetVec(a, s.b.AtVec(a)+wa*t)
+			floats.AddScaled(s.ad[a*n+a:(a+1)*n], wa, s.z[a:]) // assembly axpy
+			s.bd[a] += wa * t
 		}
 	}
 	for i := range n {
-		s.a.SetSym(i, i, s.a.At(i, i)+lambda)
+		s.ad[i*n+i] += lambda
 	}
 	if !s.chol.Factorize(s.a) { // cannot happen with λ > 0; keep the old values
 		return

@@ -126,8 +126,11 @@ func ReadMatrix(path string, rows, cols int) ([][]float64, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", path, line+1, err)
 	}
-	if len(m) == 0 || (rows > 0 && len(m) != rows) {
-		return nil, fmt.Errorf("%s:%d: %d rows, want %d", path, line, len(m), max(rows, 1))
+	if len(m) == 0 {
+		return nil, fmt.Errorf("%s:%d: 0 rows", path, line)
+	}
+	if rows > 0 && len(m) != rows {
+		return nil, fmt.Errorf("%s:%d: %d rows, want %d", path, line, len(m), rows)
 	}
 	return m, nil
 }

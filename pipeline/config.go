@@ -208,7 +208,9 @@ type TuningConfig struct {
 // training ratings (Coat's train ratings carry no time), never on the test ratings.
 type RatingsConfig struct {
 	Holdout float64 `yaml:"holdout"` // share of the training ratings held out for validation
-	Seed    uint64  `yaml:"seed"`    // draws the holdout
+	// Folds ≥ 2 replaces the holdout by cross-validation over that many folds (errors pooled).
+	Folds int    `yaml:"folds"`
+	Seed  uint64 `yaml:"seed"` // draws the holdout or the folds
 }
 
 // defaultConfig holds every default; the file is decoded over it, so that an explicit zero

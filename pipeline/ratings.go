@@ -61,6 +61,9 @@ func (c *Config) validateRatings() error {
 	if h := c.Ratings.Holdout; !(h > 0 && h < 1) {
 		return c.errorf("ratings.holdout", "must be in (0, 1), got %v", h)
 	}
+	if f := c.Ratings.Folds; f < 0 || f == 1 || f > 50 {
+		return c.errorf("ratings.folds", "must be 0 (the holdout) or 2..50, got %d", f)
+	}
 	return nil
 }
 
@@ -99,8 +102,8 @@ func (c *Config) dataDir(dir string) string {
 }
 
 // EvaluateRatings runs a ratings file on the Coat data set in dir (or the file's dataset.path):
-// the model's grid is searched on a holdout of the training ratings (ratings.holdout, seeded by
-// ratings.seed), the chosen point refit on all of them and its MSE and MAE measured on the test
+// the model's grid is searched on a holdout of the training ratings (ratings.holdout, or
+// ratings.folds-fold cross-validation; seeded by ratings.seed), the chosen point refit on all of them and its MSE and MAE measured on the test
 // ratings.
 func EvaluateRatings(ctx context.Context, cfg *Config, dir string) (*RatingsReport, error) {
 	if !cfg.IsRatings() {
@@ -129,7 +132,7 @@ func EvaluateRatings(ctx context.Context, cfg *Config, dir string) (*RatingsRepo
 	for i, t := range trials {
 		grid[i] = *t.Params.(*coat.Params)
 	}
-	rep, err := coat.Run(ctx, d, grid, coat.Options{Holdout: cfg.Ratings.Holdout, Seed: cfg.Ratings.Seed})
+	rep, err := coat.Run(ctx, d, grid, coat.Options{Holdout: cfg.Ratings.Holdout, Folds: cfg.Ratings.Folds, Seed: cfg.Ratings.Seed})
 	if err != nil {
 		return nil, fmt.Errorf("%s: model %s: %w", cfg.path, name, err)
 	}
