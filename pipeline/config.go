@@ -29,6 +29,10 @@ type Config struct {
 	// Ratings is the protocol of a ratings file (one whose model predicts explicit ratings, e.g.
 	// explicit_mf on Coat); ranking files ignore it.
 	Ratings RatingsConfig `yaml:"ratings"`
+	// Variants split users between versions of the pipeline served from the same bundle
+	// (variants.go); VariantSalt seeds the split (default: the file's name).
+	Variants    []VariantConfig `yaml:"variants"`
+	VariantSalt string          `yaml:"variant_salt"`
 
 	// path, source and file keep the text for error positions and the manifest.
 	path   string

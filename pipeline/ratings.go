@@ -50,6 +50,7 @@ func (c *Config) validateRatings() error {
 		{"filter", len(c.Filter.Exclude) > 0 || len(c.Filter.Rules) > 0},
 		{"features", c.Features != nil},
 		{"rankers", len(c.Rankers) > 0},
+		{"variants", len(c.Variants) > 0},
 	} {
 		if s.set {
 			return c.errorf(s.key, "a ratings file (model %s is %s) predicts ratings and has no ranking stages", name, c.Models[name].Type)
