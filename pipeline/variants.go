@@ -1,8 +1,9 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"slices"
 	"strings"
@@ -30,15 +31,18 @@ type VariantConfig struct {
 	Sources []SourceConfig `yaml:"sources"`
 }
 
-// Bucket maps a user to [0, 1): the top 53 bits of the 64-bit FNV-1a hash of the salt, a zero
-// byte and the user ID, divided by 2^53. FNV-1a is fixed by its specification (no seed, no
-// process randomness), so the bucket is the same in every process and every version of Go.
+// Bucket maps a user to [0, 1): the first 8 bytes of SHA-256(salt, a zero byte, user ID) as a
+// big-endian integer, its top 53 bits divided by 2^53. SHA-256 has no seed and no process
+// randomness, so the bucket is the same in every replica, restart and language; and unlike a
+// fast hash such as FNV-1a, whose top bits barely move when only the last byte of the ID does,
+// it spreads sequential IDs (user-1, user-2, …) evenly.
 func Bucket(salt, user string) float64 {
-	h := fnv.New64a()
+	h := sha256.New()
 	h.Write([]byte(salt))
 	h.Write([]byte{0})
 	h.Write([]byte(user))
-	return float64(h.Sum64()>>11) / (1 << 53)
+	var sum [sha256.Size]byte
+	return float64(binary.BigEndian.Uint64(h.Sum(sum[:0]))>>11) / (1 << 53)
 }
 
 // VariantOf names the variant that serves user: the first whose cumulative share (in file
