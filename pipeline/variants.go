@@ -166,3 +166,14 @@ func (p *Pipeline) Variants() []string {
 	}
 	return names
 }
+
+// Variant returns the named variant's pipeline (nil when the file has no such variant): a
+// simulation serves every variant side by side.
+func (p *Pipeline) Variant(name string) *Pipeline {
+	for _, v := range p.variants {
+		if v.name == name {
+			return v.p
+		}
+	}
+	return nil
+}
