@@ -8,11 +8,13 @@ import (
 	"github.com/cascade-rec/cascade/pipeline"
 )
 
-// coatCmd measures selection bias on Coat: the embedded coat-naive.yaml and coat-ips.yaml run
-// side by side, as `cascade replay` runs either, with the paper's figures beside them.
+// coatCmd measures selection bias on Coat: ratings files (by default the embedded coat-naive.yaml
+// and coat-ips.yaml) run side by side, as `cascade replay` runs each, with the paper's figures
+// beside them.
 type coatCmd struct {
 	Data    string   `required:"" type:"existingdir" help:"Coat directory (train.ascii, test.ascii, propensities.ascii)."`
-	JSON    string   `name:"json" type:"path" help:"Write {naive|ips: the replay report of coat-naive.yaml|coat-ips.yaml} to this file."`
+	Config  []string `default:"coat-naive.yaml,coat-ips.yaml" sep:"," help:"Ratings files to run (paths or embedded examples)."`
+	JSON    string   `name:"json" type:"path" help:"Write {naive|ips: the replay report of each file, keyed by its weighting} to this file (the last file of a weighting wins)."`
 	Holdout *float64 `help:"Share of the train ratings held out to choose hyperparameters (the files' ratings.holdout; the test ratings are never used for that)."`
 	Seed    *uint64  `help:"Seed of the validation split (the files' ratings.seed)."`
 }
@@ -24,7 +26,7 @@ var paperMSE = map[string]float64{"naive": 1.202, "ips": 1.093}
 func (c *coatCmd) Run(g *Globals) error {
 	reps := map[string]*pipeline.RatingsReport{}
 	var order []*pipeline.RatingsReport
-	for _, name := range []string{"coat-naive.yaml", "coat-ips.yaml"} {
+	for _, name := range c.Config {
 		cfg, err := loadConfig(name)
 		if err != nil {
 			return err
@@ -34,6 +36,9 @@ func (c *coatCmd) Run(g *Globals) error {
 		}
 		if c.Seed != nil {
 			cfg.Ratings.Seed = *c.Seed
+		}
+		if !cfg.IsRatings() {
+			return fmt.Errorf("coat: %s is not a ratings file (explicit_mf)", name)
 		}
 		rep, err := pipeline.EvaluateRatings(g.Ctx, cfg, c.Data)
 		if err != nil {

@@ -20,12 +20,36 @@ func coatWorld(t *testing.T) string {
 	return dir
 }
 
-// TestReplayCoat runs the shipped Coat files through replay, and the coat command that puts
-// them side by side.
+// smallCoatFiles writes the shipped Coat files with a small grid (their own grids are checked by
+// examples/examples_test.go; searching them here would cost seconds).
+func smallCoatFiles(t *testing.T) []string {
+	t.Helper()
+	dir := t.TempDir()
+	var files []string
+	for _, name := range []string{"coat-naive.yaml", "coat-ips.yaml"} {
+		b, err := os.ReadFile(filepath.Join("..", "..", "examples", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Replace(string(b), "factors: [10, 20, 40]", "factors: [2, 4]", 1)
+		if text == string(b) {
+			t.Fatalf("%s: no factors grid to shrink", name)
+		}
+		files = append(files, filepath.Join(dir, name))
+		if err := os.WriteFile(files[len(files)-1], []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return files
+}
+
+// TestReplayCoat runs the shipped Coat files (with a small grid) through replay, and the coat
+// command that puts them side by side.
 func TestReplayCoat(t *testing.T) {
 	data := coatWorld(t)
-	for _, file := range []string{"examples/coat-naive.yaml", "examples/coat-ips.yaml"} {
-		t.Run(file, func(t *testing.T) {
+	files := smallCoatFiles(t)
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r.json")
 			stdout, errs, code := runCLI(t, "--quiet", "replay", "--config", file, "--data", data, "--json", out)
 			if code != 0 {
@@ -45,7 +69,7 @@ func TestReplayCoat(t *testing.T) {
 		})
 	}
 	out := filepath.Join(t.TempDir(), "coat.json")
-	stdout, errs, code := runCLI(t, "--quiet", "coat", "--data", data, "--json", out, "--seed", "3")
+	stdout, errs, code := runCLI(t, "--quiet", "coat", "--data", data, "--json", out, "--seed", "3", "--config", strings.Join(files, ","))
 	if code != 0 {
 		t.Fatalf("coat: code %d: %s", code, errs)
 	}
