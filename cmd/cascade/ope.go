@@ -1,12 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"text/tabwriter"
 
@@ -86,12 +84,8 @@ func (c *opeCmd) Run(g *Globals) error {
 	}
 	writeOPETable(g.Stdout, campaigns, results, c.Level)
 	if c.JSON != "" {
-		b, err := json.MarshalIndent(results, "", "  ")
-		if err != nil {
+		if err := writeJSON(c.JSON, results); err != nil {
 			return err
-		}
-		if err := os.WriteFile(c.JSON, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("--json: %w", err)
 		}
 		g.Log.Info("wrote results", "file", c.JSON)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -62,12 +61,8 @@ func (c *simulateCmd) Run(g *Globals) error {
 	}
 	printSimulation(g, rep)
 	if c.JSON != "" {
-		b, err := json.MarshalIndent(rep, "", "  ")
-		if err != nil {
+		if err := writeJSON(c.JSON, rep); err != nil {
 			return err
-		}
-		if err := os.WriteFile(c.JSON, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("--json: %w", err)
 		}
 		g.Log.Info("wrote the rounds", "file", c.JSON)
 	}
