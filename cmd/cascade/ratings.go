@@ -40,6 +40,12 @@ func (c *replayCmd) replayRatings(g *Globals, cfgs []*pipeline.Config) error {
 	if c.Protocol != "replay-v1" {
 		return fmt.Errorf("replay: --protocol %s does not apply to ratings files, whose test ratings are fixed by the data set", c.Protocol)
 	}
+	if c.Report != "" {
+		return fmt.Errorf("replay: --report plots ranking metrics; ratings files have none (their table and --json hold the errors)")
+	}
+	if c.Models != "" {
+		g.Log.Warn("--models is not used: replay trains ratings files itself", "models", c.Models)
+	}
 	var reps []*pipeline.RatingsReport
 	for _, cfg := range cfgs {
 		rep, err := pipeline.EvaluateRatings(g.Ctx, cfg, c.Data)
