@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cascade-rec/cascade/pipeline"
@@ -67,5 +68,21 @@ func TestVariantsServed(t *testing.T) {
 	}
 	if lines != len(want) {
 		t.Fatalf("%d lines logged, %d answers", lines, len(want))
+	}
+}
+
+// A variant whose ranker would read features its sources no longer compute is refused when the
+// bundle is opened, naming the variant.
+func TestVariantIncompatibleWithBundle(t *testing.T) {
+	f := ranked(t)
+	cfg, err := pipeline.ParseConfig("variants.yaml", []byte(rankedPipeline+`variants:
+  - {name: control, share: 0.5}
+  - {name: ials-only, share: 0.5, sources: [{model: ials, k: 60}]}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pipeline.Open(cfg, f.bundle, f.ds); err == nil || !strings.Contains(err.Error(), "variant ials-only") {
+		t.Fatalf("err = %v", err)
 	}
 }
