@@ -5,6 +5,10 @@
 # Usage: bash bench/fleet.sh [OUT_DIR]
 #   RATE=500 (req/s of the comparison runs)  HIGH=1000 (req/s of the capacity runs)
 #   DURATION=30s (each run)  ROUNDS=2 (file/Redis alternations)
+#   SOAK=10m: then the soak run — two replicas following a Redis bundle pointer, at SOAK_RATE
+#   (default 2×RATE) for SOAK, the pointer moved between two bundles every ROLLOUT_EVERY (60 s);
+#   it reports failed requests, degraded answers and the rollouts each replica applied.
+#   ONLY_SOAK=1 skips the comparison runs.
 #
 # It generates a synthetic world (6,000 users, 4,000 items, 300,000 events), trains an iALS
 # pipeline on it, starts redis-server (AOF, appendfsync always) on a free loopback port with its
@@ -92,6 +96,7 @@ run() {
   echo "redis CPU ${c0} -> ${c1} s" >>"$out/run-$name.txt"
   echo "run $name done"
 }
+if [ -z "${ONLY_SOAK:-}" ]; then
 for i in $(seq "$rounds"); do
   run "file-$rate-$i" "$rate" "$PUB_F" "$ADM_F"
   run "redis1-$rate-$i" "$rate" "$PUB_R1" "$ADM_R1"
@@ -100,6 +105,42 @@ run "redis2-$rate" "$rate" "$PUB_R1,$PUB_R2" "$ADM_R1,$ADM_R2"
 run "redis1-$high" "$high" "$PUB_R1" "$ADM_R1"
 run "redis2-$high" "$high" "$PUB_R1,$PUB_R2" "$ADM_R1,$ADM_R2"
 run "file-$high" "$high" "$PUB_F" "$ADM_F"
+fi
+
+if [ -n "${SOAK:-}" ]; then
+  soak_rate=${SOAK_RATE:-$((2 * rate))}
+  every=${ROLLOUT_EVERY:-60}
+  # A second bundle that differs (one more iteration), so that each rollout loads a new model.
+  sed 's/iterations: 10/iterations: 11/' "$out/fleet.yaml" >"$out/fleet-v2.yaml"
+  [ -f "$out/bundles/v2/manifest.json" ] || "$out/cascade" train --config "$out/fleet-v2.yaml" --data "$out/world" --out "$out/bundles/v2" -q --no-progress
+  redis-cli -p "$rport" SET cascade:bundle:current v1 >/dev/null
+  serve S1 --history "$redis" --bundles "$out/bundles" --rollout "$redis" --rollout-interval 1s
+  serve S2 --history "$redis" --bundles "$out/bundles" --rollout "$redis" --rollout-interval 1s
+  for _ in $(seq 100); do curl -sf "$ADM_S1/readyz" >/dev/null && curl -sf "$ADM_S2/readyz" >/dev/null && break; sleep 0.2; done
+  (
+    v=v1
+    while sleep "$every"; do
+      if [ "$v" = v1 ]; then v=v2; else v=v1; fi
+      redis-cli -p "$rport" SET cascade:bundle:current "$v" >/dev/null
+      echo "$(date -u +%T) pointer -> $v"
+    done
+  ) >"$out/soak-pointer.log" 2>&1 &
+  mover=$!
+  pids+=("$mover")
+  c0=$(redis_cpu)
+  lg -rate "$soak_rate" -duration "$SOAK" -url "$PUB_S1,$PUB_S2" -admin "$ADM_S1,$ADM_S2" >"$out/soak.txt"
+  kill "$mover" 2>/dev/null || true
+  echo "redis CPU ${c0} -> $(redis_cpu) s" >>"$out/soak.txt"
+  echo
+  echo "soak: $SOAK at $soak_rate req/s over S1+S2, pointer moved every ${every} s ($(grep -c pointer "$out/soak-pointer.log") moves)"
+  grep -E "achieved|status map|transport errors|degraded by|latency from schedule" "$out/soak.txt" || true
+  for r in S1 S2; do
+    adm=ADM_$r
+    printf '%s: ' "$r"
+    curl -s "${!adm}/metrics" | grep -E '^cascade_rollout_(applied|refused)_total' | tr '\n' ' '
+    echo
+  done
+fi
 
 python3 - "$out" <<'PY'
 import glob, os, re, sys

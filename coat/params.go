@@ -33,15 +33,12 @@ func DefaultParams() Params {
 
 // Validate names the first bad parameter as a params.FieldError.
 func (p Params) Validate() error {
-	switch {
-	case p.Weighting != Naive && p.Weighting != IPS:
-		return params.Errorf("weighting", "must be %s or %s, got %q", Naive, IPS, p.Weighting)
-	case !(p.MinPropensity >= 0 && p.MinPropensity < 1):
-		return params.Errorf("min_propensity", "must be in [0, 1), got %g", p.MinPropensity)
-	case p.MinPropensity > 0 && p.Weighting != IPS:
-		return params.Errorf("min_propensity", "only ips weighting uses propensities")
-	}
-	return p.Config().Validate()
+	return params.First(
+		params.In("weighting", p.Weighting, Naive, IPS),
+		params.Check(p.MinPropensity >= 0 && p.MinPropensity < 1, "min_propensity", p.MinPropensity, "be in [0, 1)"),
+		params.Check(p.MinPropensity == 0 || p.Weighting == IPS, "min_propensity", p.MinPropensity, "be 0 unless weighting is ips (only ips uses propensities)"),
+		p.Config().Validate(),
+	)
 }
 
 // Config is the factorisation's part of the parameters.

@@ -2,6 +2,44 @@
 
 #include "textflag.h"
 
+// One step of k: load a 16-wide row of B, broadcast A's element of each of the six rows, and
+// accumulate into that row's two YMM registers; then advance A and B by one column/row.
+#define ROW(addr, c0, c1) \
+	VBROADCASTSS addr, Y14;      \
+	VFMADD231PS  Y12, Y14, c0;   \
+	VFMADD231PS  Y13, Y14, c1
+
+#define STEP \
+	VMOVUPS (DI), Y12;             \
+	VMOVUPS 32(DI), Y13;           \
+	ROW((SI), Y0, Y1);             \
+	ROW((SI)(R8*1), Y2, Y3);       \
+	ROW((SI)(R8*2), Y4, Y5);       \
+	ROW((BX), Y6, Y7);             \
+	ROW((BX)(R8*1), Y8, Y9);       \
+	ROW((BX)(R8*2), Y10, Y11);     \
+	ADDQ R10, DI;                  \
+	ADDQ R9, SI;                   \
+	ADDQ R9, BX
+
+// C row += alpha·(c0, c1), then DX moves to the next row of C.
+#define ADDROW(c0, c1) \
+	VMOVUPS     (DX), Y12;       \
+	VMOVUPS     32(DX), Y13;     \
+	VFMADD231PS c0, Y15, Y12;    \
+	VFMADD231PS c1, Y15, Y13;    \
+	VMOVUPS     Y12, (DX);       \
+	VMOVUPS     Y13, 32(DX);     \
+	ADDQ        R11, DX
+
+// C row = alpha·(c0, c1), then DX moves to the next row of C.
+#define SETROW(c0, c1) \
+	VMULPS  c0, Y15, c0;   \
+	VMULPS  c1, Y15, c1;   \
+	VMOVUPS c0, (DX);      \
+	VMOVUPS c1, 32(DX);    \
+	ADDQ    R11, DX
+
 // func kern6x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool)
 //
 // C[0:6, 0:16] += alpha·A·B (or = alpha·A·B when overwrite) for A(i,l) = a[i·ars + l·acs],
@@ -43,54 +81,8 @@ TEXT ·kern6x16(SB), NOSPLIT, $0-69
 	JLT  tail
 
 loop2:
-	VMOVUPS      (DI), Y12
-	VMOVUPS      32(DI), Y13
-	VBROADCASTSS (SI), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS (SI)(R8*1), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS (SI)(R8*2), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS (BX), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS (BX)(R8*1), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS (BX)(R8*2), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	ADDQ         R10, DI
-	ADDQ         R9, SI
-	ADDQ         R9, BX
-
-	VMOVUPS      (DI), Y12
-	VMOVUPS      32(DI), Y13
-	VBROADCASTSS (SI), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS (SI)(R8*1), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS (SI)(R8*2), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS (BX), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS (BX)(R8*1), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS (BX)(R8*2), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	ADDQ         R10, DI
-	ADDQ         R9, SI
-	ADDQ         R9, BX
-
+	STEP
+	STEP
 	SUBQ $2, CX
 	CMPQ CX, $2
 	JGE  loop2
@@ -98,109 +90,29 @@ loop2:
 tail:
 	TESTQ CX, CX
 	JE    store
-	VMOVUPS      (DI), Y12
-	VMOVUPS      32(DI), Y13
-	VBROADCASTSS (SI), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS (SI)(R8*1), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS (SI)(R8*2), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS (BX), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS (BX)(R8*1), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS (BX)(R8*2), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	ADDQ         R10, DI
-	ADDQ         R9, SI
-	ADDQ         R9, BX
+	STEP
 
 store:
 	VBROADCASTSS alpha+64(FP), Y15
 	MOVBLZX      overwrite+68(FP), AX
 	TESTL        AX, AX
 	JNE          set
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VFMADD231PS Y0, Y15, Y12
-	VFMADD231PS Y1, Y15, Y13
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	ADDQ        R11, DX
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VFMADD231PS Y2, Y15, Y12
-	VFMADD231PS Y3, Y15, Y13
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	ADDQ        R11, DX
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VFMADD231PS Y4, Y15, Y12
-	VFMADD231PS Y5, Y15, Y13
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	ADDQ        R11, DX
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VFMADD231PS Y6, Y15, Y12
-	VFMADD231PS Y7, Y15, Y13
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	ADDQ        R11, DX
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VFMADD231PS Y8, Y15, Y12
-	VFMADD231PS Y9, Y15, Y13
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
-	ADDQ        R11, DX
-	VMOVUPS     (DX), Y12
-	VMOVUPS     32(DX), Y13
-	VFMADD231PS Y10, Y15, Y12
-	VFMADD231PS Y11, Y15, Y13
-	VMOVUPS     Y12, (DX)
-	VMOVUPS     Y13, 32(DX)
+	ADDROW(Y0, Y1)
+	ADDROW(Y2, Y3)
+	ADDROW(Y4, Y5)
+	ADDROW(Y6, Y7)
+	ADDROW(Y8, Y9)
+	ADDROW(Y10, Y11)
 	VZEROUPPER
 	RET
 
 set:
-	VMULPS      Y0, Y15, Y0
-	VMULPS      Y1, Y15, Y1
-	VMOVUPS     Y0, (DX)
-	VMOVUPS     Y1, 32(DX)
-	ADDQ        R11, DX
-	VMULPS      Y2, Y15, Y2
-	VMULPS      Y3, Y15, Y3
-	VMOVUPS     Y2, (DX)
-	VMOVUPS     Y3, 32(DX)
-	ADDQ        R11, DX
-	VMULPS      Y4, Y15, Y4
-	VMULPS      Y5, Y15, Y5
-	VMOVUPS     Y4, (DX)
-	VMOVUPS     Y5, 32(DX)
-	ADDQ        R11, DX
-	VMULPS      Y6, Y15, Y6
-	VMULPS      Y7, Y15, Y7
-	VMOVUPS     Y6, (DX)
-	VMOVUPS     Y7, 32(DX)
-	ADDQ        R11, DX
-	VMULPS      Y8, Y15, Y8
-	VMULPS      Y9, Y15, Y9
-	VMOVUPS     Y8, (DX)
-	VMOVUPS     Y9, 32(DX)
-	ADDQ        R11, DX
-	VMULPS      Y10, Y15, Y10
-	VMULPS      Y11, Y15, Y11
-	VMOVUPS     Y10, (DX)
-	VMOVUPS     Y11, 32(DX)
+	SETROW(Y0, Y1)
+	SETROW(Y2, Y3)
+	SETROW(Y4, Y5)
+	SETROW(Y6, Y7)
+	SETROW(Y8, Y9)
+	SETROW(Y10, Y11)
 	VZEROUPPER
 	RET
 

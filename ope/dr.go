@@ -15,11 +15,7 @@ import (
 // Options.Clip when it is set. The interval is the normal approximation on the per-row terms
 // (plus, when Options.Bootstrap > 0, a percentile bootstrap of those terms with q̂ held fixed).
 func DR(ctx context.Context, l *Log, pi Distribution, opt Options) (Estimate, error) {
-	o, ws, err := prepareWeights(ctx, l, pi, opt)
-	if err != nil {
-		return Estimate{}, err
-	}
-	return dr(ctx, l, pi, ws, o)
+	return weighted(ctx, l, pi, opt, func(ws weights, o Options) (Estimate, error) { return dr(ctx, l, pi, ws, o) })
 }
 
 func dr(ctx context.Context, l *Log, pi Distribution, ws weights, o Options) (Estimate, error) {

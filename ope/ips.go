@@ -7,11 +7,7 @@ import "context"
 // Its interval is the normal approximation on the per-row terms w_i r_i (plus the bootstrap's
 // when Options.Bootstrap > 0).
 func IPS(ctx context.Context, l *Log, pi Policy, opt Options) (Estimate, error) {
-	o, ws, err := prepareWeights(ctx, l, pi, opt)
-	if err != nil {
-		return Estimate{}, err
-	}
-	return ips(ctx, l, ws, o)
+	return weighted(ctx, l, pi, opt, func(ws weights, o Options) (Estimate, error) { return ips(ctx, l, ws, o) })
 }
 
 func ips(ctx context.Context, l *Log, ws weights, o Options) (Estimate, error) {

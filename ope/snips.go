@@ -7,11 +7,7 @@ import "context"
 // normal interval linearises the ratio (delta method): the standard error of the mean of
 // w_i (r_i − V) / mean(w). It returns ErrNoSupport when every weight is 0.
 func SNIPS(ctx context.Context, l *Log, pi Policy, opt Options) (Estimate, error) {
-	o, ws, err := prepareWeights(ctx, l, pi, opt)
-	if err != nil {
-		return Estimate{}, err
-	}
-	return snips(ctx, l, ws, o)
+	return weighted(ctx, l, pi, opt, func(ws weights, o Options) (Estimate, error) { return snips(ctx, l, ws, o) })
 }
 
 func snips(ctx context.Context, l *Log, ws weights, o Options) (Estimate, error) {

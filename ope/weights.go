@@ -49,6 +49,15 @@ func prepareWeights(ctx context.Context, l *Log, pi Policy, opt Options) (Option
 	return o, ws, nil
 }
 
+// weighted is the public entry of an estimator: prepareWeights, then est on the weights.
+func weighted(ctx context.Context, l *Log, pi Policy, opt Options, est func(weights, Options) (Estimate, error)) (Estimate, error) {
+	o, ws, err := prepareWeights(ctx, l, pi, opt)
+	if err != nil {
+		return Estimate{}, err
+	}
+	return est(ws, o)
+}
+
 // importanceWeights computes the weights of every row of a validated log.
 func importanceWeights(ctx context.Context, l *Log, pi Policy, clip float64) (weights, error) {
 	ws := weights{w: make([]float64, len(l.Rows))}

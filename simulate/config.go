@@ -3,9 +3,9 @@ package simulate
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 
+	"github.com/cascade-rec/cascade/params"
 	"github.com/goccy/go-yaml"
 )
 
@@ -100,35 +100,31 @@ func LoadConfig(path string) (Config, error) {
 
 // Validate reports every field out of range, by its YAML key.
 func (c Config) Validate() error {
-	var errs []error
-	check := func(ok bool, key string, v any, want string) {
-		if !ok {
-			errs = append(errs, fmt.Errorf("simulate: %s = %v, want %s", key, v, want))
-		}
+	errs := []error{
+		params.AtLeast("world.users", c.World.Users, 1),
+		params.AtLeast("world.items", c.World.Items, 1),
+		params.AtLeast("world.events", c.World.Events, 1),
+		params.AtLeast("world.impressions", c.World.Impressions, 0),
+		params.AtLeast("rounds", c.Rounds, 1),
+		params.IntIn("users_per_round", c.UsersPerRound, 1, max(c.World.Users, 1)),
+		params.AtLeast("k", c.K, 1),
+		params.Check(c.Candidates >= c.K, "candidates", c.Candidates, fmt.Sprintf("be ≥ k (%d)", c.K)),
+		params.Check(len(c.Exploration) > 0, "exploration", c.Exploration, "list at least one of none, epsilon, softmax"),
+		params.Check(c.Epsilon >= 0 && c.Epsilon <= 1, "epsilon", c.Epsilon, "be in [0, 1]"),
+		params.Positive("temperature", c.Temperature),
+		params.AtLeast("reranker.trees", c.Reranker.Trees, 1),
+		params.AtLeast("reranker.leaves", c.Reranker.Leaves, 2),
+		params.Positive("reranker.learning_rate", c.Reranker.LearningRate),
+		params.AtLeast("reranker.min_data_in_leaf", c.Reranker.MinDataInLeaf, 1),
+		params.Check(c.Workers >= 0, "workers", c.Workers, "be ≥ 0 (0 = GOMAXPROCS)"),
 	}
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	check(c.World.Users > 0, "world.users", c.World.Users, "> 0")
-	check(c.World.Items > 0, "world.items", c.World.Items, "> 0")
-	check(c.World.Events > 0, "world.events", c.World.Events, "> 0")
-	check(c.World.Impressions >= 0, "world.impressions", c.World.Impressions, ">= 0")
-	check(c.Rounds > 0, "rounds", c.Rounds, "> 0")
-	check(c.UsersPerRound > 0 && c.UsersPerRound <= c.World.Users, "users_per_round", c.UsersPerRound, fmt.Sprintf("in [1, world.users = %d]", c.World.Users))
-	check(c.K > 0, "k", c.K, "> 0")
-	check(c.Candidates >= c.K, "candidates", c.Candidates, fmt.Sprintf(">= k (%d)", c.K))
-	check(len(c.Exploration) > 0, "exploration", c.Exploration, "at least one of none, epsilon, softmax")
 	seen := map[string]bool{}
 	for _, m := range c.Exploration {
-		check(m == ExploreNone || m == ExploreEpsilon || m == ExploreSoftmax, "exploration", m, "none, epsilon or softmax")
-		check(!seen[m], "exploration", m, "each mode once")
+		errs = append(errs,
+			params.In("exploration", m, ExploreNone, ExploreEpsilon, ExploreSoftmax),
+			params.Check(!seen[m], "exploration", m, "name each mode once"))
 		seen[m] = true
 	}
-	check(finite(c.Epsilon) && c.Epsilon >= 0 && c.Epsilon <= 1, "epsilon", c.Epsilon, "in [0, 1]")
-	check(finite(c.Temperature) && c.Temperature > 0, "temperature", c.Temperature, "> 0")
-	check(c.Reranker.Trees > 0, "reranker.trees", c.Reranker.Trees, "> 0")
-	check(c.Reranker.Leaves >= 2, "reranker.leaves", c.Reranker.Leaves, ">= 2")
-	check(finite(c.Reranker.LearningRate) && c.Reranker.LearningRate > 0, "reranker.learning_rate", c.Reranker.LearningRate, "> 0")
-	check(c.Reranker.MinDataInLeaf > 0, "reranker.min_data_in_leaf", c.Reranker.MinDataInLeaf, "> 0")
-	check(c.Workers >= 0, "workers", c.Workers, ">= 0")
 	return errors.Join(errs...)
 }
 

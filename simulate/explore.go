@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // explorer turns candidate scores into a slate.
@@ -73,17 +75,7 @@ func (e explorer) choose(r *rand.Rand, scores []float64, k int) ([]int, []float6
 				}
 				total += w[j]
 			}
-			x := r.Float64() * total
-			pick := -1
-			for j, wj := range w {
-				if wj == 0 {
-					continue
-				}
-				pick = j
-				if x -= wj; x < 0 {
-					break
-				}
-			}
+			pick := kernel.Pick(r.Float64(), w, total)
 			picked = append(picked, pick)
 			prop = append(prop, w[pick]/total)
 			taken[pick] = true

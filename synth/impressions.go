@@ -171,17 +171,7 @@ func (lg *logger) slate(r *rand.Rand) []Shown {
 	}
 	lg.at = lg.at[:0]
 	for range n {
-		x := r.Float64() * total
-		pick := -1
-		for j, wj := range left {
-			if wj == 0 {
-				continue
-			}
-			pick = j
-			if x -= wj; x < 0 {
-				break
-			}
-		}
+		pick := kernel.Pick(r.Float64(), left, total)
 		lg.at = append(lg.at, pick)
 		total -= left[pick]
 		left[pick] = 0

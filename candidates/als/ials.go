@@ -30,7 +30,7 @@ var (
 func newIALSModel(p IALSParams, numUsers, numItems int, users, items []float32) *IALSModel {
 	k := p.Factors
 	m := &IALSModel{params: p, gram: make([]float64, k*k)}
-	gram(items, k, m.gram)
+	kernel.Gram(items, k, m.gram)
 	m.init(KindIALS, k, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
 		return m.foldIn(s, q.History)
 	})
@@ -118,7 +118,7 @@ func (t *ialsTrainer) iterate(ctx context.Context) (float64, error) {
 // factors.
 func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix, fixed, dst []float32, reg []float64) error {
 	k, p := t.p.Factors, t.p
-	gram(fixed, k, t.g)
+	kernel.Gram(fixed, k, t.g)
 	cg := p.Solver == SolverCG
 	if cg {
 		for i, v := range t.g {
@@ -167,8 +167,8 @@ func objective(ctx context.Context, r *dataset.Matrix, k int, users, items []flo
 				s.x64[j] = float64(v)
 			}
 			blasImpl.Dgemv(blas.NoTrans, k, k, 1, g, k, s.x64, 1, 0, s.gx, 1)
-			xx := dot64(s.x64, s.x64)
-			l := dot64(s.x64, s.gx) + userReg[u]*xx
+			xx := kernel.Dot64(s.x64, s.x64)
+			l := kernel.Dot64(s.x64, s.gx) + userReg[u]*xx
 			idx, cnt := r.Row(u)
 			for n, i := range idx {
 				sc := blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)

@@ -18,6 +18,7 @@ import (
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/candidates/popularity"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/params"
 	"github.com/cascade-rec/cascade/progress"
 )
@@ -191,7 +192,7 @@ func TestIALSGramianMatchesDense(t *testing.T) {
 			tr := newIALSTrainer(p, r, users, items)
 
 			wantLoss, want := denseIALS(r, k, users, items, p)
-			gram(items, k, tr.g)
+			kernel.Gram(items, k, tr.g)
 			loss, err := objective(t.Context(), r, k, users, items, tr.g, tr.userReg, tr.itemReg, p.Alpha, tr.solvers, tr.rowLoss)
 			if err != nil {
 				t.Fatal(err)

@@ -1,8 +1,6 @@
 package als
 
 import (
-	"math"
-
 	"github.com/cascade-rec/cascade/params"
 )
 
@@ -56,11 +54,11 @@ func (p IALSParams) Validate() error {
 	if err := validateCommon(p.Factors, p.Reg, p.Iterations, p.Workers); err != nil {
 		return err
 	}
-	if !finite(p.Alpha) || p.Alpha < 0 {
-		return params.Errorf("alpha", "must be a finite number ≥ 0, got %v", p.Alpha)
-	}
-	if !finite(p.RegExponent) || p.RegExponent < 0 || p.RegExponent > 2 {
-		return params.Errorf("reg_exponent", "must be in [0, 2], got %v", p.RegExponent)
+	if err := params.First(
+		params.NonNegative("alpha", p.Alpha),
+		params.Check(p.RegExponent >= 0 && p.RegExponent <= 2, "reg_exponent", p.RegExponent, "be in [0, 2]"),
+	); err != nil {
+		return err
 	}
 	switch p.Solver {
 	case SolverCholesky:
@@ -98,18 +96,10 @@ func (p ALSParams) Validate() error {
 }
 
 func validateCommon(factors int, reg float64, iterations, workers int) error {
-	switch {
-	case factors < 1 || factors > maxFactors:
-		return params.Errorf("factors", "must be in [1, %d], got %d", maxFactors, factors)
-	case !finite(reg) || reg <= 0:
-		// λ > 0 keeps every normal-equation matrix positive definite.
-		return params.Errorf("reg", "must be a finite number > 0, got %v", reg)
-	case iterations < 1:
-		return params.Errorf("iterations", "must be ≥ 1, got %d", iterations)
-	case workers < 0:
-		return params.Errorf("workers", "must be ≥ 0 (0 = GOMAXPROCS), got %d", workers)
-	}
-	return nil
+	return params.First(
+		params.IntIn("factors", factors, 1, maxFactors),
+		params.Positive("reg", reg), // λ > 0 keeps every normal-equation matrix positive definite
+		params.AtLeast("iterations", iterations, 1),
+		params.Check(workers >= 0, "workers", workers, "be ≥ 0 (0 = GOMAXPROCS)"),
+	)
 }
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -146,10 +146,10 @@ func (s *rowSolver) solveInto(g []float64, lambda float64, x []float32) bool {
 		}
 		row[i] += lambda
 	}
-	if !cholesky(s.a, k) {
+	if !kernel.Cholesky(s.a, k) {
 		return false
 	}
-	cholSolve(s.a, k, s.b)
+	kernel.CholSolve(s.a, k, s.b)
 	for j, v := range s.b {
 		x[j] = float32(v)
 	}
@@ -223,83 +223,6 @@ func addScaled(dst []float64, a float64, y []float32) {
 	dst = dst[:len(y)]
 	for j, v := range y {
 		dst[j] += a * float64(v)
-	}
-}
-
-// cholesky factors the symmetric positive definite n×n matrix whose lower triangle is in a
-// (row-major) into L·Lᵀ, overwriting the lower triangle with L. Its inner products run over
-// contiguous rows; with the solve it took 27 µs at k = 64 and 0.20 ms at k = 128, against 37 µs and
-// 0.25 ms for lapack64.Potrf + Potrs (best of 5 runs on the benchmark machine).
-func cholesky(a []float64, n int) bool {
-	for j := 0; j < n; j++ {
-		rj := a[j*n : j*n+j]
-		d := a[j*n+j] - dot64(rj, rj)
-		if !(d > 0) {
-			return false
-		}
-		d = math.Sqrt(d)
-		a[j*n+j] = d
-		inv := 1 / d
-		for i := j + 1; i < n; i++ {
-			a[i*n+j] = (a[i*n+j] - dot64(a[i*n:i*n+j], rj)) * inv
-		}
-	}
-	return true
-}
-
-// cholSolve solves L·Lᵀ·x = b in place given cholesky's factor.
-func cholSolve(a []float64, n int, b []float64) {
-	for i := 0; i < n; i++ {
-		b[i] = (b[i] - dot64(a[i*n:i*n+i], b[:i])) / a[i*n+i]
-	}
-	// Lᵀ·x = z, column by column so that L is read along its rows.
-	for i := n - 1; i >= 0; i-- {
-		b[i] /= a[i*n+i]
-		xi := b[i]
-		for p, l := range a[i*n : i*n+i] {
-			b[p] -= l * xi
-		}
-	}
-}
-
-// dot64 is a float64 inner product with four accumulators (fixed order, so reproducible).
-func dot64(x, y []float64) float64 {
-	y = y[:len(x)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += x[i] * y[i]
-		s1 += x[i+1] * y[i+1]
-		s2 += x[i+2] * y[i+2]
-		s3 += x[i+3] * y[i+3]
-	}
-	for ; i < len(x); i++ {
-		s0 += x[i] * y[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// gramBlock is the number of factor rows widened to float64 at a time for the Gramian.
-const gramBlock = 256
-
-// gram sets dst (k×k, both triangles) to FᵀF for the row-major n×k float32 matrix f, in float64.
-// Blocks are summed in a fixed order, so the result never depends on the number of workers.
-func gram(f []float32, k int, dst []float64) {
-	clear(dst)
-	n := len(f) / k
-	buf := make([]float64, min(n, gramBlock)*k)
-	for lo := 0; lo < n; lo += gramBlock {
-		rows := min(gramBlock, n-lo)
-		b := buf[:rows*k]
-		for j, v := range f[lo*k : (lo+rows)*k] {
-			b[j] = float64(v)
-		}
-		blasImpl.Dsyrk(blas.Upper, blas.Trans, k, rows, 1, b, k, 1, dst, k)
-	}
-	for i := 0; i < k; i++ {
-		for j := i + 1; j < k; j++ {
-			dst[j*k+i] = dst[i*k+j]
-		}
 	}
 }
 

@@ -1,10 +1,10 @@
 package imported
 
 import (
-	"math"
 	"slices"
 
-	"gonum.org/v1/gonum/blas"
+	"github.com/cascade-rec/cascade/internal/kernel"
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Fold-in: the vector of a user the files do not know (or of every user, with fold_in), made
@@ -79,7 +79,7 @@ func (m *Model) foldALS(s *scratch, history []int32, values []float32) bool {
 		if !m.known(it) {
 			continue
 		}
-		if !implicit && (j >= len(values) || !finite(float64(values[j]))) {
+		if !implicit && (j >= len(values) || !params.Finite(float64(values[j]))) {
 			continue // explicit ALS learns from rated entries only
 		}
 		s.keys = append(s.keys, int64(it)<<32|int64(j))
@@ -122,10 +122,10 @@ func (m *Model) foldALS(s *scratch, history []int32, values []float32) bool {
 	for d := range k {
 		a[d*k+d] += lambda
 	}
-	if !cholesky(a, k) {
+	if !kernel.Cholesky(a, k) {
 		return false
 	}
-	cholSolve(a, k, b)
+	kernel.CholSolve(a, k, b)
 	for d, v := range b {
 		s.user[d] = float32(v)
 	}
@@ -143,72 +143,5 @@ func addOuter(a []float64, k int, w float64, y []float32) {
 		for j := range row {
 			row[j] += wy * float64(y[j])
 		}
-	}
-}
-
-// gramBlock is the number of rows widened to float64 at a time for the Gramian.
-const gramBlock = 256
-
-// gramOf returns Σ_rows y·yᵀ (k×k, both triangles) of a row-major matrix of k-vectors, in
-// float64, by blocks of rows in a fixed order, so the result is reproducible.
-func gramOf(vecs []float32, k int) []float64 {
-	g := make([]float64, k*k)
-	n := len(vecs) / k
-	buf := make([]float64, min(n, gramBlock)*k)
-	for lo := 0; lo < n; lo += gramBlock {
-		rows := min(gramBlock, n-lo)
-		b := buf[:rows*k]
-		for j, v := range vecs[lo*k : (lo+rows)*k] {
-			b[j] = float64(v)
-		}
-		blasImpl.Dsyrk(blas.Upper, blas.Trans, k, rows, 1, b, k, 1, g, k)
-	}
-	for i := range k {
-		for j := i + 1; j < k; j++ {
-			g[j*k+i] = g[i*k+j]
-		}
-	}
-	return g
-}
-
-// cholesky factors the lower triangle of the symmetric k×k matrix a in place (a = L·Lᵀ). It
-// reports false if a is not numerically positive definite.
-func cholesky(a []float64, k int) bool {
-	for j := range k {
-		d := a[j*k+j]
-		for p := range j {
-			d -= a[j*k+p] * a[j*k+p]
-		}
-		if !(d > 0) || math.IsInf(d, 0) {
-			return false
-		}
-		d = math.Sqrt(d)
-		a[j*k+j] = d
-		for i := j + 1; i < k; i++ {
-			v := a[i*k+j]
-			for p := range j {
-				v -= a[i*k+p] * a[j*k+p]
-			}
-			a[i*k+j] = v / d
-		}
-	}
-	return true
-}
-
-// cholSolve solves L·Lᵀ·x = b in place, L the lower triangle cholesky left in a.
-func cholSolve(a []float64, k int, b []float64) {
-	for i := range k {
-		v := b[i]
-		for p := range i {
-			v -= a[i*k+p] * b[p]
-		}
-		b[i] = v / a[i*k+i]
-	}
-	for i := k - 1; i >= 0; i-- {
-		v := b[i]
-		for p := i + 1; p < k; p++ {
-			v -= a[p*k+i] * b[p]
-		}
-		b[i] = v / a[i*k+i]
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/cascade-rec/cascade/artifact"
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Kind is the artifact kind of a saved model; version is the payload format this build writes
@@ -94,13 +95,13 @@ func decode(payload []byte) (*Model, error) {
 	}
 	for _, f := range [][]float32{items, users} {
 		for _, v := range f {
-			if !finite(float64(v)) {
+			if !params.Finite(float64(v)) {
 				return nil, corrupt("non-finite factor %v", v)
 			}
 		}
 	}
 	for _, v := range gram {
-		if !finite(v) {
+		if !params.Finite(v) {
 			return nil, corrupt("non-finite Gramian entry %v", v)
 		}
 	}

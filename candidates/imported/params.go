@@ -2,7 +2,7 @@ package imported
 
 import (
 	"encoding/json"
-	"math"
+	"fmt"
 
 	"github.com/cascade-rec/cascade/params"
 )
@@ -123,16 +123,11 @@ func (p Params) Validate() error {
 	default:
 		return params.Errorf("fold", "must be %s or %s, got %q", FoldALS, FoldMean, p.Fold)
 	}
-	switch {
-	case !finite(p.Reg) || p.Reg <= 0:
-		// λ > 0 keeps the user equation positive definite.
-		return params.Errorf("reg", "must be a finite number > 0, got %v", p.Reg)
-	case !finite(p.Alpha) || p.Alpha < 0:
-		return params.Errorf("alpha", "must be a finite number ≥ 0, got %v", p.Alpha)
-	case p.HistoryLen < 0 || p.HistoryLen > maxHistory:
-		return params.Errorf("history_len", "must be in [0, %d] (0: the whole history), got %d", maxHistory, p.HistoryLen)
-	}
-	return nil
+	return params.First(
+		params.Positive("reg", p.Reg), // λ > 0 keeps the user equation positive definite
+		params.NonNegative("alpha", p.Alpha),
+		params.Check(p.HistoryLen >= 0 && p.HistoryLen <= maxHistory, "history_len", p.HistoryLen, fmt.Sprintf("be in [0, %d] (0: the whole history)", maxHistory)),
+	)
 }
 
 // MarshalJSON writes the parameters under their YAML keys, plus the size and modification time
@@ -160,5 +155,3 @@ func (p Params) MarshalJSON() ([]byte, error) {
 		Files: fingerprint(p),
 	})
 }
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Catalog is the training window an import is aligned to: the data set's dictionaries and the
@@ -62,7 +63,9 @@ func Train(ctx context.Context, p Params, cat Catalog) (*Model, error) {
 	}
 	q := p
 	q.Fold = p.fold()
-	return newModel(q, k, cat.NumItems, cat.NumUsers, itemVecs, userVecs, hasItem, hasUser, gramOf(items.vecs, k), rep), nil
+	gram := make([]float64, k*k) // over every item row of the file, the catalog's or not
+	kernel.Gram(items.vecs, k, gram)
+	return newModel(q, k, cat.NumItems, cat.NumUsers, itemVecs, userVecs, hasItem, hasUser, gram, rep), nil
 }
 
 // align places the rows of t whose key dict maps below n into a dense n×k matrix, and returns it

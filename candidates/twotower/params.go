@@ -2,7 +2,6 @@ package twotower
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/cascade-rec/cascade/params"
 )
@@ -106,47 +105,27 @@ func DefaultParams() Params {
 
 // Validate reports the first invalid field as a params.FieldError naming its YAML key.
 func (p Params) Validate() error {
-	switch {
-	case p.Dim < 1 || p.Dim > 4096:
-		return params.Must("dim", p.Dim, "be in [1, 4096]")
-	case p.HistoryLen < 1 || p.HistoryLen > 4096:
-		return params.Must("history_len", p.HistoryLen, "be in [1, 4096]")
-	case p.Heads < 1 || p.Dim%p.Heads != 0:
-		return params.Must("heads", p.Heads, fmt.Sprintf("be ≥ 1 and divide dim (%d)", p.Dim))
-	case p.UserBuckets < 0:
-		return params.Must("user_buckets", p.UserBuckets, "be ≥ 0 (0 = no user embedding)")
-	case p.AttrDim < 1 || p.AttrDim > 4096:
-		return params.Must("attr_dim", p.AttrDim, "be in [1, 4096]")
-	case p.ContextDim < 0 || p.ContextDim > 4096:
-		return params.Must("context_dim", p.ContextDim, "be in [0, 4096] (0 = no context)")
-	case !finite(p.Temperature) || p.Temperature <= 0:
-		return params.Must("temperature", p.Temperature, "be a finite number > 0")
-	case p.BatchSize < 2:
-		return params.Must("batch_size", p.BatchSize, "be ≥ 2 (in-batch negatives need company)")
-	case p.Epochs < 1:
-		return params.Must("epochs", p.Epochs, "be ≥ 1")
-	case !finite(p.LearningRate) || p.LearningRate <= 0:
-		return params.Must("learning_rate", p.LearningRate, "be a finite number > 0")
-	case !finite(p.WeightDecay) || p.WeightDecay < 0:
-		return params.Must("weight_decay", p.WeightDecay, "be a finite number ≥ 0")
-	case !finite(p.PriorBeta):
-		return params.Must("prior_beta", p.PriorBeta, "be finite")
-	case !finite(p.ValidationFraction) || p.ValidationFraction < 0 || p.ValidationFraction >= 1:
-		return params.Must("validation_fraction", p.ValidationFraction, "be in [0, 1)")
-	case p.ValidationTopN < 1:
-		return params.Must("validation_top_n", p.ValidationTopN, "be ≥ 1")
-	case p.ValidationSteps < 1:
-		return params.Must("validation_steps", p.ValidationSteps, "be ≥ 1")
-	case p.Patience < 1:
-		return params.Must("patience", p.Patience, "be ≥ 1")
-	}
-	if err := params.IntsIn("hidden", p.Hidden, 1, 1<<16); err != nil {
+	if err := params.First(
+		params.IntIn("dim", p.Dim, 1, 4096),
+		params.IntIn("history_len", p.HistoryLen, 1, 4096),
+		params.Check(p.Heads >= 1 && p.Dim%max(p.Heads, 1) == 0, "heads", p.Heads, fmt.Sprintf("be ≥ 1 and divide dim (%d)", p.Dim)),
+		params.Check(p.UserBuckets >= 0, "user_buckets", p.UserBuckets, "be ≥ 0 (0 = no user embedding)"),
+		params.IntIn("attr_dim", p.AttrDim, 1, 4096),
+		params.Check(p.ContextDim >= 0 && p.ContextDim <= 4096, "context_dim", p.ContextDim, "be in [0, 4096] (0 = no context)"),
+		params.Positive("temperature", p.Temperature),
+		params.Check(p.BatchSize >= 2, "batch_size", p.BatchSize, "be ≥ 2 (in-batch negatives need company)"),
+		params.AtLeast("epochs", p.Epochs, 1),
+		params.Positive("learning_rate", p.LearningRate),
+		params.NonNegative("weight_decay", p.WeightDecay),
+		params.Check(params.Finite(p.PriorBeta), "prior_beta", p.PriorBeta, "be finite"),
+		params.Check(p.ValidationFraction >= 0 && p.ValidationFraction < 1, "validation_fraction", p.ValidationFraction, "be in [0, 1)"),
+		params.AtLeast("validation_top_n", p.ValidationTopN, 1),
+		params.AtLeast("validation_steps", p.ValidationSteps, 1),
+		params.AtLeast("patience", p.Patience, 1),
+		params.IntsIn("hidden", p.Hidden, 1, 1<<16),
+		params.In("loss", p.Loss, LossSoftmax, LossGramian),
+	); err != nil {
 		return err
-	}
-	switch p.Loss {
-	case LossSoftmax, LossGramian:
-	default:
-		return params.OneOf("loss", p.Loss, LossSoftmax, LossGramian)
 	}
 	switch p.Correction {
 	case CorrectionNone:
@@ -159,11 +138,11 @@ func (p Params) Validate() error {
 	}
 	switch p.LogQEstimator {
 	case EstimatorStreaming:
-		if p.LogQBuckets < 1 {
-			return params.Must("logq_buckets", p.LogQBuckets, "be ≥ 1")
-		}
-		if !finite(p.LogQAlpha) || p.LogQAlpha <= 0 || p.LogQAlpha > 1 {
-			return params.Must("logq_alpha", p.LogQAlpha, "be in (0, 1]")
+		if err := params.First(
+			params.AtLeast("logq_buckets", p.LogQBuckets, 1),
+			params.Check(p.LogQAlpha > 0 && p.LogQAlpha <= 1, "logq_alpha", p.LogQAlpha, "be in (0, 1]"),
+		); err != nil {
+			return err
 		}
 	case EstimatorCounts:
 	default:
@@ -178,12 +157,12 @@ func (p Params) Validate() error {
 	default:
 		return params.OneOf("negatives", p.Negatives, NegativesInBatch, NegativesMixed)
 	}
-	if p.MixedNegatives < 0 {
-		return params.Must("mixed_negatives", p.MixedNegatives, "be ≥ 0")
+	if err := params.AtLeast("mixed_negatives", p.MixedNegatives, 0); err != nil {
+		return err
 	}
 	if p.Loss == LossGramian {
-		if !finite(p.GramianWeight) || p.GramianWeight < 0 {
-			return params.Must("gramian_weight", p.GramianWeight, "be a finite number ≥ 0")
+		if err := params.NonNegative("gramian_weight", p.GramianWeight); err != nil {
+			return err
 		}
 		switch p.GramianItems {
 		case GramianBatch:
@@ -205,5 +184,3 @@ func (p *Params) uniformItems() int {
 	}
 	return 0
 }
-
-func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -51,7 +51,7 @@ func (c *coatCmd) Run(g *Globals) error {
 	if c.JSON == "" {
 		return nil
 	}
-	return writeJSON(c.JSON, reps)
+	return g.writeJSON(c.JSON, reps)
 }
 
 // writeCoatTable prints one line per model with its test errors beside the paper's MSE.

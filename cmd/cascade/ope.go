@@ -84,10 +84,7 @@ func (c *opeCmd) Run(g *Globals) error {
 	}
 	writeOPETable(g.Stdout, campaigns, results, c.Level)
 	if c.JSON != "" {
-		if err := writeJSON(c.JSON, results); err != nil {
-			return err
-		}
-		g.Log.Info("wrote results", "file", c.JSON)
+		return g.writeJSON(c.JSON, results)
 	}
 	return nil
 }

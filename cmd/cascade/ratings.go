@@ -1,10 +1,8 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 
 	"github.com/cascade-rec/cascade/pipeline"
@@ -67,7 +65,7 @@ func (c *replayCmd) replayRatings(g *Globals, cfgs []*pipeline.Config) error {
 		}
 		v = m
 	}
-	return writeJSON(c.JSON, v)
+	return g.writeJSON(c.JSON, v)
 }
 
 // writeRatingsTable prints one line per ratings file: its test errors and the chosen grid point.
@@ -79,16 +77,4 @@ func writeRatingsTable(w io.Writer, reps []*pipeline.RatingsReport) {
 			r.Chosen.Validation, r.Chosen.Trials, r.Values)
 	}
 	tw.Flush()
-}
-
-// writeJSON writes v, indented, to path.
-func writeJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
-		return fmt.Errorf("--json: %w", err)
-	}
-	return nil
 }

@@ -89,7 +89,7 @@ func (c *replayCmd) Run(g *Globals) error {
 			}
 			v = m
 		}
-		if err := writeJSON(c.JSON, v); err != nil {
+		if err := g.writeJSON(c.JSON, v); err != nil {
 			return err
 		}
 	}

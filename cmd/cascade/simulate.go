@@ -61,10 +61,7 @@ func (c *simulateCmd) Run(g *Globals) error {
 	}
 	printSimulation(g, rep)
 	if c.JSON != "" {
-		if err := writeJSON(c.JSON, rep); err != nil {
-			return err
-		}
-		g.Log.Info("wrote the rounds", "file", c.JSON)
+		return g.writeJSON(c.JSON, rep)
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func (c *variantsCmd) Run(g *Globals) error {
 	if c.JSON == "" {
 		return nil
 	}
-	return writeJSON(c.JSON, rep)
+	return g.writeJSON(c.JSON, rep)
 }
 
 // writeVariantsTable prints one line per variant: rates with intervals, differences from the

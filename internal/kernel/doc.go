@@ -5,6 +5,9 @@
 //     number of) goroutines with per-worker scratch, cancellation and a first error;
 //   - Exp32, Exp32Neg and Exp64Neg: fast exponentials for softmaxes and samplers, polynomial
 //     approximations several times cheaper than math.Exp;
+//   - Gram, Cholesky, CholSolve and Dot64: the small dense linear algebra of factor models' row
+//     solves and fold-ins (FᵀF by reproducible blocks, a row-oriented Cholesky that beats
+//     lapack64 at k ≤ 128);
 //   - TopK: the bounded min-heap that selects the k best scored IDs, with the one tie order
 //     (score descending, then ID ascending) every candidate list uses.
 //

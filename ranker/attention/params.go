@@ -1,8 +1,6 @@
 package attention
 
 import (
-	"math"
-
 	"github.com/cascade-rec/cascade/params"
 )
 
@@ -78,44 +76,22 @@ func DefaultParams() Params {
 
 // Validate reports the first invalid field as a params.FieldError naming its YAML key.
 func (p Params) Validate() error {
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	switch p.Attention {
-	case AttentionDIN, AttentionDot, AttentionMean:
-	default:
-		return params.OneOf("attention", p.Attention, AttentionDIN, AttentionDot, AttentionMean)
-	}
-	switch p.Loss {
-	case LossBCE, LossSoftmax:
-	default:
-		return params.OneOf("loss", p.Loss, LossBCE, LossSoftmax)
-	}
-	switch {
-	case p.Dim < 1 || p.Dim > 4096:
-		return params.Must("dim", p.Dim, "be in [1, 4096]")
-	case p.AttentionHidden < 1 || p.AttentionHidden > 4096:
-		return params.Must("attention_hidden", p.AttentionHidden, "be in [1, 4096]")
-	case p.HistoryLen < 1 || p.HistoryLen > 4096:
-		return params.Must("history_len", p.HistoryLen, "be in [1, 4096]")
-	case p.BatchSize < 1:
-		return params.Must("batch_size", p.BatchSize, "be ≥ 1")
-	case p.Epochs < 1:
-		return params.Must("epochs", p.Epochs, "be ≥ 1")
-	case !finite(p.LearningRate) || p.LearningRate <= 0:
-		return params.Must("learning_rate", p.LearningRate, "be a finite number > 0")
-	case !finite(p.WeightDecay) || p.WeightDecay < 0:
-		return params.Must("weight_decay", p.WeightDecay, "be a finite number ≥ 0")
-	case !finite(p.GradClip) || p.GradClip < 0:
-		return params.Must("grad_clip", p.GradClip, "be a finite number ≥ 0 (0 = no clipping)")
-	case !finite(p.EmbeddingStd) || p.EmbeddingStd < 0:
-		return params.Must("embedding_std", p.EmbeddingStd, "be a finite number ≥ 0")
-	case p.TrainCandidates < 0:
-		return params.Must("train_candidates", p.TrainCandidates, "be ≥ 0 (0 = all)")
-	case p.Patience < 1:
-		return params.Must("patience", p.Patience, "be ≥ 1")
-	case p.EvalK < 1:
-		return params.Must("eval_k", p.EvalK, "be ≥ 1")
-	case p.Workers < 0:
-		return params.Must("workers", p.Workers, "be ≥ 0 (0 = GOMAXPROCS)")
-	}
-	return params.IntsIn("hidden", p.Hidden, 1, 1<<16)
+	return params.First(
+		params.In("attention", p.Attention, AttentionDIN, AttentionDot, AttentionMean),
+		params.In("loss", p.Loss, LossBCE, LossSoftmax),
+		params.IntIn("dim", p.Dim, 1, 4096),
+		params.IntIn("attention_hidden", p.AttentionHidden, 1, 4096),
+		params.IntIn("history_len", p.HistoryLen, 1, 4096),
+		params.AtLeast("batch_size", p.BatchSize, 1),
+		params.AtLeast("epochs", p.Epochs, 1),
+		params.Positive("learning_rate", p.LearningRate),
+		params.NonNegative("weight_decay", p.WeightDecay),
+		params.Check(params.Finite(p.GradClip) && p.GradClip >= 0, "grad_clip", p.GradClip, "be a finite number ≥ 0 (0 = no clipping)"),
+		params.NonNegative("embedding_std", p.EmbeddingStd),
+		params.Check(p.TrainCandidates >= 0, "train_candidates", p.TrainCandidates, "be ≥ 0 (0 = all)"),
+		params.AtLeast("patience", p.Patience, 1),
+		params.AtLeast("eval_k", p.EvalK, 1),
+		params.Check(p.Workers >= 0, "workers", p.Workers, "be ≥ 0 (0 = GOMAXPROCS)"),
+		params.IntsIn("hidden", p.Hidden, 1, 1<<16),
+	)
 }

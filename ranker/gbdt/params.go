@@ -1,10 +1,11 @@
 package gbdt
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Objectives accepted by Params.Objective.
@@ -77,48 +78,25 @@ func DefaultParams(objective string) Params {
 	}
 }
 
-// Validate names the first bad field by its pipeline-file key.
+// Validate reports the first invalid field as a params.FieldError naming its pipeline-file key
+// (the flag of `cascade gbdt train` is the same key with hyphens).
 func (p *Params) Validate() error {
-	bad := func(key string, v any, must string) error {
-		return fmt.Errorf("gbdt: %s = %v: must %s", key, v, must)
-	}
-	finite := func(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
-	switch {
-	case p.Objective != ObjectiveLambdarank && p.Objective != ObjectiveBinary:
-		return bad("objective", strconv.Quote(p.Objective), "be "+ObjectiveLambdarank+" or "+ObjectiveBinary)
-	case p.NumTrees < 1:
-		return bad("trees", p.NumTrees, "be ≥ 1")
-	case p.NumLeaves < 2:
-		return bad("leaves", p.NumLeaves, "be ≥ 2")
-	case p.NumLeaves > 1<<17:
-		return bad("leaves", p.NumLeaves, "be ≤ 131072")
-	case !finite(p.LearningRate) || p.LearningRate <= 0:
-		return bad("learning_rate", p.LearningRate, "be > 0")
-	case p.MinDataInLeaf < 1:
-		return bad("min_data_in_leaf", p.MinDataInLeaf, "be ≥ 1")
-	case !(p.MinSumHessianInLeaf >= 0):
-		return bad("min_sum_hessian", p.MinSumHessianInLeaf, "be ≥ 0")
-	case !(p.LambdaL2 >= 0):
-		return bad("lambda_l2", p.LambdaL2, "be ≥ 0")
-	case !(p.MinGainToSplit >= 0):
-		return bad("min_gain", p.MinGainToSplit, "be ≥ 0")
-	case !(p.FeatureFraction > 0 && p.FeatureFraction <= 1):
-		return bad("feature_fraction", p.FeatureFraction, "be in (0, 1]")
-	case !(p.BaggingFraction > 0 && p.BaggingFraction <= 1):
-		return bad("bagging_fraction", p.BaggingFraction, "be in (0, 1]")
-	case p.BaggingFreq < 0:
-		return bad("bagging_freq", p.BaggingFreq, "be ≥ 0")
-	case p.MaxBin < 2 || p.MaxBin > 255:
-		return bad("max_bin", p.MaxBin, "be in [2, 255]")
-	case p.EarlyStoppingRounds < 0:
-		return bad("early_stopping", p.EarlyStoppingRounds, "be ≥ 0")
-	}
-	for _, k := range p.EvalAt {
-		if k < 1 {
-			return bad("eval_at", p.EvalAt, "hold cut-offs ≥ 1")
-		}
-	}
-	return nil
+	return params.First(
+		params.In("objective", p.Objective, ObjectiveLambdarank, ObjectiveBinary),
+		params.AtLeast("trees", p.NumTrees, 1),
+		params.IntIn("leaves", p.NumLeaves, 2, 1<<17),
+		params.Positive("learning_rate", p.LearningRate),
+		params.AtLeast("min_data_in_leaf", p.MinDataInLeaf, 1),
+		params.Check(p.MinSumHessianInLeaf >= 0, "min_sum_hessian", p.MinSumHessianInLeaf, "be ≥ 0"),
+		params.Check(p.LambdaL2 >= 0, "lambda_l2", p.LambdaL2, "be ≥ 0"),
+		params.Check(p.MinGainToSplit >= 0, "min_gain", p.MinGainToSplit, "be ≥ 0"),
+		params.Check(p.FeatureFraction > 0 && p.FeatureFraction <= 1, "feature_fraction", p.FeatureFraction, "be in (0, 1]"),
+		params.Check(p.BaggingFraction > 0 && p.BaggingFraction <= 1, "bagging_fraction", p.BaggingFraction, "be in (0, 1]"),
+		params.AtLeast("bagging_freq", p.BaggingFreq, 0),
+		params.IntIn("max_bin", p.MaxBin, 2, 255),
+		params.AtLeast("early_stopping", p.EarlyStoppingRounds, 0),
+		params.IntsIn("eval_at", p.EvalAt, 1, math.MaxInt32),
+	)
 }
 
 // lightGBMParams lists the parameters as LightGBM writes them in a model's parameters block.

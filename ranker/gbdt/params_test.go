@@ -1,9 +1,12 @@
 package gbdt
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/cascade-rec/cascade/params"
 )
 
 // TestParamsValidate: the defaults pass, and each bad field is named by its pipeline-file key.
@@ -39,8 +42,9 @@ func TestParamsValidate(t *testing.T) {
 			p := DefaultParams(ObjectiveLambdarank)
 			c.set(&p)
 			err := p.Validate()
-			if err == nil || !strings.HasPrefix(err.Error(), "gbdt: "+c.key+" = ") {
-				t.Fatalf("error %v, want one naming %s", err, c.key)
+			var fe params.FieldError
+			if !errors.As(err, &fe) || strings.TrimSuffix(fe.Path, "[1]") != c.key {
+				t.Fatalf("error %v, want a params.FieldError naming %s", err, c.key)
 			}
 		})
 	}
