@@ -22,6 +22,9 @@ func TestReadMatrix(t *testing.T) {
 		{"bad number", "1 x\n3 4\n", 2, 2, nil, `m.ascii:1: column 2: "x" is not a finite number`},
 		{"too few rows", "1 2\n", 2, 2, nil, "m.ascii:1: 1 rows, want 2"},
 		{"too many rows", "1 2\n3 4\n5 6\n", 2, 2, nil, "m.ascii:3: more than 2 rows"},
+		{"shape from the file", "1 2 3\n4 5 6\n", 0, 0, [][]float64{{1, 2, 3}, {4, 5, 6}}, ""},
+		{"ragged, shape from the file", "1 2 3\n4 5\n", 0, 0, nil, "m.ascii:2: 2 columns, want 3"},
+		{"empty", "\n", 0, 0, nil, "m.ascii:1: 0 rows"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -73,15 +76,17 @@ func TestWithIPS(t *testing.T) {
 	r := []Rating{{Propensity: 0.5}, {Propensity: 0.25}, {Propensity: 0}}
 	for _, c := range []struct {
 		normalise bool
+		minProp   float64
 		want      []float64
 	}{
-		{false, []float64{2, 4, 1}},
-		{true, []float64{6.0 / 7, 12.0 / 7, 3.0 / 7}},
+		{false, 0, []float64{2, 4, 1}},
+		{true, 0, []float64{6.0 / 7, 12.0 / 7, 3.0 / 7}},
+		{false, 0.4, []float64{2, 2.5, 1}}, // 0.25 raised to 0.4
 	} {
-		got := WithIPS(r, c.normalise)
+		got := WithIPS(r, c.normalise, c.minProp)
 		for j, w := range c.want {
 			if math.Abs(got[j].Weight-w) > 1e-12 {
-				t.Fatalf("normalise=%v: weight %d = %g, want %g", c.normalise, j, got[j].Weight, w)
+				t.Fatalf("normalise=%v min=%g: weight %d = %g, want %g", c.normalise, c.minProp, j, got[j].Weight, w)
 			}
 		}
 	}
@@ -140,17 +145,10 @@ func TestTrainRejectsBadInput(t *testing.T) {
 	}
 }
 
-// TestCoatData runs the experiment on the real data when it is present.
-func TestCoatData(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "datasets", "coat")
-	if !Detect(dir) {
-		t.Skipf("Coat not found at %s (../shared/datasets/coat from the repository root); skipping", dir)
-	}
-	d, err := Load(dir)
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
-	if len(d.Train) != 6960 || len(d.Test) != 4640 {
-		t.Fatalf("train %d test %d ratings, want 6960 and 4640", len(d.Train), len(d.Test))
-	}
+	return os.WriteFile(to, b, 0o644)
 }

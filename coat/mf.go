@@ -6,7 +6,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/floats"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
+	"github.com/cascade-rec/cascade/params"
 )
 
 // Config is the factorisation's hyperparameters.
@@ -17,17 +20,13 @@ type Config struct {
 	Seed       uint64  `json:"seed"`
 }
 
-// Validate names the first bad field.
+// Validate names the first bad field as a params.FieldError.
 func (c Config) Validate() error {
-	switch {
-	case c.Factors < 1:
-		return fmt.Errorf("factors must be at least 1, got %d", c.Factors)
-	case !(c.Lambda > 0) || math.IsInf(c.Lambda, 0):
-		return fmt.Errorf("lambda must be positive and finite, got %g", c.Lambda)
-	case c.Iterations < 1:
-		return fmt.Errorf("iterations must be at least 1, got %d", c.Iterations)
-	}
-	return nil
+	return params.First(
+		params.AtLeast("factors", c.Factors, 1),
+		params.Positive("lambda", c.Lambda),
+		params.AtLeast("iterations", c.Iterations, 1),
+	)
 }
 
 // Model predicts r̂(u, i) = μ + b_u + c_i + p_u·q_i, clipped to [1, 5].
@@ -97,17 +96,17 @@ func Train(train []Rating, users, items int, cfg Config) (*Model, error) {
 	return m, nil
 }
 
-// solver holds the buffers of one (k+1)-dimensional weighted ridge regression.
+// solver holds the buffers of one (k+1)-dimensional weighted ridge regression: the normal
+// equations (lower triangle, row-major) and the right-hand side, solved in place by the shared
+// Cholesky kernel.
 type solver struct {
 	n    int
-	a    *mat.SymDense
-	b, x *mat.VecDense
+	a, b []float64
 	z    []float64
-	chol mat.Cholesky
 }
 
 func newSolver(n int) *solver {
-	return &solver{n: n, a: mat.NewSymDense(n, nil), b: mat.NewVecDense(n, nil), x: mat.NewVecDense(n, nil), z: make([]float64, n)}
+	return &solver{n: n, a: make([]float64, n*n), b: make([]float64, n), z: make([]float64, n)}
 }
 
 // solve sets vec and bias to the ridge solution over the ratings idx, where other gives each
@@ -119,12 +118,8 @@ func (s *solver) solve(idx []int, train []Rating, lambda float64, vec []float64,
 		return
 	}
 	n := s.n
-	for i := range n {
-		for j := i; j < n; j++ {
-			s.a.SetSym(i, j, 0)
-		}
-		s.b.SetVec(i, 0)
-	}
+	clear(s.a)
+	clear(s.b)
 	for _, j := range idx {
 		r := train[j]
 		f, t := other(r)
@@ -133,25 +128,19 @@ func (s *solver) solve(idx []int, train []Rating, lambda float64, vec []float64,
 		w := r.Weight
 		for a := range n {
 			wa := w * s.z[a]
-			for b := a; b < n; b++ {
-				s.a.SetSym(a, b, s.a.At(a, b)+wa*s.z[b])
-			}
-			s.b.SetVec(a, s.b.AtVec(a)+wa*t)
+			floats.AddScaled(s.a[a*n:a*n+a+1], wa, s.z[:a+1]) // row a of the lower triangle
+			s.b[a] += wa * t
 		}
 	}
 	for i := range n {
-		s.a.SetSym(i, i, s.a.At(i, i)+lambda)
+		s.a[i*n+i] += lambda
 	}
-	if !s.chol.Factorize(s.a) { // cannot happen with λ > 0; keep the old values
+	if !kernel.Cholesky(s.a, n) { // cannot happen with λ > 0; keep the old values
 		return
 	}
-	if err := s.chol.SolveVecTo(s.x, s.b); err != nil {
-		return
-	}
-	for i := range n - 1 {
-		vec[i] = s.x.AtVec(i)
-	}
-	*bias = s.x.AtVec(n - 1)
+	kernel.CholSolve(s.a, n, s.b)
+	copy(vec, s.b[:n-1])
+	*bias = s.b[n-1]
 }
 
 func matrix(rows, cols int) [][]float64 {

@@ -8,22 +8,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/cascade-rec/cascade/dataset"
 )
 
-// Coat's shape: users (rows) × items (columns).
-const (
-	Users = 290
-	Items = 300
-)
-
-// Coat's file names inside its directory.
-const (
-	TrainFile        = "train.ascii"
-	TestFile         = "test.ascii"
-	PropensitiesFile = "propensities.ascii"
-)
-
-// Rating is one observed rating; Weight is its training weight (1 unless set by WithIPS).
+// Rating is one observed rating; Weight is its training weight (1 unless set by Weight).
 type Rating struct {
 	User, Item int
 	Value      float64
@@ -37,38 +26,34 @@ type Data struct {
 	Train, Test  []Rating
 }
 
-// Detect reports whether dir holds Coat's three matrix files.
-func Detect(dir string) bool {
-	for _, f := range []string{TrainFile, TestFile, PropensitiesFile} {
-		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.IsDir() {
-			return false
-		}
-	}
-	return true
-}
-
-// Load reads train.ascii, test.ascii and propensities.ascii from dir. Every train rating gets the
-// propensity of its cell, which must be positive.
+// Load reads Coat's three matrices from dir (file names in package dataset, which detects the
+// format). The shape is train.ascii's (290 × 300 for Coat itself); the other two must match it.
+// Every train rating gets the propensity of its cell, which must be in (0, 1].
 func Load(dir string) (*Data, error) {
-	train, err := ReadMatrix(filepath.Join(dir, TrainFile), Users, Items)
+	trainPath := filepath.Join(dir, dataset.CoatTrainFile)
+	train, err := ReadMatrix(trainPath, 0, 0)
 	if err != nil {
 		return nil, err
 	}
-	test, err := ReadMatrix(filepath.Join(dir, TestFile), Users, Items)
+	users, items := len(train), len(train[0])
+	test, err := ReadMatrix(filepath.Join(dir, dataset.CoatTestFile), users, items)
 	if err != nil {
 		return nil, err
 	}
-	propPath := filepath.Join(dir, PropensitiesFile)
-	prop, err := ReadMatrix(propPath, Users, Items)
+	propPath := filepath.Join(dir, dataset.CoatPropensitiesFile)
+	prop, err := ReadMatrix(propPath, users, items)
 	if err != nil {
 		return nil, err
 	}
-	d := &Data{Users: Users, Items: Items}
-	if d.Train, err = ratings(filepath.Join(dir, TrainFile), train, prop, propPath); err != nil {
+	d := &Data{Users: users, Items: items}
+	if d.Train, err = ratings(trainPath, train, prop, propPath); err != nil {
 		return nil, err
 	}
-	if d.Test, err = ratings(filepath.Join(dir, TestFile), test, nil, ""); err != nil {
+	if d.Test, err = ratings(filepath.Join(dir, dataset.CoatTestFile), test, nil, ""); err != nil {
 		return nil, err
+	}
+	if len(d.Train) == 0 || len(d.Test) == 0 {
+		return nil, fmt.Errorf("coat %s: %d train and %d test ratings; both must be non-empty", dir, len(d.Train), len(d.Test))
 	}
 	return d, nil
 }
@@ -100,7 +85,8 @@ func ratings(path string, m, prop [][]float64, propPath string) ([]Rating, error
 }
 
 // ReadMatrix reads a dense rows × cols matrix of whitespace-separated numbers, one row a line
-// (LF or CRLF). Errors name the file, line and column.
+// (LF or CRLF); rows and cols 0 take the shape from the file (the first row's length, every
+// row's count). Errors name the file, line and column.
 func ReadMatrix(path string, rows, cols int) ([][]float64, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -117,10 +103,13 @@ func ReadMatrix(path string, rows, cols int) ([][]float64, error) {
 		if text == "" {
 			continue
 		}
-		if len(m) == rows {
+		if rows > 0 && len(m) == rows {
 			return nil, fmt.Errorf("%s:%d: more than %d rows", path, line, rows)
 		}
 		fields := strings.Fields(text)
+		if cols == 0 {
+			cols = len(fields)
+		}
 		if len(fields) != cols {
 			return nil, fmt.Errorf("%s:%d: %d columns, want %d", path, line, len(fields), cols)
 		}
@@ -137,7 +126,10 @@ func ReadMatrix(path string, rows, cols int) ([][]float64, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s:%d: %w", path, line+1, err)
 	}
-	if len(m) != rows {
+	if len(m) == 0 {
+		return nil, fmt.Errorf("%s:%d: 0 rows", path, line)
+	}
+	if rows > 0 && len(m) != rows {
 		return nil, fmt.Errorf("%s:%d: %d rows, want %d", path, line, len(m), rows)
 	}
 	return m, nil

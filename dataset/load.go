@@ -52,6 +52,9 @@ func Load(dir string, opt LoadOptions) (*Dataset, error) {
 	b := newBuilder(dir, opt)
 	var err error
 	switch format {
+	case FormatCoat:
+		return nil, fmt.Errorf("data set %s is Coat (%s, %s, %s): %w; ranking pipelines need an event log, and Coat is read by pipeline files with an explicit_mf model (examples/coat-ips.yaml)",
+			dir, CoatTrainFile, CoatTestFile, CoatPropensitiesFile, ErrRatingMatrices)
 	case FormatML100K:
 		err = b.loadML100K()
 	case FormatML1M:
@@ -61,7 +64,7 @@ func Load(dir string, opt LoadOptions) (*Dataset, error) {
 	case FormatGeneric:
 		err = b.loadGeneric()
 	default:
-		return nil, fmt.Errorf("data set %s: unknown format %q (want auto, %s, %s, %s or %s)", dir, format, FormatML100K, FormatML1M, FormatMLLatest, FormatGeneric)
+		return nil, fmt.Errorf("data set %s: unknown format %q (want auto, %s, %s, %s, %s or %s)", dir, format, FormatCoat, FormatML100K, FormatML1M, FormatMLLatest, FormatGeneric)
 	}
 	if err != nil {
 		return nil, err

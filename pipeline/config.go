@@ -26,6 +26,13 @@ type Config struct {
 	RankingData RankingDataConfig `yaml:"ranking_data"`
 	Final       FinalConfig       `yaml:"final"`
 	Tuning      TuningConfig      `yaml:"tuning"`
+	// Ratings is the protocol of a ratings file (one whose model predicts explicit ratings, e.g.
+	// explicit_mf on Coat); ranking files ignore it.
+	Ratings RatingsConfig `yaml:"ratings"`
+	// Variants split users between versions of the pipeline served from the same bundle
+	// (variants.go); VariantSalt seeds the split (default: the file's name).
+	Variants    []VariantConfig `yaml:"variants"`
+	VariantSalt string          `yaml:"variant_salt"`
 
 	// path, source and file keep the text for error positions and the manifest.
 	path   string
@@ -201,6 +208,15 @@ type TuningConfig struct {
 	Metric string `yaml:"metric"`
 }
 
+// RatingsConfig is how a ratings file's grid is chosen: on a seeded random holdout of the
+// training ratings (Coat's train ratings carry no time), never on the test ratings.
+type RatingsConfig struct {
+	Holdout float64 `yaml:"holdout"` // share of the training ratings held out for validation
+	// Folds ≥ 2 replaces the holdout by cross-validation over that many folds (errors pooled).
+	Folds int    `yaml:"folds"`
+	Seed  uint64 `yaml:"seed"` // draws the holdout or the folds
+}
+
 // defaultConfig holds every default; the file is decoded over it, so that an explicit zero
 // (negatives: 0 meaning all, say) stays zero.
 func defaultConfig() Config {
@@ -214,8 +230,9 @@ func defaultConfig() Config {
 		RankingData: RankingDataConfig{
 			HorizonDays: OneOrMore[float64]{0}, MaxPerUser: OneOrMore[int]{0}, MaxRequests: 8000, Negatives: 100, StackFraction: 0.5, ValidFraction: 0.2, Seed: 1,
 		},
-		Final:  FinalConfig{K: 100},
-		Tuning: TuningConfig{Metric: "ndcg@10"},
+		Final:   FinalConfig{K: 100},
+		Tuning:  TuningConfig{Metric: "ndcg@10"},
+		Ratings: RatingsConfig{Holdout: 0.2, Seed: 1},
 	}
 }
 

@@ -18,14 +18,11 @@ func (c *Config) LoadData(ctx context.Context, dir, cacheDir string, log *slog.L
 	if log == nil {
 		log = slog.Default()
 	}
-	opt := dataset.LoadOptions{Format: c.Dataset.Format, SkipMalformed: c.Dataset.SkipMalformed, Logger: log}
-	if dir == "" && c.Dataset.Path != "" {
-		dir = c.Dataset.Path
-		if !filepath.IsAbs(dir) && c.path != "" {
-			dir = filepath.Join(filepath.Dir(c.path), dir)
-		}
+	if err := c.notRatings("load data"); err != nil {
+		return nil, err
 	}
-	if dir != "" {
+	opt := dataset.LoadOptions{Format: c.Dataset.Format, SkipMalformed: c.Dataset.SkipMalformed, Logger: log}
+	if dir = c.dataDir(dir); dir != "" {
 		ds, err := dataset.Load(dir, opt)
 		if err != nil {
 			return nil, err

@@ -21,4 +21,8 @@
 // (choosing the ranking stack on validation), cache.go (trained models keyed by what determines
 // them), plan.go (progress over the whole run), manifest.go and open.go (the bundle on disk and
 // loading it), kinds.go and registry.go (model and ranker kinds, and registering a program's own).
+//
+// variants.go: a file's variants (an A/B test served from one bundle) and the stable bucketing of
+// users between them. ratings.go: ratings files, whose one explicit_mf model is trained and
+// judged on Coat's ratings (EvaluateRatings) instead of being served.
 package pipeline

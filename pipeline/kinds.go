@@ -9,11 +9,15 @@ import (
 	"github.com/cascade-rec/cascade/candidates/imported"
 	"github.com/cascade-rec/cascade/candidates/popularity"
 	"github.com/cascade-rec/cascade/candidates/twotower"
+	"github.com/cascade-rec/cascade/coat"
 )
 
 // modelKind is how the pipeline trains and loads one model type.
 type modelKind struct {
-	source    bool       // can propose candidates (a retrieve source or the fallback)
+	source bool // can propose candidates (a retrieve source or the fallback)
+	// ratings marks a model of explicit ratings evaluated by EvaluateRatings (ratings.go), not
+	// a stage of a ranking pipeline: it has no train or load, and its file has no stages.
+	ratings   bool
 	newParams func() any // pointer to the defaults; grid values are decoded over it
 	train     func(ctx context.Context, env TrainEnv, params any) (Model, error)
 	load      func(path string) (Model, error)
@@ -92,6 +96,10 @@ var kinds = map[string]*modelKind{
 			}
 			return towerModel{t}, nil
 		},
+	},
+	"explicit_mf": {
+		ratings:   true,
+		newParams: func() any { p := coat.DefaultParams(); return &p },
 	},
 	"imported": {
 		source:    true,

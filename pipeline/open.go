@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/features"
@@ -12,6 +13,9 @@ import (
 // trained on (same events and item IDs), since dense IDs are only meaningful against it; filter
 // rules on attributes need it.
 func Open(cfg *Config, dir string, ds *dataset.Dataset) (*Pipeline, error) {
+	if err := cfg.notRatings("open bundle"); err != nil {
+		return nil, err
+	}
 	man, err := ReadManifest(dir)
 	if err != nil {
 		return nil, err
@@ -34,6 +38,11 @@ func Open(cfg *Config, dir string, ds *dataset.Dataset) (*Pipeline, error) {
 	need := []string{cfg.FallbackModel()}
 	for _, s := range cfg.Retrieve.Sources {
 		need = append(need, s.Model)
+	}
+	for _, v := range cfg.Variants {
+		for _, s := range v.Sources {
+			need = append(need, s.Model)
+		}
 	}
 	if cfg.Features != nil {
 		need = append(need, cfg.ModelNames()...) // every model's score is a feature
@@ -99,5 +108,21 @@ func Open(cfg *Config, dir string, ds *dataset.Dataset) (*Pipeline, error) {
 		return nil, fmt.Errorf("model bundle %s: %w", dir, err)
 	}
 	p.manifest = man
+	for i, v := range cfg.Variants {
+		vcfg, err := cfg.forVariant(i)
+		if err != nil {
+			return nil, fmt.Errorf("model bundle %s: %w", dir, err)
+		}
+		var vrankers []Ranker
+		for _, rc := range vcfg.Rankers {
+			vrankers = append(vrankers, rankers[slices.IndexFunc(cfg.Rankers, func(r RankerConfig) bool { return r.Name == rc.Name })])
+		}
+		vp, err := assemble(vcfg, models, stats, vrankers, ds, man.Split.TrainItems)
+		if err != nil {
+			return nil, fmt.Errorf("model bundle %s: variant %s: %w", dir, v.Name, err)
+		}
+		vp.manifest = man
+		p.variants = append(p.variants, variant{name: v.Name, p: vp})
+	}
 	return p, nil
 }

@@ -32,6 +32,8 @@ type Pipeline struct {
 	// column per ranker ("ranker_<name>") that later rankers may read.
 	wide []string
 	pool sync.Pool // *scratch
+	// variants are the file's variants assembled over the same models (variants.go), in order.
+	variants []variant
 }
 
 type source struct {

@@ -93,13 +93,9 @@ func (c *Config) withStack(s stack) *Config {
 // withRankers returns a copy of cfg keeping the named rankers (a bundle's chosen stack).
 func (c *Config) withRankers(names []string) (*Config, error) {
 	out := *c
-	out.Rankers = nil
-	for _, n := range names {
-		i := slices.IndexFunc(c.Rankers, func(r RankerConfig) bool { return r.Name == n })
-		if i < 0 {
-			return nil, fmt.Errorf("the bundle's ranking stack has ranker %q, which the pipeline file does not declare: retrain with this pipeline file", n)
-		}
-		out.Rankers = append(out.Rankers, c.Rankers[i])
+	var err error
+	if out.Rankers, err = keepRankers(c.Rankers, names); err != nil {
+		return nil, fmt.Errorf("the bundle's ranking stack does not match the pipeline file (%w): retrain with this pipeline file", err)
 	}
 	return &out, nil
 }

@@ -66,6 +66,9 @@ func (o Options) logger() *slog.Logger {
 // cfg.Tuning.Metric is refit on the whole train split. The test split is never seen.
 func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string, opt Options) (*Manifest, error) {
 	log := opt.logger()
+	if err := cfg.notRatings("train"); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}

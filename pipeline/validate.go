@@ -32,21 +32,11 @@ func (c *Config) validate() error {
 			return err
 		}
 	}
-	if len(c.Retrieve.Sources) == 0 {
-		return c.errorf("retrieve.sources", "at least one source is required")
+	if c.IsRatings() {
+		return c.validateRatings()
 	}
-	for i, s := range c.Retrieve.Sources {
-		key := fmt.Sprintf("retrieve.sources[%d]", i)
-		m, ok := c.Models[s.Model]
-		if !ok {
-			return c.errorf(key+".model", "no model named %q (declared: %s)", s.Model, strings.Join(c.ModelNames(), ", "))
-		}
-		if !kinds[m.Type].source {
-			return c.errorf(key+".model", "model %q of type %s cannot propose candidates", s.Model, m.Type)
-		}
-		if s.K <= 0 || s.K > 100_000 {
-			return c.errorf(key+".k", "must be in 1..100000, got %d", s.K)
-		}
+	if err := c.validateSources("retrieve.sources", c.Retrieve.Sources); err != nil {
+		return err
 	}
 	if c.Retrieve.Merge != "interleave" && c.Retrieve.Merge != "concat" {
 		return c.errorf("retrieve.merge", "must be interleave or concat, got %q", c.Retrieve.Merge)
@@ -63,11 +53,35 @@ func (c *Config) validate() error {
 	if err := c.validateStages(); err != nil {
 		return err
 	}
+	if err := c.validateVariants(); err != nil {
+		return err
+	}
 	if c.Final.K <= 0 || c.Final.K > 10_000 {
 		return c.errorf("final.k", "must be in 1..10000, got %d", c.Final.K)
 	}
 	if !validMetric(c.Tuning.Metric) {
 		return c.errorf("tuning.metric", "unknown metric %q (want hr@K, ndcg@K or mrr@K with K in 10, 20, 50, 100)", c.Tuning.Metric)
+	}
+	return nil
+}
+
+// validateSources checks a list of candidate sources (retrieve.sources, a variant's) at key.
+func (c *Config) validateSources(key string, sources []SourceConfig) error {
+	if len(sources) == 0 {
+		return c.errorf(key, "at least one source is required")
+	}
+	for i, s := range sources {
+		at := fmt.Sprintf("%s[%d]", key, i)
+		m, ok := c.Models[s.Model]
+		if !ok {
+			return c.errorf(at+".model", "no model named %q (declared: %s)", s.Model, strings.Join(c.ModelNames(), ", "))
+		}
+		if !kinds[m.Type].source {
+			return c.errorf(at+".model", "model %q of type %s cannot propose candidates", s.Model, m.Type)
+		}
+		if s.K <= 0 || s.K > 100_000 {
+			return c.errorf(at+".k", "must be in 1..100000, got %d", s.K)
+		}
 	}
 	return nil
 }

@@ -19,9 +19,12 @@ type Entry struct {
 	User         string    `json:"user_id"`
 	UserKnown    bool      `json:"user_known"`
 	ModelVersion string    `json:"model_version"`
-	HistoryLen   int       `json:"history_len"`
-	Fallback     bool      `json:"fallback,omitempty"`
-	Degraded     bool      `json:"degraded,omitempty"`
+	// Variant is the pipeline file's variant that served the user (pipeline.Bucket), when the
+	// file declares variants.
+	Variant    string `json:"variant,omitempty"`
+	HistoryLen int    `json:"history_len"`
+	Fallback   bool   `json:"fallback,omitempty"`
+	Degraded   bool   `json:"degraded,omitempty"`
 	// Stages are the server's per-stage timings (absent from the simulator's deterministic logs).
 	Stages       []Stage  `json:"stages,omitempty"`
 	FeatureNames []string `json:"feature_names,omitempty"`

@@ -467,6 +467,7 @@ type recommendResponse struct {
 	HistoryLen   int         `json:"history_len"`
 	Fallback     bool        `json:"fallback"`
 	Degraded     bool        `json:"degraded,omitempty"`
+	Variant      string      `json:"variant,omitempty"` // the file's variant serving the user (variants.go)
 	Items        []itemJSON  `json:"items"`
 	Stages       []stageJSON `json:"stages"`
 	FeatureNames []string    `json:"feature_names,omitempty"`

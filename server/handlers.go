@@ -105,7 +105,8 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request) {
 		uid = -1
 	}
 	var sc reqScratch
-	resp := &recommendResponse{RequestID: requestIDOf(r.Context()), ModelVersion: b.version}
+	variant, p := b.p.ForUser(req.UserID)
+	resp := &recommendResponse{RequestID: requestIDOf(r.Context()), ModelVersion: b.version, Variant: variant}
 	q, live := s.history(ctx, &sc, req, uid, qt, resp)
 	resp.UserKnown = inData || live > 0
 	resp.HistoryLen = len(q.History)
@@ -115,7 +116,7 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request) {
 	class := ""
 	if s.acquire(ctx) {
 		var err error
-		res, err = b.p.RecommendDense(ctx, pq)
+		res, err = p.RecommendDense(ctx, pq)
 		<-s.slots
 		if err != nil { // only a canceled request errs: the client is gone
 			s.metrics.errors.WithLabelValues("canceled").Inc()
@@ -133,7 +134,7 @@ func (s *Server) handleRecommend(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// Shed: the precomputed fallback list costs nothing, so overload never fails a request.
-		res, class = b.p.Degraded(pq, errOverload), "overload"
+		res, class = p.Degraded(pq, errOverload), "overload"
 	}
 	switch {
 	case res.Degraded:
@@ -316,7 +317,7 @@ func (s *Server) logServed(resp *recommendResponse, req recommendRequest, qt int
 	}
 	e := &servedlog.Entry{
 		RequestID: resp.RequestID, Time: now.UTC(), QueryTime: qt, User: req.UserID, UserKnown: resp.UserKnown,
-		ModelVersion: resp.ModelVersion, HistoryLen: resp.HistoryLen, Fallback: resp.Fallback, Degraded: resp.Degraded,
+		ModelVersion: resp.ModelVersion, Variant: resp.Variant, HistoryLen: resp.HistoryLen, Fallback: resp.Fallback, Degraded: resp.Degraded,
 		Stages: resp.Stages, Items: make([]servedlog.Item, len(resp.Items)),
 	}
 	withFeatures := (req.Explain || s.cfg.ServedLog.Features) && resp.featureRows != nil

@@ -46,6 +46,7 @@ func newIDMap(ds *dataset.Dataset, users, items int) *idMap {
 // (before that, by the bundle's own final score), then turned into a slate by the explorer.
 type cascadePolicy struct {
 	name       string
+	variant    string // the pipeline file's variant served ("" for the file itself)
 	p          *pipeline.Pipeline
 	ids        *idMap
 	candidates int

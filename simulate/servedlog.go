@@ -22,8 +22,9 @@ func roundLogName(dir string, r int) string {
 	return filepath.Join(dir, fmt.Sprintf("round-%03d.jsonl", r))
 }
 
-// writeRoundLog writes every policy's served slates of round r, policy by policy, users in order.
-func writeRoundLog(path string, r int, served map[string][]Served, names []string, rewards map[string][]float64) (err error) {
+// writeRoundLog writes every policy's served slates of round r, policy by policy, users in order;
+// variants names the pipeline variant of the policies that serve one.
+func writeRoundLog(path string, r int, served map[string][]Served, names []string, rewards map[string][]float64, variants map[string]string) (err error) {
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("simulate: %w", err)
@@ -46,6 +47,7 @@ func writeRoundLog(path string, r int, served map[string][]Served, names []strin
 				User:           "u" + strconv.Itoa(req.User),
 				UserKnown:      true,
 				ModelVersion:   fmt.Sprintf("%s@round%d", name, r),
+				Variant:        variants[name],
 				HistoryLen:     req.historyLen,
 				Fallback:       s.Fallback,
 				FeatureNames:   s.FeatureNames,

@@ -126,6 +126,18 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Report, error) {
 			log:     log,
 		})
 	}
+	// A pipeline file with variants: each variant serves beside the rest, with the first
+	// exploration mode, as "variant-NAME" (every policy sees every sampled user, so the variants
+	// are compared on the same users, with the world's exact expected reward).
+	for _, v := range p.Variants() {
+		policies = append(policies, &cascadePolicy{
+			name: "variant-" + v, variant: v, p: p.Variant(v), ids: ids, candidates: cfg.Candidates,
+			explore: explorer{mode: cfg.Exploration[0], epsilon: cfg.Epsilon, temperature: cfg.Temperature},
+			retrain: cfg.Retrain,
+			rr:      &reranker{cfg: cfg.Reranker, seed: int(cfg.Seed % math.MaxInt32), log: log},
+			log:     log,
+		})
+	}
 	policies = append(policies, oracle{}, newPopularity(len(w.Items), func(yield func(int) bool) {
 		for _, e := range w.Events {
 			if !yield(int(e.Item)) {
@@ -275,7 +287,13 @@ func (r *runner) round(ctx context.Context, round int, logPath string) (RoundRep
 	for _, name := range names {
 		rep.RewardVsOracle[name] = ratio(rep.Reward[name], rep.Reward["oracle"])
 	}
-	if err := writeRoundLog(logPath, round, served, names, rewards); err != nil {
+	variants := map[string]string{}
+	for _, pol := range r.policies {
+		if c, ok := pol.(*cascadePolicy); ok && c.variant != "" {
+			variants[c.name] = c.variant
+		}
+	}
+	if err := writeRoundLog(logPath, round, served, names, rewards, variants); err != nil {
 		return rep, err
 	}
 	for pi, pol := range r.policies {

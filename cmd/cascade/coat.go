@@ -5,53 +5,61 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/cascade-rec/cascade/coat"
+	"github.com/cascade-rec/cascade/pipeline"
 )
 
-// coatCmd measures selection bias on Coat: explicit MF trained on the self-selected (MNAR) train
-// ratings, naive and inverse-propensity weighted, evaluated on the uniformly random (MAR) test
-// ratings.
+// coatCmd measures selection bias on Coat: ratings files (by default the embedded coat-naive.yaml
+// and coat-ips.yaml) run side by side, as `cascade replay` runs each, with the paper's figures
+// beside them.
 type coatCmd struct {
-	Data        string  `required:"" type:"existingdir" help:"Coat directory (train.ascii, test.ascii, propensities.ascii)."`
-	JSON        string  `name:"json" type:"path" help:"Write {naive|ips: {ratings: {mse, mae, n}}, chosen: {naive|ips: {config, validation_mse}}, split} to this file."`
-	Holdout     float64 `default:"0.2" help:"Share of the train ratings held out to choose hyperparameters (the test ratings are never used for that)."`
-	NoNormalise bool    `help:"Keep the raw inverse propensities as weights instead of scaling them to average 1."`
-	Seed        uint64  `default:"1" help:"Seed of the validation split and the factor initialisation."`
+	Data    string   `required:"" type:"existingdir" help:"Coat directory (train.ascii, test.ascii, propensities.ascii)."`
+	Config  []string `default:"coat-naive.yaml,coat-ips.yaml" sep:"," help:"Ratings files to run (paths or embedded examples)."`
+	JSON    string   `name:"json" type:"path" help:"Write {naive|ips: the replay report of each file, keyed by its weighting} to this file (the last file of a weighting wins)."`
+	Holdout *float64 `help:"Share of the train ratings held out to choose hyperparameters (the files' ratings.holdout; the test ratings are never used for that)."`
+	Seed    *uint64  `help:"Seed of the validation split (the files' ratings.seed)."`
 }
 
-// Run loads Coat, runs the experiment, prints the table and writes the JSON.
+// paperMSE is Schnabel et al. (2016), Table 1: MF on Coat, test MSE.
+var paperMSE = map[string]float64{"naive": 1.202, "ips": 1.093}
+
+// Run evaluates both files on Coat, prints the table and writes the JSON.
 func (c *coatCmd) Run(g *Globals) error {
-	if !coat.Detect(c.Data) {
-		return fmt.Errorf("--data %s: no Coat files (%s, %s, %s)", c.Data, coat.TrainFile, coat.TestFile, coat.PropensitiesFile)
+	reps := map[string]*pipeline.RatingsReport{}
+	var order []*pipeline.RatingsReport
+	for _, name := range c.Config {
+		cfg, err := loadConfig(name)
+		if err != nil {
+			return err
+		}
+		if c.Holdout != nil {
+			cfg.Ratings.Holdout = *c.Holdout
+		}
+		if c.Seed != nil {
+			cfg.Ratings.Seed = *c.Seed
+		}
+		if !cfg.IsRatings() {
+			return fmt.Errorf("coat: %s is not a ratings file (explicit_mf)", name)
+		}
+		rep, err := pipeline.EvaluateRatings(g.Ctx, cfg, c.Data)
+		if err != nil {
+			return err
+		}
+		reps[rep.Weighting] = rep
+		order = append(order, rep)
 	}
-	d, err := coat.Load(c.Data)
-	if err != nil {
-		return err
+	writeCoatTable(g.Stdout, order)
+	if c.JSON == "" {
+		return nil
 	}
-	g.Log.Info("coat loaded", "train", len(d.Train), "test", len(d.Test))
-	rep, err := coat.Run(g.Ctx, d, coat.Options{Grid: coat.DefaultGrid, Holdout: c.Holdout, Normalise: !c.NoNormalise, Seed: c.Seed})
-	if err != nil {
-		return err
-	}
-	writeCoatTable(g.Stdout, rep)
-	if c.JSON != "" {
-		return g.writeJSON(c.JSON, rep)
-	}
-	return nil
+	return g.writeJSON(c.JSON, reps)
 }
 
 // writeCoatTable prints one line per model with its test errors beside the paper's MSE.
-func writeCoatTable(w io.Writer, rep *coat.Report) {
+func writeCoatTable(w io.Writer, reps []*pipeline.RatingsReport) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "model\ttest MSE\ttest MAE\tpaper MSE (Schnabel et al. 2016)\tfactors\tλ\titerations\tvalidation MSE")
-	for _, row := range []struct {
-		name  string
-		res   coat.Result
-		paper float64
-	}{{"naive", rep.Naive, 1.202}, {"ips", rep.IPS, 1.093}} {
-		ch := rep.Chosen[row.name]
-		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.3f\t%d\t%g\t%d\t%.4f\n", row.name, row.res.Ratings.MSE, row.res.Ratings.MAE, row.paper,
-			ch.Config.Factors, ch.Config.Lambda, ch.Config.Iterations, ch.Validation)
+	fmt.Fprintln(tw, "model\ttest MSE\ttest MAE\tpaper MSE (Schnabel et al. 2016)\tvalidation MSE\tchosen")
+	for _, r := range reps {
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.3f\t%.4f\t%s\n", r.Weighting, r.Ratings.MSE, r.Ratings.MAE, paperMSE[r.Weighting], r.Chosen.Validation, r.Values)
 	}
 	tw.Flush()
 }

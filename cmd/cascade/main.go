@@ -37,6 +37,7 @@ type cli struct {
 	Gen       genCmd       `cmd:"" help:"Generate a synthetic world (events, items, users, ground truth, impressions) in the generic format."`
 	Serve     serveCmd     `cmd:"" help:"Serve a trained pipeline over HTTP: recommendations, events, similar items, metrics, hot reload."`
 	Ope       opeCmd       `cmd:"" help:"Off-policy evaluation on logged bandit data (Open Bandit Dataset): IPS, SNIPS and DR with intervals beside the on-policy value."`
+	Variants  variantsCmd  `cmd:"" help:"Compare the variants of a served log: click rates with intervals over users, and each variant's difference from the control."`
 	Simulate  simulateCmd  `cmd:"" help:"Closed feedback loop over the synthetic world: policies serve slates, the world clicks, the ranker retrains from impressions; true reward per round."`
 	Coat      coatCmd      `cmd:"" help:"Selection bias on Coat: explicit MF on the self-selected train ratings, naive and inverse-propensity weighted, MSE and MAE on the random test ratings."`
 }

@@ -19,8 +19,8 @@ type replayCmd struct {
 	Config  string   `help:"Pipeline file the bundle was trained from."`
 	Compare []string `help:"Replay several pipeline files side by side (repeat the flag or separate with commas); the bundle of NAME.yaml is MODELS/NAME, trained first when absent, sharing first-stage models through MODELS/.cache." sep:","`
 	Data    string   `help:"Data set directory; overrides the files' dataset.path ('cascade data fetch' prints one)."`
-	Models  string   `required:"" help:"Model bundle directory written by 'cascade train' (with --compare: the directory holding one bundle per file)."`
-	JSON    string   `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name)."`
+	Models  string   `help:"Model bundle directory written by 'cascade train' (with --compare: the directory holding one bundle per file). Ratings files (explicit_mf, e.g. coat-ips.yaml) take none: replay trains them."`
+	JSON    string   `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name); a ratings file's report has its test errors under \"ratings\": {mse, mae, n}."`
 	Report  string   `help:"Write a Markdown report with PNG plots (ndcg@K per configuration, recall@N per stage) to this directory."`
 	Workers int      `help:"Parallel workers (0: GOMAXPROCS)."`
 	protocolFlag
@@ -34,6 +34,14 @@ func (c *replayCmd) Run(g *Globals) error {
 	}
 	if len(files) == 0 {
 		return errors.New("replay: give --config FILE or --compare A.yaml,B.yaml")
+	}
+	if ratings, err := ratingsFiles(files); err != nil {
+		return err
+	} else if ratings != nil {
+		return c.replayRatings(g, ratings)
+	}
+	if c.Models == "" {
+		return errors.New("replay: --models is required: the bundle directory 'cascade train' wrote")
 	}
 	compare := len(c.Compare) > 0
 	var cache *pipeline.ModelCache
