@@ -68,6 +68,14 @@ type Attributes struct {
 	Numeric     []NumericColumn
 }
 
+// AttrValues are one entity's attributes by column name, as a catalog update carries them for an
+// item the data set's files do not hold (the columns are the data set's; a categorical value is
+// a string, as in the files).
+type AttrValues struct {
+	Categorical map[string][]string
+	Numeric     map[string]float64
+}
+
 // CategoricalColumn holds one categorical attribute. Values[id] lists the dense value IDs of
 // entity id (empty when it has none).
 type CategoricalColumn struct {

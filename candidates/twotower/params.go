@@ -36,6 +36,10 @@ type Params struct {
 	UserBuckets int   `yaml:"user_buckets"` // hashed user-ID embedding rows; 0 = no user embedding
 	AttrDim     int   `yaml:"attr_dim"`     // embedding size of categorical item attribute values
 	ContextDim  int   `yaml:"context_dim"`  // hour-of-day and day-of-week embedding size; 0 = no context
+	// IDDropout is the probability that a training batch's item column sees the zero ("unknown")
+	// ID row instead of its own, so that the item tower also learns to place an item from its
+	// attributes alone: the embedding an item added after training gets (live.go).
+	IDDropout float64 `yaml:"id_dropout"`
 
 	// Objective.
 	Temperature    float64 `yaml:"temperature"`     // τ: score = u·v/τ
@@ -119,6 +123,8 @@ func (p Params) Validate() error {
 		return params.Must("attr_dim", p.AttrDim, "be in [1, 4096]")
 	case p.ContextDim < 0 || p.ContextDim > 4096:
 		return params.Must("context_dim", p.ContextDim, "be in [0, 4096] (0 = no context)")
+	case !finite(p.IDDropout) || p.IDDropout < 0 || p.IDDropout >= 1:
+		return params.Must("id_dropout", p.IDDropout, "be in [0, 1)")
 	case !finite(p.Temperature) || p.Temperature <= 0:
 		return params.Must("temperature", p.Temperature, "be a finite number > 0")
 	case p.BatchSize < 2:
