@@ -32,7 +32,11 @@ func (p *Pipeline) reserveList() ([]candidates.Candidate, error) {
 }
 
 func (p *Pipeline) isExcluded(id int32) bool {
-	return p.excluded != nil && int(id) < len(p.excluded) && p.excluded[id]
+	if p.excluded != nil && int(id) < len(p.excluded) && p.excluded[id] {
+		return true
+	}
+	cat := p.catalog.Load()
+	return cat != nil && cat.Unavailable(id)
 }
 
 // fallbackAnswer answers a history with no known item by the fallback model.

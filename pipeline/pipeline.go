@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
@@ -32,6 +33,14 @@ type Pipeline struct {
 	// column per ranker ("ranker_<name>") that later rankers may read.
 	wide []string
 	pool sync.Pool // *scratch
+
+	// catalog is the living catalog (catalog.go): set from ds by assemble, or shared by
+	// UseCatalog. syncMu serialises SyncCatalog; applied is the catalog change counter the
+	// models have seen.
+	catalog atomic.Pointer[Catalog]
+	syncMu  sync.Mutex
+	applied uint64
+	attrsIn bool // the live models have the training attributes
 }
 
 type source struct {
@@ -68,6 +77,9 @@ type scratch struct {
 // that rankers learn from exactly what serving computes). numItems bounds the catalog.
 func assemble(cfg *Config, models map[string]Model, stats *features.Stats, rankers []Ranker, ds *dataset.Dataset, numItems int) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, ds: ds, numItems: numItems, fallback: models[cfg.FallbackModel()]}
+	if ds != nil {
+		p.catalog.Store(NewCatalog(ds))
+	}
 	if p.fallback == nil {
 		return nil, fmt.Errorf("fallback model %q is missing", cfg.FallbackModel())
 	}
@@ -152,6 +164,7 @@ func (p *Pipeline) SourceNames() []string {
 	return names
 }
 
-// NumItems is the size of the models' catalog: dense item IDs [0, NumItems) can be recommended;
-// items that appeared later are ignored in histories and never recommended.
+// NumItems is the size of the models' trained catalog, dense item IDs [0, NumItems). Items that
+// appeared later are ignored in histories; they are recommended only once added to the living
+// catalog (UpsertItems), by the models that embed items from their attributes.
 func (p *Pipeline) NumItems() int { return p.numItems }

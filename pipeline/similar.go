@@ -28,9 +28,10 @@ type factorModel interface {
 
 // Similar returns the k items nearest to item, best first, leaving out the item itself and the
 // filter's exclusions: by the two-tower's item embeddings through its ANN index when a source (or
-// the fallback) is a two-tower model, else by cosine between ALS/iALS item factors.
+// the fallback) is a two-tower model, else by cosine between ALS/iALS item factors. An item added
+// to the living catalog is answered by the two-tower, which embedded it.
 func (p *Pipeline) Similar(ctx context.Context, item int32, k int) ([]candidates.Candidate, error) {
-	if item < 0 || int(item) >= p.numItems {
+	if item < 0 || (int(item) >= p.numItems && !p.isLive(item)) {
 		return nil, fmt.Errorf("item %d: %w (%d items)", item, ErrUnknownItem, p.numItems)
 	}
 	var models []Model
