@@ -3,8 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"maps"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -161,14 +161,23 @@ func (c *Catalog) numeric(name string) int {
 	return -1
 }
 
-// Upsert applies updates: every one is checked first (an *AttrError names the first bad one, and
-// nothing is applied), then all at once. An item of the data set updated without attributes keeps
-// the data set's.
-func (c *Catalog) Upsert(items []CatalogItem) error {
+// Check checks updates as Upsert does, without applying them: an *AttrError names the first bad
+// one.
+func (c *Catalog) Check(items []CatalogItem) error {
 	for i := range items {
 		if err := c.check(i, &items[i]); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// Upsert applies updates: every one is checked first (an *AttrError names the first bad one, and
+// nothing is applied), then all at once. An item of the data set updated without attributes keeps
+// the data set's.
+func (c *Catalog) Upsert(items []CatalogItem) error {
+	if err := c.Check(items); err != nil {
+		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -261,6 +270,21 @@ func (c *Catalog) datasetAttrs(it int32) dataset.AttrValues {
 		}
 	}
 	return a
+}
+
+// Item returns the current state of item id: its last update, or the data set's attributes
+// (available) for a data-set item never updated.
+func (c *Catalog) Item(id string) (CatalogItem, bool) {
+	it, ok := c.Lookup(id)
+	if !ok {
+		return CatalogItem{}, false
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if li := c.changed[it]; li != nil {
+		return li.CatalogItem, true
+	}
+	return CatalogItem{ID: id, Attrs: c.datasetAttrs(it), Available: true}, true
 }
 
 // Items returns every item updated since the data set, by dense ID: the catalog's live state.
