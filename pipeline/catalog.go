@@ -191,7 +191,7 @@ func (c *Catalog) Upsert(items []CatalogItem) error {
 			}
 		}
 		if len(it.Attrs.Categorical) == 0 && len(it.Attrs.Numeric) == 0 && int(id) < c.ds.Items.Len() {
-			it.Attrs = c.datasetAttrs(id)
+			it.Attrs = c.ds.ItemAttrs.Of(id)
 		}
 		c.seq++
 		li := &liveItem{CatalogItem: it, seq: c.seq, attrSeq: c.seq}
@@ -221,7 +221,7 @@ func (c *Catalog) Remove(ids []string) error {
 	for i, it := range dense {
 		li := c.changed[it]
 		if li == nil {
-			li = &liveItem{CatalogItem: CatalogItem{ID: ids[i], Attrs: c.datasetAttrs(it)}}
+			li = &liveItem{CatalogItem: CatalogItem{ID: ids[i], Attrs: c.ds.ItemAttrs.Of(it)}}
 		}
 		c.seq++
 		next := *li
@@ -244,34 +244,6 @@ func (c *Catalog) publish() {
 	c.off.Store(&off)
 }
 
-// datasetAttrs returns data-set item it's attributes by column name.
-func (c *Catalog) datasetAttrs(it int32) dataset.AttrValues {
-	a := dataset.AttrValues{}
-	attrs := c.ds.ItemAttrs
-	if attrs == nil {
-		return a
-	}
-	for _, col := range attrs.Categorical {
-		if int(it) < len(col.Values) && len(col.Values[it]) > 0 {
-			if a.Categorical == nil {
-				a.Categorical = map[string][]string{}
-			}
-			for _, v := range col.Values[it] {
-				a.Categorical[col.Name] = append(a.Categorical[col.Name], col.Dict.String(v))
-			}
-		}
-	}
-	for _, col := range attrs.Numeric {
-		if int(it) < len(col.Values) && !math.IsNaN(float64(col.Values[it])) {
-			if a.Numeric == nil {
-				a.Numeric = map[string]float64{}
-			}
-			a.Numeric[col.Name] = float64(col.Values[it])
-		}
-	}
-	return a
-}
-
 // Item returns the current state of item id: its last update, or the data set's attributes
 // (available) for a data-set item never updated.
 func (c *Catalog) Item(id string) (CatalogItem, bool) {
@@ -284,7 +256,7 @@ func (c *Catalog) Item(id string) (CatalogItem, bool) {
 	if li := c.changed[it]; li != nil {
 		return li.CatalogItem, true
 	}
-	return CatalogItem{ID: id, Attrs: c.datasetAttrs(it), Available: true}, true
+	return CatalogItem{ID: id, Attrs: c.ds.ItemAttrs.Of(it), Available: true}, true
 }
 
 // Items returns every item updated since the data set, by dense ID: the catalog's live state.

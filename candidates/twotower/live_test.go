@@ -12,20 +12,7 @@ import (
 )
 
 // attrsOf returns trained item i's attributes as a catalog update would carry them.
-func attrsOf(w *world, i int) dataset.AttrValues {
-	a := dataset.AttrValues{Categorical: map[string][]string{}, Numeric: map[string]float64{}}
-	for _, c := range w.attrs.Categorical {
-		for _, v := range c.Values[i] {
-			a.Categorical[c.Name] = append(a.Categorical[c.Name], c.Dict.String(v))
-		}
-	}
-	for _, c := range w.attrs.Numeric {
-		if v := c.Values[i]; v == v {
-			a.Numeric[c.Name] = float64(v)
-		}
-	}
-	return a
-}
+func attrsOf(w *world, i int) dataset.AttrValues { return w.attrs.Of(int32(i)) }
 
 // The cold-start embedding of named attributes is the item tower on the training features of the
 // same item with the unknown ID row: dictionaries and standardisation are training's.

@@ -157,4 +157,3 @@ func quoteAll(ids []string) string {
 	}
 	return strings.Join(q, ",")
 }
-
