@@ -114,6 +114,11 @@ func TestLivingCatalog(t *testing.T) {
 			t.Errorf("stage %s fell back: %s", st.Name, st.Err)
 		}
 	}
+	// A live item in the history: ignored by the models that do not know it, seen by the filter.
+	withLive, err := p.RecommendDense(ctx, Query{Query: candidates.Query{User: 0, History: append(slices.Clone(hist), n1), Time: ds.Events[len(ds.Events)-1].Time}, Skip: onlyLive, Explain: true})
+	if err != nil || withLive.Degraded || len(withLive.Items) != 1 || cat.String(withLive.Items[0].Item) != "new-2" {
+		t.Fatalf("history with a live item: %+v, %v", withLive, err)
+	}
 	sim, err := p.Similar(ctx, n1, 5)
 	if err != nil || len(sim) != 5 {
 		t.Fatalf("Similar of a live item: %v, %v", sim, err)

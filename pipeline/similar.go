@@ -41,7 +41,12 @@ func (p *Pipeline) Similar(ctx context.Context, item int32, k int) ([]candidates
 	models = append(models, p.fallback)
 	for _, m := range models {
 		if s, ok := m.(similarSearcher); ok {
-			return s.Similar(ctx, item, k, p.isExcluded, nil)
+			res, err := s.Similar(ctx, item, k, p.isExcluded, nil)
+			if err != nil && int(item) >= p.numItems && ctx.Err() == nil {
+				// A catalog item the model never embedded (changed without attributes).
+				return nil, fmt.Errorf("item %d: %w (%v)", item, ErrUnknownItem, err)
+			}
+			return res, err
 		}
 	}
 	for _, m := range models {
