@@ -157,3 +157,37 @@ func quoteAll(ids []string) string {
 	}
 	return strings.Join(q, ",")
 }
+
+// While Redis is down a catalog change is refused (503, nothing changed) and answers keep
+// flowing; once it is back, a change posted to A reaches B, whose change feed was cut.
+func TestCatalogRedisOutage(t *testing.T) {
+	w := getWorld(t)
+	srv := redistest.Start(t, redistest.Options{})
+	a := startReplica(t, w, srv.URL(0), withTower(t, w))
+	b := startReplica(t, w, srv.URL(0), withTower(t, w))
+	user := w.ds.Users.String(w.ds.Events[len(w.ds.Events)-1].User)
+	onlyLive := fmt.Sprintf(`{"user_id": %q, "k": 20, "exclude": [%s]}`, user, quoteAll(w.ds.Items.IDs()))
+
+	srv.Kill()
+	var e struct {
+		Code string `json:"code"`
+	}
+	if code, err := post(a.public, "/v1/items", `{"id": "outage-1", "attributes": {"genres": "g01"}}`, &e); err != nil || code != 503 || e.Code != "catalog_unavailable" {
+		t.Fatalf("POST with Redis down: %d %v %+v", code, err, e)
+	}
+	if got := recommend(t, a.public, user, 10); len(got.Items) == 0 {
+		t.Fatal("no answer while Redis is down")
+	}
+	srv.Restart()
+	eventually(t, 5*time.Second, "POST accepted after the restart", func() bool {
+		code, err := post(a.public, "/v1/items", `{"id": "outage-2", "attributes": {"genres": "g02"}}`, nil)
+		return err == nil && code == 200
+	})
+	for _, r := range []*replica{b, a} { // the refused outage-1 is on neither
+		eventually(t, 3*time.Second, "outage-2 alone on "+r.public, func() bool {
+			var an answer
+			code, err := post(r.public, "/v1/recommend", onlyLive, &an)
+			return err == nil && code == 200 && slices.Equal(an.itemIDs(), []string{"outage-2"})
+		})
+	}
+}
