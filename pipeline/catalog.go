@@ -382,11 +382,8 @@ func (p *Pipeline) isLive(item int32) bool {
 // item new to the models can be recommended as soon as it returns. An invalid update is an
 // *AttrError and changes nothing.
 func (p *Pipeline) UpsertItems(ctx context.Context, items []CatalogItem) error {
-	c := p.catalog.Load()
-	if c == nil {
-		return ErrNoCatalog
-	}
-	if err := ctx.Err(); err != nil {
+	c, err := p.catalogFor(ctx)
+	if err != nil {
 		return err
 	}
 	if err := c.Upsert(items); err != nil {
@@ -397,12 +394,20 @@ func (p *Pipeline) UpsertItems(ctx context.Context, items []CatalogItem) error {
 
 // RemoveItems takes items out of every answer at once (ErrItemNotFound for an unknown ID).
 func (p *Pipeline) RemoveItems(ctx context.Context, ids []string) error {
-	c := p.catalog.Load()
-	if c == nil {
-		return ErrNoCatalog
-	}
-	if err := ctx.Err(); err != nil {
+	c, err := p.catalogFor(ctx)
+	if err != nil {
 		return err
 	}
 	return c.Remove(ids)
+}
+
+// catalogFor returns the catalog a change through the pipeline applies to.
+func (p *Pipeline) catalogFor(ctx context.Context) (*Catalog, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if c := p.catalog.Load(); c != nil {
+		return c, nil
+	}
+	return nil, ErrNoCatalog
 }

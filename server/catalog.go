@@ -64,32 +64,9 @@ var errCatalogUnavailable = errors.New("the catalog store is unavailable")
 // decodeItems reads one item object or an array of them (the field names of errors follow
 // decodeEvents: items[2].attributes.year).
 func decodeItems(r io.Reader, lim limits) ([]pipeline.CatalogItem, *apiError) {
-	body, aerr := readText(r, "items")
+	raw, batch, aerr := decodeBatch[itemUpdateJSON](r, "items", lim.maxBatch)
 	if aerr != nil {
 		return nil, aerr
-	}
-	trimmed := bytes.TrimLeft(body, " \t\r\n")
-	if len(trimmed) == 0 {
-		return nil, jsonError(io.EOF)
-	}
-	var raw []itemUpdateJSON
-	batch := trimmed[0] == '['
-	if batch {
-		if aerr := decodeStrict(bytes.NewReader(body), &raw); aerr != nil {
-			return nil, prefixField(aerr, "items")
-		}
-	} else {
-		var it itemUpdateJSON
-		if aerr := decodeStrict(bytes.NewReader(body), &it); aerr != nil {
-			return nil, aerr
-		}
-		raw = []itemUpdateJSON{it}
-	}
-	switch {
-	case len(raw) == 0:
-		return nil, badRequest("items", "no items")
-	case len(raw) > lim.maxBatch:
-		return nil, badRequest("items", "%d items, at most %d per request", len(raw), lim.maxBatch)
 	}
 	out := make([]pipeline.CatalogItem, len(raw))
 	for i, it := range raw {
