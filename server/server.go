@@ -120,6 +120,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Rollout.Pointer != "" {
 		if s.rollout, err = newRollout(s, cfg.Rollout); err != nil {
+			s.catStore.close()
 			s.served.close()
 			s.store.Close()
 			return nil, err
