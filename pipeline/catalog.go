@@ -8,7 +8,6 @@ import (
 	"math"
 	"reflect"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 
@@ -259,22 +258,6 @@ func (c *Catalog) Item(id string) (CatalogItem, bool) {
 	return CatalogItem{ID: id, Attrs: c.ds.ItemAttrs.Of(it), Available: true}, true
 }
 
-// Items returns every item updated since the data set, by dense ID: the catalog's live state.
-func (c *Catalog) Items() []CatalogItem {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	ids := make([]int32, 0, len(c.changed))
-	for it := range c.changed {
-		ids = append(ids, it)
-	}
-	slices.Sort(ids)
-	out := make([]CatalogItem, len(ids))
-	for i, it := range ids {
-		out[i] = c.changed[it].CatalogItem
-	}
-	return out
-}
-
 // since returns the items whose attributes changed after change counter seq (dense IDs
 // ascending) and the current counter.
 func (c *Catalog) since(seq uint64) ([]int32, []CatalogItem, uint64) {
@@ -286,7 +269,7 @@ func (c *Catalog) since(seq uint64) ([]int32, []CatalogItem, uint64) {
 			ids = append(ids, it)
 		}
 	}
-	sort.Slice(ids, func(a, b int) bool { return ids[a] < ids[b] })
+	slices.Sort(ids)
 	items := make([]CatalogItem, len(ids))
 	for i, it := range ids {
 		items[i] = c.changed[it].CatalogItem
