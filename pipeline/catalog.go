@@ -301,10 +301,10 @@ func (p *Pipeline) UseCatalog(c *Catalog) error {
 	return p.SyncCatalog()
 }
 
-// SyncCatalog applies the catalog's changes since the last call to the models: an item outside
-// the trained catalog whose attributes changed is embedded and inserted into the retrieval
-// index of every model that takes live items. Availability needs no sync: the filter reads the
-// catalog on every request.
+// SyncCatalog applies the catalog's changes since the last call: an item outside the trained
+// catalog whose attributes changed is checked against the file's filter (exclude list, rules)
+// and embedded and inserted into the retrieval index of every model that takes live items.
+// Availability needs no sync: the filter reads the catalog on every request.
 func (p *Pipeline) SyncCatalog() error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
@@ -314,10 +314,23 @@ func (p *Pipeline) SyncCatalog() error {
 	}
 	ids, items, seq := c.since(p.applied)
 	var live []twotower.LiveItem
+	var dropped map[int32]bool
+	if p.filter != nil {
+		dropped = map[int32]bool{}
+		if old := p.liveDropped.Load(); old != nil && p.applied > 0 {
+			dropped = maps.Clone(*old)
+		}
+	}
 	for i, it := range ids {
 		if int(it) >= p.numItems {
 			live = append(live, twotower.LiveItem{ID: it, Attrs: items[i].Attrs})
+			if p.filter != nil {
+				dropped[it] = p.filter.drops(items[i].ID, items[i].Attrs)
+			}
 		}
+	}
+	if p.filter != nil {
+		p.liveDropped.Store(&dropped)
 	}
 	if len(live) > 0 {
 		for _, m := range p.liveModels() {

@@ -196,3 +196,52 @@ func TestCatalogRefusesBadAttributes(t *testing.T) {
 		t.Error("a refused batch applied its valid item")
 	}
 }
+
+// The file's filter (exclude list, attribute rules) applies to items added live as to the data
+// set's.
+func TestLiveItemsFiltered(t *testing.T) {
+	ds := world(t)
+	dir, err := liveBundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g0 := ds.ItemAttrs.Column("genres").Dict.String(0)
+	g1 := ds.ItemAttrs.Column("genres").Dict.String(1)
+	cfg, err := ParseConfig("live.yaml", []byte(livePipeline+"filter:\n  exclude: [new-listed]\n  rules:\n    - {column: genres, exclude: ["+g0+"]}\n    - {column: year, max: 2025}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Open(cfg, dir, ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	item := func(id, genre string, year float64) CatalogItem {
+		return CatalogItem{ID: id, Available: true, Attrs: dataset.AttrValues{Categorical: map[string][]string{"genres": {genre}}, Numeric: map[string]float64{"year": year}}}
+	}
+	if err := p.UpsertItems(ctx, []CatalogItem{item("new-listed", g1, 2020), item("new-genre", g0, 2020), item("new-year", g1, 2030), item("new-ok", g1, 2020)}); err != nil {
+		t.Fatal(err)
+	}
+	onlyLive := func(id int32) bool { return int(id) < ds.Items.Len() }
+	res, err := p.RecommendDense(ctx, Query{Query: candidates.Query{User: 0, History: []int32{1, 2, 3}}, Skip: onlyLive})
+	if err != nil || len(res.Items) != 1 || p.Catalog().String(res.Items[0].Item) != "new-ok" {
+		t.Fatalf("live items through the filter: %+v, %v", res.Items, err)
+	}
+	// Updating the kept item into an excluded genre drops it too.
+	if err := p.UpsertItems(ctx, []CatalogItem{item("new-ok", g0, 2020)}); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := p.RecommendDense(ctx, Query{Query: candidates.Query{User: 0, History: []int32{1, 2, 3}}, Skip: onlyLive}); len(res.Items) != 0 {
+		t.Fatalf("an item updated into an excluded genre: %+v", res.Items)
+	}
+	fb, _ := p.Recommend(ctx, Request{UserID: "nobody"})
+	genres := ds.ItemAttrs.Column("genres")
+	for _, it := range fb.Items {
+		id, _ := ds.Items.Lookup(it.ItemID)
+		for _, v := range genres.Values[id] {
+			if genres.Dict.String(v) == g0 {
+				t.Fatalf("data-set item %s of the excluded genre answered", it.ItemID)
+			}
+		}
+	}
+}

@@ -26,9 +26,13 @@ type Pipeline struct {
 	// reserve is the fallback model's non-personal list, computed once: the degraded answer costs
 	// no model call, so it is there however starved the machine is.
 	reserve  []candidates.Candidate
-	excluded []bool // by dense item ID: dropped by the filter's exclude list and rules
-	extract  *features.Extractor
-	rankers  []rankerStage
+	excluded []bool      // by dense item ID: dropped by the filter's exclude list and rules
+	filter   *itemFilter // nil when the file's filter drops nothing
+	// liveDropped holds the items added live (IDs ≥ numItems) that the filter drops, replaced
+	// whole by SyncCatalog.
+	liveDropped atomic.Pointer[map[int32]bool]
+	extract     *features.Extractor
+	rankers     []rankerStage
 	// wide names the columns of a request's feature matrix: the extractor's, then one score
 	// column per ranker ("ranker_<name>") that later rankers may read.
 	wide []string
@@ -87,9 +91,10 @@ func assemble(cfg *Config, models map[string]Model, stats *features.Stats, ranke
 		p.sources = append(p.sources, source{name: s.Model, k: s.K, m: models[s.Model]})
 	}
 	var err error
-	if p.excluded, err = cfg.exclusions(ds, numItems); err != nil {
+	if p.filter, err = cfg.itemFilter(ds); err != nil {
 		return nil, err
 	}
+	p.excluded = p.filter.exclusions(ds, numItems)
 	if stats != nil {
 		var scorers []features.NamedScorer
 		for _, name := range cfg.ModelNames() {

@@ -58,7 +58,7 @@ func (p *Pipeline) dropFunc(sc *scratch, q candidates.Query, skip func(int32) bo
 		if _, ok := sc.seen[id]; ok {
 			return true
 		}
-		if p.excluded != nil && int(id) < len(p.excluded) && p.excluded[id] {
+		if p.filtered(id) {
 			return true
 		}
 		if cat != nil && cat.Unavailable(id) {
