@@ -1,12 +1,15 @@
 package server
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -142,5 +145,55 @@ func TestItemsNeedAdminToken(t *testing.T) {
 	h.ServeHTTP(w, req)
 	if w.Code != http.StatusOK {
 		t.Fatalf("with the token: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// Catalog changes and a reload run while recommendations are answered (run with -race).
+func TestItemsConcurrentWithRequests(t *testing.T) {
+	f := tower(t)
+	s := newServer(t, f, nil)
+	h := s.Handler()
+	user, _ := activeUser(f)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if w := do(t, h, "POST", "/v1/recommend", mustJSON(map[string]any{"user_id": user, "k": 10}), nil); w.Code != http.StatusOK {
+					t.Errorf("recommend: %d", w.Code)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 30 {
+		body := fmt.Sprintf(`{"id": "conc-%d", "available": %v, "attributes": {"genres": "g0%d"}}`, i%10, i%3 != 0, i%5+1)
+		if w := do(t, h, "POST", "/v1/items", body, nil); w.Code != http.StatusOK {
+			t.Fatalf("POST: %d %s", w.Code, w.Body.String())
+		}
+		if i == 15 {
+			if _, err := s.Reload(context.Background(), ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	close(done)
+	wg.Wait()
+	got := recommendIDs(t, h, map[string]any{"user_id": user, "k": 20, "exclude": f.ds.Items.IDs()})
+	for _, id := range got {
+		if !strings.HasPrefix(id, "conc-") {
+			t.Errorf("a data-set item answered: %s", id)
+		}
+	}
+	// The last write of each item wins: conc-0 (i = 20: available), conc-1 (i = 21: not).
+	if !slices.Contains(got, "conc-0") || slices.Contains(got, "conc-1") {
+		t.Errorf("after the reload: %v", got)
 	}
 }
