@@ -9,7 +9,8 @@ import (
 // Growable is an Index that takes vectors after it is built: a catalog that changes between
 // retrains. Add and Delete hold the index's write lock for one insertion, so searches running
 // concurrently wait at most that long (an HNSW insertion is one efConstruction search and a few
-// list updates, well under a millisecond at 100K vectors), and never see a half-linked node.
+// list updates: 0.49 ms into 20,000 × 64 vectors, BenchmarkHNSWAdd), and never see a
+// half-linked node.
 type Growable interface {
 	Index
 	// Add stores vec under the next ID (Len() before the call) and returns it. The vector is

@@ -170,3 +170,21 @@ func growables(t *testing.T, vecs []float32, dim int) []Growable {
 	}
 	return []Growable{x, h}
 }
+
+// BenchmarkHNSWAdd is one live insertion (the write lock a search may wait for) into a 20,000 ×
+// 64 index with the default parameters.
+func BenchmarkHNSWAdd(b *testing.B) {
+	const n, dim = 20000, 64
+	c := vecgen.NewClusters(50, dim, 0.35, 81)
+	h, err := NewHNSW(c.Sample(n, 82), dim, HNSWOptions{Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	add := c.Sample(b.N, 83)
+	b.ResetTimer()
+	for i := range b.N {
+		if _, err := h.Add(add[i*dim : (i+1)*dim]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
