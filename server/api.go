@@ -421,6 +421,17 @@ func decodeBatch[T any](r io.Reader, root string, maxBatch int) (out []T, batch 
 	return out, batch, nil
 }
 
+// elementField names the fields of element i of a batch decodeBatch read: "events[3].user_id",
+// or "user_id" when the body was one object.
+func elementField(root string, batch bool, i int) func(string) string {
+	return func(f string) string {
+		if batch {
+			return fmt.Sprintf("%s[%d].%s", root, i, f)
+		}
+		return f
+	}
+}
+
 // decodeEvents reads one event object or an array of them. now stamps events without a time.
 func decodeEvents(r io.Reader, lim limits, now int64) ([]eventJSON, *apiError) {
 	evs, batch, aerr := decodeBatch[eventJSON](r, "events", lim.maxBatch)
@@ -429,12 +440,7 @@ func decodeEvents(r io.Reader, lim limits, now int64) ([]eventJSON, *apiError) {
 	}
 	for i := range evs {
 		e := &evs[i]
-		at := func(f string) string {
-			if batch {
-				return fmt.Sprintf("events[%d].%s", i, f)
-			}
-			return f
-		}
+		at := elementField("events", batch, i)
 		if err := checkID(at("user_id"), e.UserID, lim.maxIDBytes); err != nil {
 			return nil, err
 		}

@@ -70,12 +70,7 @@ func decodeItems(r io.Reader, lim limits) ([]pipeline.CatalogItem, *apiError) {
 	}
 	out := make([]pipeline.CatalogItem, len(raw))
 	for i, it := range raw {
-		at := func(f string) string {
-			if batch {
-				return fmt.Sprintf("items[%d].%s", i, f)
-			}
-			return f
-		}
+		at := elementField("items", batch, i)
 		if err := checkID(at("id"), it.ID, lim.maxIDBytes); err != nil {
 			return nil, err
 		}
@@ -296,10 +291,7 @@ func catalogError(err error, batch bool) *apiError {
 	if ae.Column != "" {
 		field = "attributes." + ae.Column
 	}
-	if batch {
-		field = fmt.Sprintf("items[%d].%s", ae.Item, field)
-	}
-	return badRequest(field, "%s", ae.Msg)
+	return badRequest(elementField("items", batch, ae.Item)(field), "%s", ae.Msg)
 }
 
 // writeAllowed admits a catalog write: with an admin token configured, it must carry it.
