@@ -68,6 +68,35 @@ type Attributes struct {
 	Numeric     []NumericColumn
 }
 
+// AttrValues are one entity's attributes by column name, as a catalog update carries them for an
+// item the data set's files do not hold (the columns are the data set's; a categorical value is
+// a string, as in the files).
+type AttrValues struct {
+	Categorical map[string][]string
+	Numeric     map[string]float64
+}
+
+// Of returns entity id's attributes by column name (empty maps when it has none).
+func (a *Attributes) Of(id int32) AttrValues {
+	v := AttrValues{Categorical: map[string][]string{}, Numeric: map[string]float64{}}
+	if a == nil {
+		return v
+	}
+	for _, c := range a.Categorical {
+		if int(id) < len(c.Values) {
+			for _, x := range c.Values[id] {
+				v.Categorical[c.Name] = append(v.Categorical[c.Name], c.Dict.String(x))
+			}
+		}
+	}
+	for _, c := range a.Numeric {
+		if int(id) < len(c.Values) && !math.IsNaN(float64(c.Values[id])) {
+			v.Numeric[c.Name] = float64(c.Values[id])
+		}
+	}
+	return v
+}
+
 // CategoricalColumn holds one categorical attribute. Values[id] lists the dense value IDs of
 // entity id (empty when it has none).
 type CategoricalColumn struct {

@@ -32,7 +32,24 @@ func (p *Pipeline) reserveList() ([]candidates.Candidate, error) {
 }
 
 func (p *Pipeline) isExcluded(id int32) bool {
-	return p.excluded != nil && int(id) < len(p.excluded) && p.excluded[id]
+	if p.filtered(id) {
+		return true
+	}
+	cat := p.catalog.Load()
+	return cat != nil && cat.Unavailable(id)
+}
+
+// filtered reports whether the file's filter drops item id: the data set's items as marked at
+// load, items added live as SyncCatalog found them.
+func (p *Pipeline) filtered(id int32) bool {
+	if p.excluded == nil {
+		return false
+	}
+	if int(id) < len(p.excluded) {
+		return p.excluded[id]
+	}
+	m := p.liveDropped.Load()
+	return m != nil && (*m)[id]
 }
 
 // fallbackAnswer answers a history with no known item by the fallback model.

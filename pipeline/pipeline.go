@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
@@ -25,15 +26,27 @@ type Pipeline struct {
 	// reserve is the fallback model's non-personal list, computed once: the degraded answer costs
 	// no model call, so it is there however starved the machine is.
 	reserve  []candidates.Candidate
-	excluded []bool // by dense item ID: dropped by the filter's exclude list and rules
-	extract  *features.Extractor
-	rankers  []rankerStage
+	excluded []bool      // by dense item ID: dropped by the filter's exclude list and rules
+	filter   *itemFilter // nil when the file's filter drops nothing
+	// liveDropped holds the items added live (IDs ≥ numItems) that the filter drops, replaced
+	// whole by SyncCatalog.
+	liveDropped atomic.Pointer[map[int32]bool]
+	extract     *features.Extractor
+	rankers     []rankerStage
 	// wide names the columns of a request's feature matrix: the extractor's, then one score
 	// column per ranker ("ranker_<name>") that later rankers may read.
 	wide []string
 	pool sync.Pool // *scratch
 	// variants are the file's variants assembled over the same models (variants.go), in order.
 	variants []variant
+
+	// catalog is the living catalog (catalog.go): set from ds by assemble, or shared by
+	// UseCatalog. syncMu serialises SyncCatalog; applied is the catalog change counter the
+	// models have seen.
+	catalog atomic.Pointer[Catalog]
+	syncMu  sync.Mutex
+	applied uint64
+	attrsIn bool // the live models have the training attributes
 }
 
 type source struct {
@@ -70,6 +83,9 @@ type scratch struct {
 // that rankers learn from exactly what serving computes). numItems bounds the catalog.
 func assemble(cfg *Config, models map[string]Model, stats *features.Stats, rankers []Ranker, ds *dataset.Dataset, numItems int) (*Pipeline, error) {
 	p := &Pipeline{cfg: cfg, ds: ds, numItems: numItems, fallback: models[cfg.FallbackModel()]}
+	if ds != nil {
+		p.catalog.Store(NewCatalog(ds))
+	}
 	if p.fallback == nil {
 		return nil, fmt.Errorf("fallback model %q is missing", cfg.FallbackModel())
 	}
@@ -77,9 +93,10 @@ func assemble(cfg *Config, models map[string]Model, stats *features.Stats, ranke
 		p.sources = append(p.sources, source{name: s.Model, k: s.K, m: models[s.Model]})
 	}
 	var err error
-	if p.excluded, err = cfg.exclusions(ds, numItems); err != nil {
+	if p.filter, err = cfg.itemFilter(ds); err != nil {
 		return nil, err
 	}
+	p.excluded = p.filter.exclusions(ds, numItems)
 	if stats != nil {
 		var scorers []features.NamedScorer
 		for _, name := range cfg.ModelNames() {
@@ -154,6 +171,7 @@ func (p *Pipeline) SourceNames() []string {
 	return names
 }
 
-// NumItems is the size of the models' catalog: dense item IDs [0, NumItems) can be recommended;
-// items that appeared later are ignored in histories and never recommended.
+// NumItems is the size of the models' trained catalog, dense item IDs [0, NumItems). Items that
+// appeared later are ignored in histories; they are recommended only once added to the living
+// catalog (UpsertItems), by the models that embed items from their attributes.
 func (p *Pipeline) NumItems() int { return p.numItems }

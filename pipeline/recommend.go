@@ -75,11 +75,12 @@ type StageInfo struct {
 // external IDs cannot be resolved.
 var ErrNoCatalog = errors.New("the pipeline was opened without its data set: external IDs need its catalog (pass it to Open)")
 
-// Recommend answers req: external IDs are resolved against the catalog of the data set given to
-// Open, and the request runs through RecommendDense, the one request path. The only error is a
+// Recommend answers req: external IDs are resolved against the living catalog (the data set given
+// to Open and the items added since), and the request runs through RecommendDense, the one request path. The only error is a
 // pipeline opened without its data set or ctx being canceled.
 func (p *Pipeline) Recommend(ctx context.Context, req Request) (Response, error) {
-	if p.ds == nil {
+	cat := p.catalog.Load()
+	if cat == nil {
 		return Response{}, ErrNoCatalog
 	}
 	var resp Response
@@ -90,7 +91,7 @@ func (p *Pipeline) Recommend(ctx context.Context, req Request) (Response, error)
 	}
 	unknown := 0
 	for _, e := range req.History {
-		it, ok := p.ds.Items.Lookup(e.ItemID)
+		it, ok := cat.Lookup(e.ItemID)
 		if !ok {
 			unknown++
 			continue
@@ -117,7 +118,7 @@ func (p *Pipeline) Recommend(ctx context.Context, req Request) (Response, error)
 	if len(req.Exclude) > 0 {
 		skip := make(map[int32]bool, len(req.Exclude))
 		for _, id := range req.Exclude {
-			if it, ok := p.ds.Items.Lookup(id); ok {
+			if it, ok := cat.Lookup(id); ok {
 				skip[it] = true
 			}
 		}
@@ -131,7 +132,7 @@ func (p *Pipeline) Recommend(ctx context.Context, req Request) (Response, error)
 	resp.Items = make([]Item, len(res.Items))
 	pos := make(map[int32]int, len(res.Items))
 	for i, c := range res.Items {
-		resp.Items[i] = Item{ItemID: p.ds.Items.String(c.Item), Score: c.Score, Rank: i + 1}
+		resp.Items[i] = Item{ItemID: cat.String(c.Item), Score: c.Score, Rank: i + 1}
 		pos[c.Item] = i
 	}
 	for _, st := range res.Stages {

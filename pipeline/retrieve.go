@@ -45,7 +45,7 @@ func (p *Pipeline) retrieve(ctx context.Context, sc *scratch, q candidates.Query
 }
 
 // dropFunc is the filter stage as a predicate: seen items (when excluded), the exclude list and
-// attribute rules, and the caller's skip.
+// attribute rules, items the living catalog made unavailable, and the caller's skip.
 func (p *Pipeline) dropFunc(sc *scratch, q candidates.Query, skip func(int32) bool) func(int32) bool {
 	clear(sc.seen)
 	if *p.cfg.Filter.ExcludeSeen {
@@ -53,11 +53,15 @@ func (p *Pipeline) dropFunc(sc *scratch, q candidates.Query, skip func(int32) bo
 			sc.seen[it] = struct{}{}
 		}
 	}
+	cat := p.catalog.Load()
 	return func(id int32) bool {
 		if _, ok := sc.seen[id]; ok {
 			return true
 		}
-		if p.excluded != nil && int(id) < len(p.excluded) && p.excluded[id] {
+		if p.filtered(id) {
+			return true
+		}
+		if cat != nil && cat.Unavailable(id) {
 			return true
 		}
 		return skip != nil && skip(id)

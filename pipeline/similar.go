@@ -28,9 +28,10 @@ type factorModel interface {
 
 // Similar returns the k items nearest to item, best first, leaving out the item itself and the
 // filter's exclusions: by the two-tower's item embeddings through its ANN index when a source (or
-// the fallback) is a two-tower model, else by cosine between ALS/iALS item factors.
+// the fallback) is a two-tower model, else by cosine between ALS/iALS item factors. An item added
+// to the living catalog is answered by the two-tower, which embedded it.
 func (p *Pipeline) Similar(ctx context.Context, item int32, k int) ([]candidates.Candidate, error) {
-	if item < 0 || int(item) >= p.numItems {
+	if item < 0 || (int(item) >= p.numItems && !p.isLive(item)) {
 		return nil, fmt.Errorf("item %d: %w (%d items)", item, ErrUnknownItem, p.numItems)
 	}
 	var models []Model
@@ -40,7 +41,12 @@ func (p *Pipeline) Similar(ctx context.Context, item int32, k int) ([]candidates
 	models = append(models, p.fallback)
 	for _, m := range models {
 		if s, ok := m.(similarSearcher); ok {
-			return s.Similar(ctx, item, k, p.isExcluded, nil)
+			res, err := s.Similar(ctx, item, k, p.isExcluded, nil)
+			if err != nil && int(item) >= p.numItems && ctx.Err() == nil {
+				// A catalog item the model never embedded (changed without attributes).
+				return nil, fmt.Errorf("item %d: %w (%v)", item, ErrUnknownItem, err)
+			}
+			return res, err
 		}
 	}
 	for _, m := range models {

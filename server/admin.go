@@ -110,13 +110,10 @@ func (s *Server) instrumentAdmin(next http.Handler) http.Handler {
 // foreign Origin (a browser sends one on a cross-site POST).
 func (s *Server) adminGuard(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if tok := s.cfg.AdminToken; tok != "" {
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(tok)) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="cascade-admin"`)
-				s.fail(w, r, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "the admin listener needs Authorization: Bearer <token>"})
-				return
-			}
+		if !s.tokenOK(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="cascade-admin"`)
+			s.fail(w, r, &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "the admin listener needs Authorization: Bearer <token>"})
+			return
 		}
 		if !plainHost(r.Host) {
 			s.fail(w, r, &apiError{Status: http.StatusForbidden, Code: "forbidden_host", Msg: "admin requests must address the listener by IP or localhost"})
@@ -128,6 +125,16 @@ func (s *Server) adminGuard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// tokenOK reports whether r carries the admin token, when one is configured.
+func (s *Server) tokenOK(r *http.Request) bool {
+	tok := s.cfg.AdminToken
+	if tok == "" {
+		return true
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && subtle.ConstantTimeCompare([]byte(got), []byte(tok)) == 1
 }
 
 // plainHost reports whether a Host header names an IP address or localhost.

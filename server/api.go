@@ -389,43 +389,58 @@ func parseUnixJSON(b []byte, field string) (int64, error) {
 	return int64(f), nil
 }
 
-// decodeEvents reads one event object or an array of them. now stamps events without a time.
-func decodeEvents(r io.Reader, lim limits, now int64) ([]eventJSON, *apiError) {
-	body, aerr := readText(r, "events")
+// decodeBatch reads one JSON object or an array of 1 … maxBatch of them, as T; root names the
+// array in errors ("events" gives events[3].user_id) and what is counted.
+func decodeBatch[T any](r io.Reader, root string, maxBatch int) (out []T, batch bool, aerr *apiError) {
+	body, aerr := readText(r, root)
 	if aerr != nil {
-		return nil, aerr
+		return nil, false, aerr
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
 	if len(trimmed) == 0 {
-		return nil, jsonError(io.EOF)
+		return nil, false, jsonError(io.EOF)
 	}
-	var evs []eventJSON
-	batch := trimmed[0] == '['
+	batch = trimmed[0] == '['
 	if batch {
-		if aerr := decodeStrict(bytes.NewReader(body), &evs); aerr != nil {
-			return nil, prefixField(aerr, "events")
+		if aerr := decodeStrict(bytes.NewReader(body), &out); aerr != nil {
+			return nil, true, prefixField(aerr, root)
 		}
 	} else {
-		var e eventJSON
-		if aerr := decodeStrict(bytes.NewReader(body), &e); aerr != nil {
-			return nil, aerr
+		var one T
+		if aerr := decodeStrict(bytes.NewReader(body), &one); aerr != nil {
+			return nil, false, aerr
 		}
-		evs = []eventJSON{e}
+		out = []T{one}
 	}
-	if len(evs) == 0 {
-		return nil, badRequest("events", "no events")
+	if len(out) == 0 {
+		return nil, batch, badRequest(root, "no %s", root)
 	}
-	if len(evs) > lim.maxBatch {
-		return nil, badRequest("events", "%d events, at most %d per request", len(evs), lim.maxBatch)
+	if len(out) > maxBatch {
+		return nil, batch, badRequest(root, "%d %s, at most %d per request", len(out), root, maxBatch)
+	}
+	return out, batch, nil
+}
+
+// elementField names the fields of element i of a batch decodeBatch read: "events[3].user_id",
+// or "user_id" when the body was one object.
+func elementField(root string, batch bool, i int) func(string) string {
+	return func(f string) string {
+		if batch {
+			return fmt.Sprintf("%s[%d].%s", root, i, f)
+		}
+		return f
+	}
+}
+
+// decodeEvents reads one event object or an array of them. now stamps events without a time.
+func decodeEvents(r io.Reader, lim limits, now int64) ([]eventJSON, *apiError) {
+	evs, batch, aerr := decodeBatch[eventJSON](r, "events", lim.maxBatch)
+	if aerr != nil {
+		return nil, aerr
 	}
 	for i := range evs {
 		e := &evs[i]
-		at := func(f string) string {
-			if batch {
-				return fmt.Sprintf("events[%d].%s", i, f)
-			}
-			return f
-		}
+		at := elementField("events", batch, i)
 		if err := checkID(at("user_id"), e.UserID, lim.maxIDBytes); err != nil {
 			return nil, err
 		}

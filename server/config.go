@@ -73,6 +73,10 @@ type Config struct {
 	Redis history.RedisOptions
 	// Rollout, when its Pointer is set, makes the server follow the fleet's bundle pointer.
 	Rollout RolloutConfig
+	// CatalogLog is the file that keeps catalog changes (POST/DELETE /v1/items) on this machine;
+	// with Redis (Redis.URL) they are kept in Redis instead and reach every replica. Empty and
+	// no Redis: changes live in memory only.
+	CatalogLog string
 	// ServedLog configures the log of served lists (off when Path is empty).
 	ServedLog ServedLogConfig
 

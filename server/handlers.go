@@ -9,12 +9,9 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"time"
-
-	"github.com/go-chi/chi/v5"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/pipeline"
@@ -226,7 +223,7 @@ func (s *Server) history(ctx context.Context, sc *reqScratch, req recommendReque
 	unknown := 0
 	nan := float32(math.NaN())
 	for _, id := range req.History {
-		it, ok := s.cfg.Dataset.Items.Lookup(id)
+		it, ok := s.catalog.Lookup(id)
 		if !ok {
 			unknown++
 			continue
@@ -253,7 +250,7 @@ func (s *Server) skipFunc(exclude []string) func(int32) bool {
 	}
 	skip := make(map[int32]struct{}, len(exclude))
 	for _, id := range exclude {
-		if it, ok := s.cfg.Dataset.Items.Lookup(id); ok {
+		if it, ok := s.catalog.Lookup(id); ok {
 			skip[it] = struct{}{}
 		}
 	}
@@ -267,7 +264,7 @@ func (s *Server) fillResponse(resp *recommendResponse, res *pipeline.Result, k i
 	resp.Items = make([]itemJSON, len(items))
 	for i, c := range items {
 		pos[c.Item] = i
-		resp.Items[i] = itemJSON{ItemID: s.cfg.Dataset.Items.String(c.Item), Score: jsonFloat(c.Score), Rank: i + 1, Sources: map[string]int{}}
+		resp.Items[i] = itemJSON{ItemID: s.catalog.String(c.Item), Score: jsonFloat(c.Score), Rank: i + 1, Sources: map[string]int{}}
 	}
 	resp.Stages = make([]stageJSON, 0, len(res.Stages))
 	for _, st := range res.Stages {
@@ -371,7 +368,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 	if unknown > 0 {
 		seen := map[string]bool{}
 		for _, e := range batch {
-			if _, ok := s.cfg.Dataset.Items.Lookup(e.Item); !ok && !seen[e.Item] && len(resp.UnknownItemIDs) < 10 {
+			if _, ok := s.catalog.Lookup(e.Item); !ok && !seen[e.Item] && len(resp.UnknownItemIDs) < 10 {
 				seen[e.Item] = true
 				resp.UnknownItemIDs = append(resp.UnknownItemIDs, e.Item)
 			}
@@ -383,12 +380,7 @@ func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
 
 // handleSimilar answers GET /v1/items/{id}/similar?k=.
 func (s *Server) handleSimilar(w http.ResponseWriter, r *http.Request) {
-	id := chi.URLParam(r, "id")
-	if r.URL.RawPath != "" { // chi routed on the escaped path
-		if u, err := url.PathUnescape(id); err == nil {
-			id = u
-		}
-	}
+	id := pathID(r)
 	k := defaultK
 	if v := r.URL.Query().Get("k"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -407,19 +399,18 @@ func (s *Server) handleSimilar(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, unavailable())
 		return
 	}
-	it, ok := s.cfg.Dataset.Items.Lookup(id)
+	it, ok := s.catalog.Lookup(id)
 	if !ok {
 		s.fail(w, r, &apiError{Status: http.StatusNotFound, Code: "unknown_item", Field: "id", Msg: fmt.Sprintf("item %q is not in the catalog", id)})
-		return
-	}
-	if int(it) >= b.p.NumItems() {
-		s.fail(w, r, &apiError{Status: http.StatusNotFound, Code: "unknown_item", Field: "id", Msg: fmt.Sprintf("item %q first appears after the bundle's training window: the models have no embedding for it", id)})
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
 	defer cancel()
 	items, err := b.p.Similar(ctx, it, k)
 	switch {
+	case errors.Is(err, pipeline.ErrUnknownItem):
+		s.fail(w, r, &apiError{Status: http.StatusNotFound, Code: "unknown_item", Field: "id", Msg: fmt.Sprintf("item %q first appears after the bundle's training window and was not added with attributes (POST /v1/items): the models have no embedding for it", id)})
+		return
 	case errors.Is(err, pipeline.ErrNoEmbeddings):
 		s.fail(w, r, &apiError{Status: http.StatusNotFound, Code: "no_embeddings", Msg: "similar items need a pipeline with a twotower model: " + err.Error()})
 		return
@@ -435,7 +426,7 @@ func (s *Server) handleSimilar(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := similarResponse{RequestID: requestIDOf(r.Context()), ModelVersion: b.version, ItemID: id, Items: make([]similarItem, len(items))}
 	for i, c := range items {
-		resp.Items[i] = similarItem{ItemID: s.cfg.Dataset.Items.String(c.Item), Score: jsonFloat(c.Score), Rank: i + 1}
+		resp.Items[i] = similarItem{ItemID: s.catalog.String(c.Item), Score: jsonFloat(c.Score), Rank: i + 1}
 	}
 	writeJSON(w, http.StatusOK, resp)
 }

@@ -22,7 +22,10 @@ type metrics struct {
 	inFlight     prometheus.Gauge
 	events       prometheus.Counter
 	unknownItems prometheus.Counter
-	historyCalls *prometheus.HistogramVec // op: read | append; result: ok | error
+	// catalogChanges counts items changed through this replica's POST/DELETE /v1/items;
+	// catalogApplied those applied from the fleet's catalog store (other replicas' included).
+	catalogChanges, catalogApplied prometheus.Counter
+	historyCalls                   *prometheus.HistogramVec // op: read | append; result: ok | error
 }
 
 // newMetrics registers the server's series, the history store's (storeMetrics) and the served
@@ -61,6 +64,12 @@ func newMetrics(storeMetrics prometheus.Collector, served *servedLog) *metrics {
 		events: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cascade_events_ingested_total", Help: "Events accepted by POST /v1/events.",
 		}),
+		catalogChanges: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cascade_catalog_changes_total", Help: "Items added, updated or removed through this replica (POST/DELETE /v1/items).",
+		}),
+		catalogApplied: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "cascade_catalog_applied_total", Help: "Item changes applied from the catalog store (every replica's, this one's included).",
+		}),
 		unknownItems: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "cascade_events_unknown_items_total", Help: "Accepted events whose item the catalog does not know (logged, unused by models).",
 		}),
@@ -69,7 +78,7 @@ func newMetrics(storeMetrics prometheus.Collector, served *servedLog) *metrics {
 		}, []string{"op", "result"}),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.stageLatency, m.fallbacks, m.errors, m.answers,
-		m.modelInfo, m.reloads, m.inFlight, m.events, m.unknownItems, m.historyCalls,
+		m.modelInfo, m.reloads, m.inFlight, m.events, m.unknownItems, m.historyCalls, m.catalogChanges, m.catalogApplied,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(storeMetrics)
 	if served != nil {

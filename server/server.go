@@ -46,6 +46,12 @@ type Server struct {
 	sources map[string]bool // the pipeline's retrieve sources, by stage name
 	slots   chan struct{}   // MaxConcurrent pipeline runs
 
+	// catalog is the living catalog every bundle answers from (catalog.go); catStore keeps its
+	// changes; catMu orders catalog changes with bundle swaps.
+	catalog  *pipeline.Catalog
+	catStore catalogStore
+	catMu    sync.Mutex
+
 	cur atomic.Pointer[bundle]
 	// reloadSem admits one load at a time; a waiting reload gives up at its deadline, and a load
 	// that overruns its own releases it (its result is dropped).
@@ -91,18 +97,30 @@ func New(cfg Config) (*Server, error) {
 	for _, src := range cfg.Pipeline.Retrieve.Sources {
 		s.sources[src.Model] = true
 	}
+	// The catalog's stored state first: the history store resolves item IDs through it.
+	if err := s.openCatalog(); err != nil {
+		return nil, err
+	}
+	s.cfg.History.Catalog, s.cfg.Redis.Catalog = s.catalog, s.catalog
+	cfg = s.cfg
 	store, storeMetrics, err := openStore(context.Background(), &cfg)
 	if err != nil {
+		s.catStore.close()
 		return nil, err
 	}
 	s.store = store
 	if s.served, err = openServedLog(cfg.ServedLog, cfg.Logger); err != nil {
 		s.store.Close()
+		s.catStore.close()
 		return nil, err
 	}
 	s.metrics = newMetrics(storeMetrics, s.served)
+	if rc, ok := s.catStore.(*redisCatalog); ok {
+		rc.onApplied = func(n int) { s.metrics.catalogApplied.Add(float64(n)) }
+	}
 	if cfg.Rollout.Pointer != "" {
 		if s.rollout, err = newRollout(s, cfg.Rollout); err != nil {
+			s.catStore.close()
 			s.served.close()
 			s.store.Close()
 			return nil, err
@@ -137,6 +155,8 @@ func (s *Server) routes() http.Handler {
 	r.Post("/v1/recommend", s.handleRecommend)
 	r.Post("/v1/events", s.handleEvents)
 	r.Get("/v1/items/{id}/similar", s.handleSimilar)
+	r.Post("/v1/items", s.handleUpsertItems)
+	r.Delete("/v1/items/{id}", s.handleDeleteItem)
 	r.Get("/healthz", s.handleHealth)
 	r.Get("/readyz", s.handleReady)
 	r.Get("/openapi.json", handleOpenAPI)
@@ -283,6 +303,15 @@ func (s *Server) Reload(ctx context.Context, dir string) (string, error) {
 	case <-ctx.Done():
 		err = fmt.Errorf("model bundle %s: the load did not finish within %s", dir, s.cfg.ReloadTimeout)
 	}
+	if err == nil {
+		// The live items go into the new bundle before it serves; catMu holds catalog changes
+		// back until the swap, so none reaches only the old bundle.
+		s.catMu.Lock()
+		defer s.catMu.Unlock()
+		if err = b.p.UseCatalog(s.catalog); err != nil {
+			err = fmt.Errorf("model bundle %s does not take the live catalog: %w", dir, err)
+		}
+	}
 	if err != nil {
 		s.metrics.reloads.WithLabelValues("refused").Inc()
 		s.metrics.errors.WithLabelValues("reload").Inc()
@@ -374,6 +403,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.rollout != nil {
 		go s.rollout.watch(ctx)
 	}
+	go s.catStore.watch(ctx, s.applyStored)
 	type srv struct {
 		name string
 		hs   *http.Server
@@ -471,7 +501,7 @@ func (s *Server) Close() error {
 			s.rollout.close()
 		}
 		s.served.close()
-		s.closeErr = s.store.Close()
+		s.closeErr = errors.Join(s.store.Close(), s.catStore.close())
 	})
 	return s.closeErr
 }

@@ -34,7 +34,10 @@
 //
 // # Concurrency
 //
-// Indexes are immutable once built, so any number of goroutines may search
-// one concurrently. Search methods reuse per-index scratch buffers through a
-// sync.Pool and allocate nothing in steady state when dst has capacity k.
+// Any number of goroutines may search an index concurrently. Both indexes
+// are also [Growable] (live.go): Add inserts a vector and Delete tombstones
+// one while searches run; each takes the index's write lock for one
+// insertion, which searches share for reading. Search methods reuse
+// per-index scratch buffers through a sync.Pool and allocate nothing in
+// steady state when dst has capacity k (and nothing is deleted).
 package ann

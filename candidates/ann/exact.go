@@ -29,6 +29,8 @@ type ExactOptions struct {
 // so its recall is 1; it is the ground truth for [HNSW] and the right choice
 // for small catalogues.
 type Exact struct {
+	mu           sync.RWMutex // searches read; Add and Delete (live.go) write
+	deleted      tombstones
 	vecs         []float32
 	dim, n       int
 	block        int // rows scored per Sgemv call: ~64 KiB of vectors, so a block stays in L2
@@ -94,13 +96,21 @@ func (x *Exact) newScratch() *exactScratch {
 }
 
 // Len returns the number of stored vectors.
-func (x *Exact) Len() int { return x.n }
+func (x *Exact) Len() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.n
+}
 
 // Dim returns the vector dimension.
 func (x *Exact) Dim() int { return x.dim }
 
 // Vectors returns the stored row-major matrix. It must not be modified.
-func (x *Exact) Vectors() []float32 { return x.vecs }
+func (x *Exact) Vectors() []float32 {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.vecs
+}
 
 // Search returns the k stored vectors with the largest inner product with q.
 // See [Index] for the ordering and buffer contract.
@@ -114,9 +124,16 @@ func (x *Exact) SearchFiltered(q []float32, k int, skip func(id int32) bool, dst
 	if err := checkQuery(q, x.dim); err != nil {
 		return dst[:0], err
 	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.searchLocked(q, k, x.deleted.filter(skip), dst), nil
+}
+
+// searchLocked is SearchFiltered for a caller holding x.mu (for reading).
+func (x *Exact) searchLocked(q []float32, k int, skip func(id int32) bool, dst []Result) []Result {
 	k = min(k, x.n)
 	if k <= 0 {
-		return dst[:0], nil
+		return dst[:0]
 	}
 	s := x.pool.Get().(*exactScratch)
 	copy(s.q, q)
@@ -128,7 +145,7 @@ func (x *Exact) SearchFiltered(q []float32, k int, skip func(id int32) bool, dst
 		top = x.scanParallel(s, k, skip, top)
 	}
 	x.pool.Put(s)
-	return top.Sorted(), nil
+	return top.Sorted()
 }
 
 // scanParallel splits the rows into one contiguous chunk per worker, scans
@@ -178,6 +195,12 @@ func (x *Exact) SearchBatch(qs []float32, k int, skip func(qi int, id int32) boo
 		return dst[:0], err
 	}
 	dst = resizeBatch(dst, nq)
+	x.mu.RLock() // held for the whole batch: its workers read under it
+	defer x.mu.RUnlock()
+	if x.deleted != nil {
+		user, dead := skip, x.deleted.filter(nil)
+		skip = func(qi int, id int32) bool { return dead(id) || (user != nil && user(qi, id)) }
+	}
 	k = min(k, x.n)
 	if k <= 0 || nq == 0 {
 		return dst, nil
@@ -190,7 +213,7 @@ func (x *Exact) SearchBatch(qs []float32, k int, skip func(qi int, id int32) boo
 			if skip != nil {
 				f = func(id int32) bool { return skip(i, id) }
 			}
-			dst[i], _ = x.SearchFiltered(qs[i*x.dim:(i+1)*x.dim], k, f, dst[i])
+			dst[i] = x.searchLocked(qs[i*x.dim:(i+1)*x.dim], k, f, dst[i])
 		}
 		return dst, nil
 	}

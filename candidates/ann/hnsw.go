@@ -60,9 +60,12 @@ type HNSWOptions struct {
 // Storage is flat: the vectors are one row-major []float32 (row i is ID i)
 // and every neighbour list is a fixed-size block of int32 — a count followed
 // by up to M (layers >= 1) or 2M (layer 0) IDs — in one slab per layer group.
-// The index is immutable after NewHNSW or ReadHNSW returns; searches need
-// no locks and may run concurrently.
+// Searches may run concurrently; Add and Delete (live.go) take a write lock
+// that searches share for reading.
 type HNSW struct {
+	mu             sync.RWMutex // searches read; Add and Delete write
+	deleted        tombstones
+	levelRNG       *rand.Rand // levels of added nodes
 	vecs           []float32
 	dim, n         int
 	m, m0          int

@@ -7,13 +7,21 @@ import (
 )
 
 // Len returns the number of stored vectors.
-func (h *HNSW) Len() int { return h.n }
+func (h *HNSW) Len() int {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.n
+}
 
 // Dim returns the vector dimension.
 func (h *HNSW) Dim() int { return h.dim }
 
 // Vectors returns the stored row-major matrix. It must not be modified.
-func (h *HNSW) Vectors() []float32 { return h.vecs }
+func (h *HNSW) Vectors() []float32 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.vecs
+}
 
 // EfSearch returns the default beam width of Search.
 func (h *HNSW) EfSearch() int { return int(h.efSearch.Load()) }
@@ -48,9 +56,11 @@ func (h *HNSW) SearchEf(q []float32, k, ef int, skip func(id int32) bool, dst []
 	if err := checkQuery(q, h.dim); err != nil {
 		return dst[:0], err
 	}
-	s := h.pool.Get().(*hnswScratch)
+	h.mu.RLock()
+	s := h.scratch()
 	copy(s.q, q)
-	dst = h.search(s, s.q, k, ef, skip, dst)
+	dst = h.search(s, s.q, k, ef, h.deleted.filter(skip), dst)
+	h.mu.RUnlock()
 	h.pool.Put(s)
 	return dst, nil
 }
@@ -92,13 +102,16 @@ func (h *HNSW) SearchBatchEf(qs []float32, k, ef int, skip func(qi int, id int32
 		return dst[:0], err
 	}
 	dst = resizeBatch(dst, nq)
+	h.mu.RLock() // held for the whole batch: its workers read under it
+	defer h.mu.RUnlock()
 	kernel.For(context.Background(), nq, 1, 0, func(_, i, _ int) error {
-		s := h.pool.Get().(*hnswScratch)
+		s := h.scratch()
 		defer h.pool.Put(s)
 		var f func(int32) bool
 		if skip != nil {
 			f = func(id int32) bool { return skip(i, id) }
 		}
+		f = h.deleted.filter(f)
 		copy(s.q, qs[i*h.dim:(i+1)*h.dim])
 		dst[i] = h.search(s, s.q, k, ef, f, dst[i])
 		return nil
@@ -119,6 +132,8 @@ type HNSWStats struct {
 
 // Stats returns the graph's parameters and size.
 func (h *HNSW) Stats() HNSWStats {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	var deg int64
 	for i := range h.n {
 		deg += int64(h.links0[i*(h.m0+1)])

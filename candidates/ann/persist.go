@@ -40,8 +40,11 @@ const (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // WriteTo writes the index in a versioned binary format with checksums; it
-// implements io.WriterTo. Read it back with [ReadHNSW].
+// implements io.WriterTo. Read it back with [ReadHNSW]. Nodes added by Add are written like
+// the others; tombstones (Delete) are not.
 func (h *HNSW) WriteTo(w io.Writer) (int64, error) {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
 	e := &encoder{w: bufio.NewWriterSize(w, 1<<16), crc: crc32.New(castagnoli)}
 	var flags uint32
 	if h.keepPruned {

@@ -24,4 +24,8 @@
 // out the history and the caller's skip set) and candidates.Scorer, with per-request scratch
 // from a sync.Pool so that Recommend does not allocate in steady state. Save and Load use the
 // artifact container (kind "twotower").
+//
+// Items added after training (live.go): SetLiveItems embeds them from their attributes alone
+// (the item tower with the zero "unknown" ID row; Params.IDDropout trains that path) and
+// inserts them into the growable index, so they can be recommended before the next retrain.
 package twotower

@@ -23,7 +23,8 @@ type itemFeatures struct {
 // ids[off[i]:off[i+1]].
 type catFeature struct {
 	name string
-	card int // number of distinct values (embedding rows)
+	dict *dataset.Dict // value strings → IDs (nil when the column has none)
+	card int           // number of distinct values (embedding rows)
 	off  []int32
 	ids  []int32
 }
@@ -38,7 +39,7 @@ func newItemFeatures(attrs *dataset.Attributes, numItems int) (*itemFeatures, er
 		return f, nil
 	}
 	for _, c := range attrs.Categorical {
-		cf := catFeature{name: c.Name, off: make([]int32, numItems+1)}
+		cf := catFeature{name: c.Name, dict: c.Dict, off: make([]int32, numItems+1)}
 		if c.Dict != nil {
 			cf.card = c.Dict.Len()
 		}

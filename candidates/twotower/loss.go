@@ -12,6 +12,7 @@ import (
 // duplicated columns.
 type batchCols struct {
 	items []int32   // distinct items, the columns
+	idIn  []int32   // per column: the ID embedding row the item tower reads (-1: ID dropped)
 	pos   []int32   // per query row: the column of its positive
 	mult  []float32 // per column: slots holding the item
 	logq  []float32 // per column: log q(item) to subtract from its logits (softmax + logQ)

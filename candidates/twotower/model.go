@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cascade-rec/cascade/artifact"
 	"github.com/cascade-rec/cascade/candidates"
@@ -32,6 +34,13 @@ type Model struct {
 	indexDim           int
 	indexReport        ann.BuildReport
 	pool               sync.Pool
+
+	// Items added after training (live.go): feats are the training attributes (UseAttributes),
+	// live the published snapshot, liveMu serialises writers.
+	feats     *itemFeatures
+	live      atomic.Pointer[liveItems]
+	liveMu    sync.Mutex
+	coldPrior float32
 }
 
 var (
@@ -48,7 +57,11 @@ type scratch struct {
 	res  []ann.Result
 	seen []uint32 // seen[item] == gen: in the request's history
 	gen  uint32
-	skip func(int32) bool // the caller's filter for the current request
+	// leftLive holds the request's history items outside the trained catalog, live the snapshot
+	// of live items the request translates index rows with.
+	leftLive []int32
+	live     *liveItems
+	skip     func(int32) bool // the caller's filter for the current request
 	// filter is built once per scratch: a fresh closure per request would allocate.
 	filter func(int32) bool
 }
@@ -68,13 +81,14 @@ func (m *Model) init() error {
 		m.indexDim++
 	}
 	m.pool.New = func() any { return m.newScratch() }
+	m.coldPrior = minPrior(m.logPrior)
 	_, err := m.BuildIndex(ann.BuildOptions{})
 	return err
 }
 
 // BuildIndex (re)builds the retrieval index over the item embeddings with opts and returns the
 // build report; Train and Load build one with the default options. It must not run concurrently
-// with requests.
+// with requests, and it drops the items added by SetLiveItems.
 func (m *Model) BuildIndex(opts ann.BuildOptions) (ann.BuildReport, error) {
 	d := m.p.Dim
 	vecs := m.items
@@ -90,6 +104,7 @@ func (m *Model) BuildIndex(opts ann.BuildOptions) (ann.BuildReport, error) {
 		return rep, fmt.Errorf("twotower: build index: %w", err)
 	}
 	m.index, m.indexReport = idx, rep
+	m.live.Store(nil)
 	return rep, nil
 }
 
@@ -99,8 +114,17 @@ func (m *Model) newScratch() *scratch {
 		qv:   make([]float32, m.indexDim),
 		seen: make([]uint32, m.numItems),
 	}
-	s.filter = func(id int32) bool {
-		return s.seen[id] == s.gen || (s.skip != nil && s.skip(id))
+	// The index holds rows: a trained item's row is its ID, a live item's is translated.
+	s.filter = func(row int32) bool {
+		id := row
+		if int(row) >= m.numItems {
+			if id = s.live.item(row, m.numItems); id < 0 || slices.Contains(s.leftLive, id) {
+				return true
+			}
+		} else if s.seen[id] == s.gen {
+			return true
+		}
+		return s.skip != nil && s.skip(id)
 	}
 	return s
 }
@@ -186,25 +210,34 @@ func (m *Model) search(ctx context.Context, left []int32, n int, skip func(int32
 		clear(s.seen)
 		s.gen = 1
 	}
+	s.leftLive = s.leftLive[:0]
 	for _, it := range left {
-		if it >= 0 && int(it) < m.numItems {
+		switch {
+		case it >= 0 && int(it) < m.numItems:
 			s.seen[it] = s.gen
+		case it >= 0:
+			s.leftLive = append(s.leftLive, it)
 		}
 	}
-	s.skip = skip
+	s.skip, s.live = skip, m.live.Load()
 	res, err := m.index.SearchFiltered(s.qv, n, s.filter, s.res[:0])
-	s.skip = nil
+	live := s.live
+	s.skip, s.live = nil, nil
 	s.res = res
 	if err != nil {
 		return dst, fmt.Errorf("twotower: search: %w", err)
 	}
 	for _, r := range res {
+		if int(r.ID) >= m.numItems {
+			r.ID = live.item(r.ID, m.numItems) // the filter admitted only rows live holds
+		}
 		dst = append(dst, candidates.Candidate{Item: r.ID, Score: r.Score})
 	}
 	return dst, nil
 }
 
-// Score sets dst[i] to the model's score of items[i] for q (NaN for items outside the catalog).
+// Score sets dst[i] to the model's score of items[i] for q (NaN for items neither in the trained
+// catalog nor added by SetLiveItems).
 func (m *Model) Score(ctx context.Context, q candidates.Query, items []int32, dst []float32) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -215,21 +248,32 @@ func (m *Model) Score(ctx context.Context, q candidates.Query, items []int32, ds
 	s := m.pool.Get().(*scratch)
 	defer m.pool.Put(s)
 	m.embed(s, q)
-	d := m.p.Dim
 	inv := float32(1 / m.p.Temperature)
 	beta := float32(m.p.PriorBeta)
+	live := m.live.Load()
 	for i, it := range items {
-		if it < 0 || int(it) >= m.numItems {
+		v, prior := m.embedding(live, it)
+		if v == nil {
 			dst[i] = float32(math.NaN())
 			continue
 		}
-		sc := nn.Dot(s.u, m.items[int(it)*d:int(it+1)*d]) * inv
+		sc := nn.Dot(s.u, v) * inv
 		if beta != 0 {
-			sc += beta * m.logPrior[it]
+			sc += beta * prior
 		}
 		dst[i] = sc
 	}
 	return nil
+}
+
+// embedding returns item it's normalised embedding and log prior: trained, or live (nil when the
+// model has neither).
+func (m *Model) embedding(live *liveItems, it int32) ([]float32, float32) {
+	if it >= 0 && int(it) < m.numItems {
+		d := m.p.Dim
+		return m.items[int(it)*d : int(it+1)*d], m.logPrior[it]
+	}
+	return live.embedding(it), m.coldPrior
 }
 
 // Kind and version of the model file.

@@ -290,37 +290,37 @@ func (n *net) queryBackward(w *ws, out, dOut []float32) {
 	n.pos.Backward(w.hPos, w.dx0, d)
 }
 
-// itemForward runs the item tower on items ids and writes their normalised embeddings to out.
-func (n *net) itemForward(w *ws, f *itemFeatures, ids []int32, out []float32) {
+// itemForward runs the item tower on rows of f (feature rows rows) and writes their normalised
+// embeddings to out. idRows holds each row's item-ID embedding row: the item itself, or -1 for
+// the zero "unknown" row (ID dropout in training, an item added after training at serve time).
+func (n *net) itemForward(w *ws, f *itemFeatures, rows, idRows []int32, out []float32) {
 	a := &n.a
 	d := a.dim
-	rows := len(ids)
 	in := a.itemIn()
-	w.i0 = kernel.Grow(w.i0, rows*in)
-	n.item.Forward(ids, w.i0, in)
+	w.i0 = kernel.Grow(w.i0, len(rows)*in)
+	n.item.Forward(idRows, w.i0, in)
 	col := n.attrBags(f, func(e *nn.Embedding, cf *catFeature, col int) {
-		for r, id := range ids {
+		for r, id := range rows {
 			e.MeanBagForward(cf.off[id:id+2], cf.ids, w.i0[r*in+col:], in)
 		}
 	})
 	if k := 2 * a.numNumeric; k > 0 {
-		for r, id := range ids {
+		for r, id := range rows {
 			copy(w.i0[r*in+col:r*in+col+k], f.numeric[int(id)*k:int(id+1)*k])
 		}
 	}
-	w.iHead.forward(n.iMLP, w.i0, rows, d, out)
+	w.iHead.forward(n.iMLP, w.i0, len(rows), d, out)
 }
 
 // itemBackward is the backward pass of itemForward.
-func (n *net) itemBackward(w *ws, f *itemFeatures, ids []int32, out, dOut []float32) {
+func (n *net) itemBackward(w *ws, f *itemFeatures, rows, idRows []int32, out, dOut []float32) {
 	a := &n.a
 	d := a.dim
-	rows := len(ids)
 	in := a.itemIn()
-	di0 := w.iHead.backward(n.iMLP, w.i0, rows, in, d, out, dOut)
-	n.item.Backward(ids, di0, in)
+	di0 := w.iHead.backward(n.iMLP, w.i0, len(rows), in, d, out, dOut)
+	n.item.Backward(idRows, di0, in)
 	n.attrBags(f, func(e *nn.Embedding, cf *catFeature, col int) {
-		for r, id := range ids {
+		for r, id := range rows {
 			e.MeanBagBackward(cf.off[id:id+2], cf.ids, di0[r*in+col:], in)
 		}
 	})

@@ -35,6 +35,10 @@ type Params struct {
 	UserBuckets int   `yaml:"user_buckets"` // hashed user-ID embedding rows; 0 = no user embedding
 	AttrDim     int   `yaml:"attr_dim"`     // embedding size of categorical item attribute values
 	ContextDim  int   `yaml:"context_dim"`  // hour-of-day and day-of-week embedding size; 0 = no context
+	// IDDropout is the probability that a training batch's item column sees the zero ("unknown")
+	// ID row instead of its own, so that the item tower also learns to place an item from its
+	// attributes alone: the embedding an item added after training gets (live.go).
+	IDDropout float64 `yaml:"id_dropout"`
 
 	// Objective.
 	Temperature    float64 `yaml:"temperature"`     // τ: score = u·v/τ
@@ -112,6 +116,7 @@ func (p Params) Validate() error {
 		params.Check(p.UserBuckets >= 0, "user_buckets", p.UserBuckets, "be ≥ 0 (0 = no user embedding)"),
 		params.IntIn("attr_dim", p.AttrDim, 1, 4096),
 		params.Check(p.ContextDim >= 0 && p.ContextDim <= 4096, "context_dim", p.ContextDim, "be in [0, 4096] (0 = no context)"),
+		params.Check(p.IDDropout >= 0 && p.IDDropout < 1, "id_dropout", p.IDDropout, "be in [0, 1)"),
 		params.Positive("temperature", p.Temperature),
 		params.Check(p.BatchSize >= 2, "batch_size", p.BatchSize, "be ≥ 2 (in-batch negatives need company)"),
 		params.AtLeast("epochs", p.Epochs, 1),

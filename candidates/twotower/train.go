@@ -355,8 +355,12 @@ func (t *trainer) assemble(batch []sample) {
 	for i := 0; i < m; i++ {
 		add(int32(t.rng.IntN(t.numItems)))
 	}
-	for _, it := range c.items {
+	c.idIn = append(c.idIn[:0], c.items...)
+	for k, it := range c.items {
 		t.slot[it] = -1
+		if p.IDDropout > 0 && t.rng.Float64() < p.IDDropout {
+			c.idIn[k] = -1
+		}
 	}
 	if p.Loss == LossGramian {
 		c.gw = append(c.gw, c.mult...)
@@ -416,7 +420,7 @@ func (t *trainer) forwardLoss() float64 {
 		}
 		r.queryForward(s, t.U[lo*d:hi*d])
 		lo, hi = t.share(w, K)
-		r.itemForward(s, t.feats, t.cols.items[lo:hi], t.V[lo*d:hi*d])
+		r.itemForward(s, t.feats, t.cols.items[lo:hi], t.cols.idIn[lo:hi], t.V[lo*d:hi*d])
 	})
 	if t.p.Loss == LossGramian {
 		t.gq, t.gi, t.vw = kernel.Grow(t.gq, d*d), kernel.Grow(t.gi, d*d), kernel.Grow(t.vw, K*d)
@@ -436,7 +440,7 @@ func (t *trainer) backward() {
 		lo, hi := t.share(w, B)
 		r.queryBackward(s, t.U[lo*d:hi*d], t.dU[lo*d:hi*d])
 		lo, hi = t.share(w, K)
-		r.itemBackward(s, t.feats, t.cols.items[lo:hi], t.V[lo*d:hi*d], t.dV[lo*d:hi*d])
+		r.itemBackward(s, t.feats, t.cols.items[lo:hi], t.cols.idIn[lo:hi], t.V[lo*d:hi*d], t.dV[lo*d:hi*d])
 	})
 	if len(t.reps) == 1 {
 		return
@@ -474,7 +478,7 @@ func (t *trainer) itemEmbeddings() []float32 {
 		lo, hi := t.share(w, n)
 		for c := lo; c < hi; c += chunk {
 			e := min(c+chunk, hi)
-			t.reps[w].itemForward(t.wss[w], t.feats, ids[c:e], out[c*d:e*d])
+			t.reps[w].itemForward(t.wss[w], t.feats, ids[c:e], ids[c:e], out[c*d:e*d])
 		}
 	})
 	return out

@@ -36,7 +36,7 @@ type serveOptions struct {
 	MaxConcurrent int           `help:"Pipelines running at once (default 2 × GOMAXPROCS); requests queue for a slot within their deadline."`
 	MaxBody       int64         `default:"1048576" help:"Largest request body in bytes."`
 
-	State           string        `default:"cascade-state" help:"Directory for the history log (STATE/history) and the served log (STATE/served.jsonl)."`
+	State           string        `default:"cascade-state" help:"Directory for the history log (STATE/history), the catalog log (STATE/catalog.jsonl; with --history redis://… the catalog is kept in Redis) and the served log (STATE/served.jsonl)."`
 	HistoryPerUser  int           `default:"200" help:"Events kept per user (data set and live)."`
 	HistoryMaxMB    int64         `default:"256" help:"Memory bound of the live history store, MiB (least recently active users are evicted beyond it)."`
 	HistorySync     string        `default:"always" enum:"always,interval,never" help:"When events reach disk: always (fsync before the answer, group commit), interval (every second), never."`
@@ -131,6 +131,7 @@ func serve(g *Globals, cfg *pipeline.Config, ds *dataset.Dataset, models string,
 	case !o.HistoryMemory:
 		sc.History.Dir = filepath.Join(o.State, "history")
 		sc.History.MaxLogBytes = o.HistoryLogMaxMB << 20
+		sc.CatalogLog = filepath.Join(o.State, "catalog.jsonl")
 	}
 	sc.Rollout = server.RolloutConfig{Pointer: o.Rollout, Key: o.RolloutKey, Interval: o.RolloutInterval, ReplicaID: o.ReplicaID}
 	switch o.ServedLog {
