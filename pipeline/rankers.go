@@ -118,6 +118,15 @@ func toGBDT(s *ranker.Set) *gbdt.Dataset {
 		d.Groups = append(d.Groups, len(r.Items))
 		for j := range r.Items {
 			d.Labels = append(d.Labels, float64(r.Labels[j]))
+			if r.Weights != nil {
+				// Rows before the first weighted request weigh 1.
+				for len(d.Weights) < len(d.Labels)-1 {
+					d.Weights = append(d.Weights, 1)
+				}
+				d.Weights = append(d.Weights, float64(r.Weights[j]))
+			} else if d.Weights != nil {
+				d.Weights = append(d.Weights, 1)
+			}
 			for _, v := range r.Row(j, nf) {
 				d.X = append(d.X, float64(v))
 			}
@@ -185,7 +194,7 @@ func sampleNegatives(r ranker.Request, nf, k int, rng *rand.Rand) ranker.Request
 		drop[i] = true
 	}
 	out := r
-	out.Items, out.Labels, out.Dense = nil, nil, nil
+	out.Items, out.Labels, out.Dense, out.Weights = nil, nil, nil, nil
 	for i := range r.Items {
 		if drop[i] {
 			continue
@@ -193,6 +202,9 @@ func sampleNegatives(r ranker.Request, nf, k int, rng *rand.Rand) ranker.Request
 		out.Items = append(out.Items, r.Items[i])
 		out.Labels = append(out.Labels, r.Labels[i])
 		out.Dense = append(out.Dense, r.Row(i, nf)...)
+		if r.Weights != nil {
+			out.Weights = append(out.Weights, r.Weights[i])
+		}
 	}
 	out.Proposed = len(out.Items)
 	return out
