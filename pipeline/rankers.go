@@ -73,7 +73,7 @@ var rankerKinds = map[string]*rankerKind{
 		train: func(ctx context.Context, env RankerEnv, train, valid *ranker.Set, params any) (Ranker, error) {
 			p := *params.(*gbdt.Params)
 			p.NumThreads = env.Workers
-			m, err := gbdt.Train(ctx, toGBDT(train), toGBDT(valid), p, gbdt.WithLogger(env.Logger))
+			m, err := gbdt.Train(ctx, LightGBMData(train), LightGBMData(valid), p, gbdt.WithLogger(env.Logger))
 			if err != nil {
 				return nil, err
 			}
@@ -106,8 +106,9 @@ func lightGBMDefaults() gbdt.Params {
 	return p
 }
 
-// toGBDT converts a ranking set into LightGBM-style training data (one query group per request).
-func toGBDT(s *ranker.Set) *gbdt.Dataset {
+// LightGBMData converts a ranking set into LightGBM training data: one query group per request,
+// one row per candidate, the candidates' weights when any request has them (nil for a nil set).
+func LightGBMData(s *ranker.Set) *gbdt.Dataset {
 	if s == nil {
 		return nil
 	}
