@@ -63,7 +63,8 @@ type ImpressionOptions struct {
 	RandomNegatives float64
 	// MaxRequests keeps at most this many impressions, evenly spaced (0: all).
 	MaxRequests int
-	// Seed drives the sampled negatives (each worker its own stream, as Build's).
+	// Seed drives the sampled negatives: each impression (by its index in time order) draws from
+	// its own stream, so that the set does not depend on Workers.
 	Seed uint64
 	// Workers splits the impressions into that many contiguous shares (0 = GOMAXPROCS).
 	Workers int
@@ -119,8 +120,9 @@ func BuildImpressions(ctx context.Context, imps []Impression, events []dataset.E
 	kept := make([]keep, len(imps))
 	dups := make([]int, len(imps))
 	clicked := make([][]bool, len(imps)) // per request, per shown item
-	err := forShares(ctx, len(imps), opt.Workers, opt.Seed, func(ctx context.Context, i int, rng *rand.Rand) error {
+	err := forShares(ctx, len(imps), opt.Workers, opt.Seed, func(ctx context.Context, i int, _ *rand.Rand) error {
 		imp := imps[i]
+		rng := rand.New(rand.NewPCG(opt.Seed, uint64(i)))
 		var err error
 		kept[i], dups[i], clicked[i], err = buildImpression(ctx, st, &imp, byUser[imp.Query.User], posCol, &opt, rng, &reqs[i])
 		if err != nil {

@@ -189,6 +189,15 @@ func TestBuildImpressionsSampledNegatives(t *testing.T) {
 		if want := int(share*shown) * len(imps); negs != want {
 			t.Errorf("share %v: %d sampled negatives, want %d", share, negs, want)
 		}
+		one, err := BuildImpressions(context.Background(), imps, events, st, ImpressionOptions{NumItems: items, RandomNegatives: share, Position: true, Seed: 5, Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for k := range one.Requests {
+			if !slices.Equal(one.Requests[k].Items, set.Requests[k].Items) {
+				t.Fatalf("share %v: request %d draws %v with one worker, %v with three", share, k, one.Requests[k].Items, set.Requests[k].Items)
+			}
+		}
 	}
 }
 

@@ -122,8 +122,9 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Report, error) {
 			name: cfg.policyName(i), p: p, ids: ids, candidates: cfg.Candidates,
 			explore: explorer{mode: mode, epsilon: cfg.Epsilon, temperature: cfg.Temperature},
 			retrain: cfg.Retrain,
-			rr:      &reranker{cfg: cfg.Reranker, seed: int(cfg.Seed % math.MaxInt32), log: log},
-			log:     log,
+			rr: &reranker{cfg: cfg.Reranker, seed: int(cfg.Seed % math.MaxInt32), log: log,
+				stages: p.RankingStages(), numItems: p.NumItems(), workers: cfg.Workers},
+			log: log,
 		})
 	}
 	policies = append(policies, oracle{}, newPopularity(len(w.Items), func(yield func(int) bool) {
