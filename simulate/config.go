@@ -70,6 +70,9 @@ type RerankerConfig struct {
 	// PropensityWeighting weighs each shown row by its inverse logging propensity, as
 	// ranking_data.propensity_weighting does.
 	PropensityWeighting bool `yaml:"propensity_weighting"`
+	// PositionFeature gives the model the shown position as a training-only feature (scored at
+	// position 1), as ranking_data.position_feature does; false learns clicks by item alone.
+	PositionFeature bool `yaml:"position_feature"`
 }
 
 // DefaultConfig is the default simulation: the demo-sized world (1,500 users, 1,200 items,
@@ -87,7 +90,7 @@ func DefaultConfig() Config {
 		Epsilon:       0.1,
 		Temperature:   1,
 		Retrain:       true,
-		Reranker:      RerankerConfig{Trees: 100, Leaves: 15, LearningRate: 0.1, MinDataInLeaf: 20},
+		Reranker:      RerankerConfig{Trees: 100, Leaves: 15, LearningRate: 0.1, MinDataInLeaf: 20, PositionFeature: true},
 	}
 }
 

@@ -14,9 +14,9 @@ import (
 // data from impressions (ranker.BuildImpressions, as `ranking_data: {source: impressions}`
 // uses): one row per shown item, the bundle's feature row for it (every model score, the feature
 // stage's features and the bundle rankers' scores, as Explain gives them at serving) plus the
-// shown position, labelled 1 when clicked and 0 when shown and not clicked; optionally sampled
-// catalog negatives and inverse-propensity weights. The position is a training-only feature:
-// every candidate is scored at ranker.ServePosition.
+// shown position (unless the file turns it off), labelled 1 when clicked and 0 when shown and
+// not clicked; optionally sampled catalog negatives and inverse-propensity weights. The position
+// is a training-only feature: every candidate is scored at ranker.ServePosition.
 type reranker struct {
 	cfg      RerankerConfig
 	seed     int
@@ -31,7 +31,7 @@ type reranker struct {
 // add builds the rows of one round's slates and appends them to the set.
 func (r *reranker) add(ctx context.Context, round int, imps []ranker.Impression) error {
 	s, err := ranker.BuildImpressions(ctx, imps, nil, r.stages, ranker.ImpressionOptions{
-		NumItems: r.numItems, Position: true, PropensityWeights: r.cfg.PropensityWeighting,
+		NumItems: r.numItems, Position: r.cfg.PositionFeature, PropensityWeights: r.cfg.PropensityWeighting,
 		RandomNegatives: r.cfg.RandomNegatives, Seed: uint64(r.seed)<<16 ^ uint64(round), Workers: r.workers,
 	})
 	if err != nil {

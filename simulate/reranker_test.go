@@ -35,7 +35,7 @@ func (s *tableStages) Candidates(_ context.Context, _ candidates.Query, extra fu
 }
 
 func testReranker(st ranker.Stages, numItems int) *reranker {
-	return &reranker{cfg: RerankerConfig{Trees: 60, Leaves: 7, LearningRate: 0.1, MinDataInLeaf: 20}, seed: 1,
+	return &reranker{cfg: RerankerConfig{Trees: 60, Leaves: 7, LearningRate: 0.1, MinDataInLeaf: 20, PositionFeature: true}, seed: 1,
 		log: slog.New(slog.DiscardHandler), stages: st, numItems: numItems, workers: 2}
 }
 
