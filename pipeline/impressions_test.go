@@ -22,17 +22,10 @@ import (
 // the events), plus two slates the catalog cannot place: one for an unknown user, one showing an
 // unknown item. Generated once per test binary.
 var impressionWorld = sync.OnceValues(func() (*dataset.Dataset, error) {
-	dir, err := os.MkdirTemp("", "cascade-impressions-test-")
-	if err != nil {
-		return nil, err
-	}
 	cfg := synth.DefaultConfig()
 	cfg.Seed, cfg.Users, cfg.Items, cfg.Events, cfg.Impressions = 2, 300, 200, 12_000, 3000
-	w, err := synth.Generate(context.Background(), cfg)
+	dir, w, err := generateWorld(cfg)
 	if err != nil {
-		return nil, err
-	}
-	if err := w.WriteDir(dir); err != nil {
 		return nil, err
 	}
 	// Inside the validation window (replay-v1's cuts at 0.9 of the events, then of the train part).
