@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/ranker"
+	"github.com/cascade-rec/cascade/servedlog"
 	"github.com/cascade-rec/cascade/synth"
 )
 
@@ -214,4 +216,42 @@ func queryBefore(ds *dataset.Dataset, e dataset.Event) candidates.Query {
 		}
 	}
 	return q
+}
+
+// A server's served log has no clicks or propensities: the labels come from the events alone.
+func TestImpressionRankingDataFromServedLog(t *testing.T) {
+	ds, err := impressionWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := servedlog.ReadFile(filepath.Join(ds.Dir, synth.ImpressionsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "served.jsonl")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := json.NewEncoder(f)
+	for _, e := range entries {
+		for i := range e.Items {
+			e.Items[i].Propensity, e.Items[i].Clicked = nil, nil
+		}
+		if err := enc.Encode(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var set *ranker.Set
+	opt := Options{Logger: quiet, Progress: progress.Options{Disabled: true}, Workers: 2, OnlyRankingData: true,
+		RankingData: func(s *ranker.Set) error { set = s; return nil }}
+	if _, err := Train(context.Background(), impressionConfig(t, "  log: "+path+"\n"), ds, t.TempDir(), opt); err != nil {
+		t.Fatal(err)
+	}
+	if set.Impressions.Clicked != 0 || set.Impressions.Consumed == 0 || set.Stats.WithPositive == 0 {
+		t.Fatalf("labels from a log without clicks: %+v, %+v", set.Impressions, set.Stats)
+	}
 }
