@@ -289,11 +289,13 @@ func labelConsumed(set *Set, byUser map[int32][]dataset.Event, window time.Durat
 		}
 	}
 	w := int64(window / time.Second)
-	for kk, list := range shows {
-		for _, e := range byUser[kk.user] {
-			if e.Item != kk.item {
-				continue
-			}
+	users := map[int32]bool{}
+	for kk := range shows {
+		users[kk.user] = true
+	}
+	for u := range users {
+		for _, e := range byUser[u] {
+			list := shows[key{u, e.Item}]
 			// The latest show at or before the event.
 			j := sort.Search(len(list), func(n int) bool { return set.Requests[list[n].req].Time > e.Time }) - 1
 			if j < 0 {
