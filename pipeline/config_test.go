@@ -116,7 +116,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"features", r(stackConfig, "features: {}", "features: {params: {cooc_top_k: 0}}"), 15, "features.params.cooc_top_k", []string{"must be in [1, 65536], got 0"}},
 		{"features list element", r(stackConfig, "features: {}", "features: {params: {features: [score, bogus]}}"), 15, "features.params.features[1]", []string{`unknown feature or family "bogus"`}},
 		{"features grid", r(stackConfig, "features: {}", "features: {params: {half_life_days: [1, 2]}}"), 15, "features.params.half_life_days", []string{"grids are for models"}},
-		{"lightgbm grid element", r(stackConfig, "leaves: [15, 31]", "leaves: [15, 1]"), 23, "rankers[1].params.leaves[1]", []string{"leaves = 1", "must be ≥ 2"}},
+		{"lightgbm grid element", r(stackConfig, "leaves: [15, 31]", "leaves: [15, 1]"), 23, "rankers[1].params.leaves[1]", []string{"must be in [2, 131072], got 1"}},
 
 		// The file's own checks.
 		{"unknown model type", r(validConfig, "type: popularity", "type: magic"), 4, "models.pop.type", []string{`unknown model type "magic"`}},

@@ -51,6 +51,15 @@ var impressionWorld = sync.OnceValues(func() (*dataset.Dataset, error) {
 	return dataset.Load(dir, dataset.LoadOptions{})
 })
 
+func testImpressionWorld(t *testing.T) *dataset.Dataset {
+	t.Helper()
+	ds, err := impressionWorld()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
 const impressionPipeline = `name: impressions
 models:
   pop: {type: popularity}
@@ -77,10 +86,7 @@ func impressionConfig(t *testing.T, extra string) *Config {
 // the data), with the position column and the sampled negatives asked for; unknown users and
 // items are left out and counted.
 func TestImpressionRankingData(t *testing.T) {
-	ds, err := impressionWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := testImpressionWorld(t)
 	for _, c := range []struct {
 		name     string
 		extra    string
@@ -136,10 +142,7 @@ func TestImpressionRankingData(t *testing.T) {
 // A ranker trained from impressions with the position column reads it, and serving fills it with
 // the same constant for every candidate: the position cannot order what serving ranks.
 func TestImpressionRankerServesPositionAsConstant(t *testing.T) {
-	ds, err := impressionWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := testImpressionWorld(t)
 	cfg := impressionConfig(t, "")
 	dir := t.TempDir()
 	man, err := Train(context.Background(), cfg, ds, dir, Options{Logger: quiet, Progress: progress.Options{Disabled: true}, Workers: 2})
@@ -181,10 +184,7 @@ func TestImpressionRankerServesPositionAsConstant(t *testing.T) {
 
 // A log that is not there fails before any model trains, at the key naming it.
 func TestImpressionLogMissing(t *testing.T) {
-	ds, err := impressionWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := testImpressionWorld(t)
 	for _, c := range []struct {
 		name string
 		ds   *dataset.Dataset
@@ -220,10 +220,7 @@ func queryBefore(ds *dataset.Dataset, e dataset.Event) candidates.Query {
 
 // A server's served log has no clicks or propensities: the labels come from the events alone.
 func TestImpressionRankingDataFromServedLog(t *testing.T) {
-	ds, err := impressionWorld()
-	if err != nil {
-		t.Fatal(err)
-	}
+	ds := testImpressionWorld(t)
 	entries, err := servedlog.ReadFile(filepath.Join(ds.Dir, synth.ImpressionsFile))
 	if err != nil {
 		t.Fatal(err)
