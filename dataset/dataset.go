@@ -145,7 +145,10 @@ func (a *Attributes) Grow(n int) {
 
 // Dataset is a loaded interaction log with its dictionaries and attributes.
 type Dataset struct {
-	Name   string // e.g. "ml-100k", the directory's base name
+	Name string // e.g. "ml-100k", the directory's base name
+	// Dir is the directory Load read (empty for a data set built in memory): logs kept beside
+	// the data (a served log, a world's impressions.jsonl) are found there.
+	Dir    string
 	Format string // the detected loader: "ml-100k", "ml-1m", "ml-latest", "generic"
 	Users  *Dict
 	Items  *Dict

@@ -70,6 +70,7 @@ func Load(dir string, opt LoadOptions) (*Dataset, error) {
 		return nil, err
 	}
 	ds := b.finish(format)
+	ds.Dir = dir
 	if b.skipped > 0 {
 		logger := opt.Logger
 		if logger == nil {

@@ -136,14 +136,35 @@ type RankerConfig struct {
 	Model string `yaml:"model"`
 }
 
-// RankingDataConfig says how ranker training data is made: the candidate and feature stages,
+// RankingDataConfig says how ranker training data is made. With source "candidates" (the
+// default) the candidate and feature stages,
 // trained on the validation split's train part, run at each validation event; the target and
 // whatever the user takes within HorizonDays are the positives, the other candidates negatives.
 // The default horizon 0 keeps the target (and events at the same instant) alone: the next item,
 // which replay-v1 scores, and on MovieLens far better than a week's items (docs/benchmarks.md).
 // HorizonDays and MaxPerUser may be lists: validation then picks the value (chooseStack).
+//
+// With source "impressions" the requests are the slates a log showed in the same window (a served
+// log, or a synthetic world's impressions.jsonl): the shown items are the candidates, a logged
+// click or an item the user takes within WindowHours a positive, shown and not taken a negative;
+// features are the candidate-based source's (ranker.BuildImpressions).
 type RankingDataConfig struct {
-	HorizonDays OneOrMore[float64] `yaml:"horizon_days"`
+	// Source is "candidates" or "impressions".
+	Source string `yaml:"source"`
+	// Log is the impressions log for source impressions (relative to the pipeline file); empty:
+	// impressions.jsonl, else served.jsonl, in the data set's directory.
+	Log string `yaml:"log"`
+	// WindowHours: an item the user takes at most this long after a slate showed it is a
+	// positive of that slate (the latest one showing it), clicked or not.
+	WindowHours float64 `yaml:"window_hours"`
+	// PositionFeature gives the rankers the shown position as a training-only feature: serving
+	// fills the column with ranker.ServePosition (1) for every candidate, so that the order is
+	// by the item, not by where the log happened to show it.
+	PositionFeature bool `yaml:"position_feature"`
+	// PropensityWeighting weighs each shown item by its inverse logging propensity (floored at
+	// ranker.MinPropensity, averaged to 1); lightgbm rankers only.
+	PropensityWeighting bool               `yaml:"propensity_weighting"`
+	HorizonDays         OneOrMore[float64] `yaml:"horizon_days"`
 	// MaxRequests caps the requests used (evenly spaced over the window); 0 = all.
 	MaxRequests int `yaml:"max_requests"`
 	// MaxPerUser caps each user's requests (evenly spaced over the user's events in the window),
@@ -154,7 +175,8 @@ type RankingDataConfig struct {
 	// sampled; every positive is kept); 0 = all.
 	Negatives int `yaml:"negatives"`
 	// RandomNegatives adds uniformly random catalog items as extra negatives, as a share of the
-	// kept negatives (0: rankers learn only from what was proposed).
+	// kept negatives (0: rankers learn only from what was proposed); with source impressions, a
+	// share of the shown items (neither shown nor in the history).
 	RandomNegatives float64 `yaml:"random_negatives"`
 	// StackFraction is the share of requests (the earlier ones) the first ranker trains on; the
 	// later ones train the next ranker on the first one's scores, so that a stacked score is
@@ -163,6 +185,17 @@ type RankingDataConfig struct {
 	// ValidFraction is each ranker's share of its requests (the latest) kept for early stopping.
 	ValidFraction float64 `yaml:"valid_fraction"`
 	Seed          uint64  `yaml:"seed"`
+}
+
+// Ranking data sources.
+const (
+	SourceCandidates  = "candidates"
+	SourceImpressions = "impressions"
+)
+
+// positionColumn says whether the rankers read the shown position (served as a constant).
+func (rd RankingDataConfig) positionColumn() bool {
+	return rd.Source == SourceImpressions && rd.PositionFeature
 }
 
 // OneOrMore is a value, or a list of values for validation to choose from.
@@ -228,6 +261,7 @@ func defaultConfig() Config {
 		Retrieve: RetrieveConfig{Merge: "interleave"},
 		Filter:   FilterConfig{ExcludeSeen: &t},
 		RankingData: RankingDataConfig{
+			Source: SourceCandidates, WindowHours: 24, PositionFeature: true,
 			HorizonDays: OneOrMore[float64]{0}, MaxPerUser: OneOrMore[int]{0}, MaxRequests: 8000, Negatives: 100, StackFraction: 0.5, ValidFraction: 0.2, Seed: 1,
 		},
 		Final:   FinalConfig{K: 100},

@@ -129,6 +129,14 @@ func TestParseConfigErrors(t *testing.T) {
 		{"no models", "retrieve: {sources: [{model: a, k: 1}]}\n", 0, "models", []string{"at least one model"}},
 		{"unknown dropped feature", r(stackConfig, "[item_age_days, score]", "[item_age, score]"), 24, "rankers[1].drop_features[1][0]", []string{`"item_age" is not a feature`}},
 		{"mixed drop grid", r(stackConfig, "[[], [item_age_days, score]]", "[[], score]"), 24, "rankers[1].drop_features[1]", []string{"a list at every position"}},
+		{"unknown ranking data source", validConfig + "ranking_data: {source: impresions}\n", 15, "ranking_data.source", []string{`unknown source "impresions"; did you mean "impressions"?`}},
+		{"impressions key, candidates source", validConfig + "ranking_data: {window_hours: 2}\n", 15, "ranking_data.window_hours", []string{"applies to source impressions only (this file's source is candidates)"}},
+		{"candidates key, impressions source", validConfig + "ranking_data:\n  source: impressions\n  horizon_days: 2\n", 17, "ranking_data.horizon_days", []string{"applies to source candidates only"}},
+		{"negative window", validConfig + "ranking_data: {source: impressions, window_hours: -1}\n", 15, "ranking_data.window_hours", []string{"must be ≥ 0, got -1"}},
+		{"window not a number", validConfig + "ranking_data: {source: impressions, window_hours: soon}\n", 15, "ranking_data.window_hours", []string{`expected a number, got "soon"`}},
+		{"position feature not a bool", validConfig + "ranking_data: {source: impressions, position_feature: 0}\n", 15, "ranking_data.position_feature", []string{"expected true or false"}},
+		{"weights for attention", stackConfig + "ranking_data: {source: impressions, propensity_weighting: true}\n", 25, "ranking_data.propensity_weighting", []string{"ranker attention (rankers[0]) is attention"}},
+		{"unknown impressions key", validConfig + "ranking_data: {source: impressions, windw_hours: 2}\n", 15, "ranking_data.windw_hours", []string{`did you mean "window_hours"?`}},
 		{"too many stacks", r(stackConfig, "leaves: [15, 31]", "leaves: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]"), 16, "rankers", []string{"more than 48"}},
 	}
 	for _, c := range cases {

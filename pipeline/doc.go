@@ -17,7 +17,8 @@
 // mean"), validate.go, grid.go (tuning grids), configerror.go.
 //
 // Training and the bundle: train.go (Train: grids tuned on the validation split, refits),
-// rankdata.go (the ranking requests rankers learn from), rankers.go (ranker kinds), stack.go
+// rankdata.go (the ranking requests rankers learn from: the candidates at validation events, or
+// the slates of an impressions log — ranking_data.source), rankers.go (ranker kinds), stack.go
 // (choosing the ranking stack on validation), cache.go (trained models keyed by what determines
 // them), plan.go (progress over the whole run), manifest.go and open.go (the bundle on disk and
 // loading it), kinds.go and registry.go (model and ranker kinds, and registering a program's own).

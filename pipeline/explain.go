@@ -41,9 +41,8 @@ func (p *Pipeline) explain(sc *scratch, final []candidates.Candidate) *Explanati
 		}
 		if row, ok := rowOf[c.Item]; ok {
 			ie.Features = slices.Clone(sc.wide[row*w : (row+1)*w])
-			base := len(p.extract.FeatureNames())
 			for ri, r := range p.rankers {
-				ie.RankerScores[r.name] = ie.Features[base+ri]
+				ie.RankerScores[r.name] = ie.Features[p.base+ri]
 			}
 		}
 		ex.Items = append(ex.Items, ie)

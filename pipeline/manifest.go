@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/ranker"
 )
 
 // describeDataset fingerprints ds so that a bundle refuses to be replayed on other data.
@@ -84,6 +85,7 @@ type FeaturesEntry struct {
 
 // RankingDataInfo counts the ranker training requests and the windows they came from.
 type RankingDataInfo struct {
+	Source       string         `json:"source,omitempty"`
 	HorizonDays  float64        `json:"horizon_days"`
 	MaxPerUser   int            `json:"max_requests_per_user"`
 	Events       int            `json:"validation_events"`
@@ -92,6 +94,8 @@ type RankingDataInfo struct {
 	WithPositive int            `json:"with_positive"`
 	PerRanker    map[string]int `json:"per_ranker_requests"`
 	Seconds      float64        `json:"seconds"`
+	// Impressions is what source impressions joined.
+	Impressions *ranker.ImpressionStats `json:"impressions,omitempty"`
 }
 
 // DatasetInfo identifies the data a bundle was trained on.

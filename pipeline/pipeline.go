@@ -33,9 +33,12 @@ type Pipeline struct {
 	liveDropped atomic.Pointer[map[int32]bool]
 	extract     *features.Extractor
 	rankers     []rankerStage
-	// wide names the columns of a request's feature matrix: the extractor's, then one score
+	// wide names the columns of a request's feature matrix: the extractor's, the shown position
+	// when the rankers learnt from impressions with it (served as a constant), then one score
 	// column per ranker ("ranker_<name>") that later rankers may read.
 	wide []string
+	base int       // the columns before the rankers'
+	pos  int       // the position column, or −1
 	pool sync.Pool // *scratch
 	// variants are the file's variants assembled over the same models (variants.go), in order.
 	variants []variant
@@ -82,7 +85,7 @@ type scratch struct {
 // assemble wires trained parts into a pipeline (Open and the training of rankers share it, so
 // that rankers learn from exactly what serving computes). numItems bounds the catalog.
 func assemble(cfg *Config, models map[string]Model, stats *features.Stats, rankers []Ranker, ds *dataset.Dataset, numItems int) (*Pipeline, error) {
-	p := &Pipeline{cfg: cfg, ds: ds, numItems: numItems, fallback: models[cfg.FallbackModel()]}
+	p := &Pipeline{cfg: cfg, ds: ds, numItems: numItems, fallback: models[cfg.FallbackModel()], pos: -1}
 	if ds != nil {
 		p.catalog.Store(NewCatalog(ds))
 	}
@@ -112,6 +115,11 @@ func assemble(cfg *Config, models map[string]Model, stats *features.Stats, ranke
 			return nil, err
 		}
 		p.wide = slices.Clone(p.extract.FeatureNames())
+		if cfg.RankingData.positionColumn() {
+			p.pos = len(p.wide)
+			p.wide = append(p.wide, ranker.PositionFeature)
+		}
+		p.base = len(p.wide)
 	}
 	for i, rc := range cfg.Rankers {
 		if i >= len(rankers) || rankers[i] == nil {

@@ -19,23 +19,29 @@ import (
 
 // smallWorld generates the synthetic test world once per test binary.
 var smallWorld = sync.OnceValues(func() (*dataset.Dataset, error) {
-	dir, err := os.MkdirTemp("", "cascade-pipeline-test-")
-	if err != nil {
-		return nil, err
-	}
 	// Larger than synth.Small so that popularity is not the whole story.
 	cfg := synth.DefaultConfig()
 	cfg.Seed, cfg.Impressions = 1, 0
 	cfg.Users, cfg.Items, cfg.Events = 1500, 3000, 100_000
-	w, err := synth.Generate(context.Background(), cfg)
+	dir, _, err := generateWorld(cfg)
 	if err != nil {
-		return nil, err
-	}
-	if err := w.WriteDir(dir); err != nil {
 		return nil, err
 	}
 	return dataset.Load(dir, dataset.LoadOptions{})
 })
+
+// generateWorld writes the world of cfg into a new temporary directory.
+func generateWorld(cfg synth.Config) (string, *synth.World, error) {
+	dir, err := os.MkdirTemp("", "cascade-pipeline-test-")
+	if err != nil {
+		return "", nil, err
+	}
+	w, err := synth.Generate(context.Background(), cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	return dir, w, w.WriteDir(dir)
+}
 
 func world(t *testing.T) *dataset.Dataset {
 	t.Helper()

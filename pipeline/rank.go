@@ -8,10 +8,11 @@ import (
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/internal/kernel"
+	"github.com/cascade-rec/cascade/ranker"
 )
 
 // featureMatrix computes the wide feature matrix of items into sc.wide (extractor columns
-// filled, ranker columns NaN).
+// filled, the position column at ranker.ServePosition, ranker columns NaN).
 func (p *Pipeline) featureMatrix(ctx context.Context, sc *scratch, q candidates.Query, items []int32) error {
 	sc.batch.Reset(q, items)
 	for i, s := range p.sources {
@@ -22,7 +23,15 @@ func (p *Pipeline) featureMatrix(ctx context.Context, sc *scratch, q candidates.
 	for i := range sc.wide {
 		sc.wide[i] = float32(math.NaN())
 	}
-	return p.extract.Fill(ctx, &sc.batch, sc.wide, w)
+	if err := p.extract.Fill(ctx, &sc.batch, sc.wide, w); err != nil {
+		return err
+	}
+	if p.pos >= 0 {
+		for i := range items {
+			sc.wide[i*w+p.pos] = ranker.ServePosition
+		}
+	}
+	return nil
 }
 
 // rank runs the feature stage and the rankers over the merged candidates. A stage that fails or
@@ -79,7 +88,7 @@ func (p *Pipeline) rank(ctx context.Context, sc *scratch, q candidates.Query, me
 			}
 			st.Fallback, st.Err = true, err.Error() // keep the previous order
 		} else {
-			col := len(p.extract.FeatureNames()) + ri
+			col := p.base + ri
 			for k, row := range sc.order {
 				sc.wide[row*w+col] = sc.scores[k]
 			}

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/features"
 	"github.com/cascade-rec/cascade/ranker"
+	"github.com/cascade-rec/cascade/servedlog"
+	"github.com/cascade-rec/cascade/synth"
 )
 
 // trainRankingStages builds the feature statistics and trains the rankers.
@@ -50,7 +53,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		if err != nil {
 			return err
 		}
-		set, err := buildRankingSet(ctx, p, valid, chosen.data, opt.Workers)
+		set, err := buildRankingSet(ctx, p, valid, chosen.data, opt.impressions, opt.Workers)
 		if err != nil {
 			return err
 		}
@@ -62,8 +65,11 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		if opt.OnlyRankingData {
 			return nil
 		}
-		info := &RankingDataInfo{HorizonDays: chosen.data.HorizonDays[0], MaxPerUser: chosen.data.MaxPerUser[0], Events: set.Stats.Events, Requests: set.Stats.Requests, WithTarget: set.Stats.WithTarget, WithPositive: set.Stats.WithPositive, PerRanker: map[string]int{}}
-		log.Info("ranking data built", "requests", set.Stats.Requests, "with_target", set.Stats.WithTarget, "features", len(set.FeatureNames), "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+		info := &RankingDataInfo{Source: chosen.data.Source, HorizonDays: chosen.data.HorizonDays[0], MaxPerUser: chosen.data.MaxPerUser[0], Events: set.Stats.Events, Requests: set.Stats.Requests, WithTarget: set.Stats.WithTarget, WithPositive: set.Stats.WithPositive, PerRanker: map[string]int{}}
+		if chosen.data.Source == SourceImpressions {
+			info.Impressions = &set.Impressions
+		}
+		log.Info("ranking data built", "source", chosen.data.Source, "requests", set.Stats.Requests, "with_target", set.Stats.WithTarget, "with_positive", set.Stats.WithPositive, "features", len(set.FeatureNames), "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
 		trained, err := newStackTrainer(cfg, set, validModels, valid.TrainItems, opt).train(ctx, chosen.stack)
 		if err != nil {
 			return err
@@ -105,7 +111,7 @@ func applyRankers(ctx context.Context, cfg *Config, rankers []Ranker, base []str
 	for i, r := range reqs {
 		names := slices.Clone(base)
 		q := candidates.Query{User: r.User, History: r.History, Time: r.Time}
-		items, labels, dense := r.Items, r.Labels, r.Dense
+		items, labels, dense, weights := r.Items, r.Labels, r.Dense, r.Weights
 		for j, m := range rankers {
 			nf := len(names)
 			cols, err := columnsOf(m.FeatureNames(), names)
@@ -133,15 +139,19 @@ func applyRankers(ctx context.Context, cfg *Config, rankers []Ranker, base []str
 			}
 			ni, nl := make([]int32, len(order)), make([]float32, len(order))
 			nd := make([]float32, 0, len(order)*(nf+1))
+			var nw []float32
 			for k, o := range order {
 				ni[k], nl[k] = items[o], labels[o]
 				nd = append(nd, dense[o*nf:(o+1)*nf]...)
 				nd = append(nd, scores[o])
+				if weights != nil {
+					nw = append(nw, weights[o])
+				}
 			}
-			items, labels, dense = ni, nl, nd
+			items, labels, dense, weights = ni, nl, nd, nw
 			names = append(names, rankerColumn(cfg.Rankers[j].Name))
 		}
-		r.Items, r.Labels, r.Dense, r.Proposed = items, labels, dense, len(items)
+		r.Items, r.Labels, r.Dense, r.Weights, r.Proposed = items, labels, dense, weights, len(items)
 		out[i] = r
 	}
 	return out, nil
@@ -163,10 +173,33 @@ func columnsOf(want, have []string) ([]int, error) {
 	return cols, nil
 }
 
-// buildRankingSet runs p's candidate and feature stages at the validation events of s: the
-// history is everything of the user before the event; positives are the target and whatever the
-// user takes within the horizon (inside the window); the other candidates are negatives.
-func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd RankingDataConfig, workers int) (*ranker.Set, error) {
+// buildRankingSet builds the ranking requests of the window s with p's candidate and feature
+// stages. Source candidates: at the events of s.Test, the history being everything of the user
+// before the event; positives are the target and whatever the user takes within the horizon
+// (inside the window); the other candidates are negatives. Source impressions: the slates of imps
+// served in the window (from s.Cut to its last event), labelled by clicks and by the events of
+// the window (ranker.BuildImpressions).
+func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd RankingDataConfig, imps []ranker.Impression, workers int) (*ranker.Set, error) {
+	if rd.Source == SourceImpressions {
+		if len(s.Test) == 0 {
+			return &ranker.Set{FeatureNames: p.wide}, nil
+		}
+		end := s.Test[len(s.Test)-1].Time
+		var in []ranker.Impression
+		for _, imp := range imps {
+			if t := imp.Query.Time; t >= s.Cut && t <= end {
+				in = append(in, imp)
+			}
+		}
+		if len(in) == 0 {
+			return nil, fmt.Errorf("ranking data: none of the log's %d impressions was served in the window %s – %s", len(imps), time.Unix(s.Cut, 0).UTC().Format(time.RFC3339), time.Unix(end, 0).UTC().Format(time.RFC3339))
+		}
+		return ranker.BuildImpressions(ctx, in, slices.Concat(s.Train, s.Test), rankingStages{p}, ranker.ImpressionOptions{
+			NumItems: s.TrainItems, Window: time.Duration(rd.WindowHours * float64(time.Hour)),
+			Position: rd.PositionFeature, PropensityWeights: rd.PropensityWeighting,
+			RandomNegatives: rd.RandomNegatives, MaxRequests: rd.MaxRequests, Seed: rd.Seed, Workers: workers,
+		})
+	}
 	return ranker.Build(ctx, s, rankingStages{p}, ranker.BuildOptions{
 		Horizon:    time.Duration(int64(rd.HorizonDays[0]*86400)) * time.Second,
 		MaxPerUser: rd.MaxPerUser[0], MaxRequests: rd.MaxRequests,
@@ -175,11 +208,68 @@ func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd Ranki
 	})
 }
 
+// loadImpressions reads the impressions log of a file with source impressions: ranking_data.log,
+// else impressions.jsonl or served.jsonl beside the data set. IDs the data set does not know
+// become −1 (left out, and counted, by ranker.BuildImpressions).
+func loadImpressions(cfg *Config, ds *dataset.Dataset) ([]ranker.Impression, error) {
+	path := cfg.RankingData.Log
+	if path != "" && !filepath.IsAbs(path) && cfg.path != "" {
+		path = filepath.Join(filepath.Dir(cfg.path), path)
+	}
+	if path == "" {
+		for _, name := range []string{synth.ImpressionsFile, "served.jsonl"} {
+			if f := filepath.Join(ds.Dir, name); ds.Dir != "" && fileExists(f) {
+				path = f
+				break
+			}
+		}
+		if path == "" {
+			return nil, cfg.errorf("ranking_data.log", "source impressions: no %s or served.jsonl in the data set's directory %q; name the log", synth.ImpressionsFile, ds.Dir)
+		}
+	}
+	entries, err := servedlog.ReadFile(path)
+	if err != nil {
+		return nil, cfg.errorf("ranking_data.log", "%v", err)
+	}
+	lookup := func(d *dataset.Dict, id string) int32 {
+		if v, ok := d.Lookup(id); ok {
+			return v
+		}
+		return -1
+	}
+	imps := make([]ranker.Impression, len(entries))
+	for n, e := range entries {
+		imp := ranker.Impression{Query: candidates.Query{User: lookup(ds.Users, e.User), Time: e.RequestTime()}}
+		for _, it := range e.Items {
+			sh := ranker.Shown{Item: lookup(ds.Items, it.ItemID), Position: it.Position}
+			if it.Propensity != nil {
+				sh.Propensity = *it.Propensity
+			}
+			if it.Clicked != nil {
+				sh.Clicked = *it.Clicked
+			}
+			imp.Shown = append(imp.Shown, sh)
+		}
+		imps[n] = imp
+	}
+	return imps, nil
+}
+
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.Mode().IsRegular()
+}
+
 // rankingStages are the pipeline's retrieve, filter and feature stages as ranker.Build drives
-// them, so that rankers learn from the candidates and features serving computes.
+// them, so that rankers learn from the candidates and features serving computes. For a pipeline
+// with rankers (a bundle) the rows carry the rankers' score columns too, as Explain gives them.
 type rankingStages struct{ p *Pipeline }
 
-func (r rankingStages) FeatureNames() []string { return r.p.extract.FeatureNames() }
+// RankingStages are p's candidate and feature stages as ranker.Build and ranker.BuildImpressions
+// drive them: the rows are p.FeatureNames() wide, as serving computes them.
+func (p *Pipeline) RankingStages() ranker.Stages { return rankingStages{p} }
+
+func (r rankingStages) FeatureNames() []string { return r.p.wide }
 
 func (r rankingStages) Candidates(ctx context.Context, q candidates.Query, extra func([]int32) []int32) ([]int32, []float32, error) {
 	p := r.p
@@ -200,6 +290,22 @@ func (r rankingStages) Candidates(ctx context.Context, q candidates.Query, extra
 	if err := p.featureMatrix(ctx, sc, q, items); err != nil {
 		return nil, nil, err
 	}
-	// Before the rankers are assembled the matrix holds the extractor's columns alone.
-	return items, slices.Clone(sc.wide[:len(items)*len(p.extract.FeatureNames())]), nil
+	w := len(p.wide)
+	// Every ranker scores every row (serving scores those a previous ranker kept).
+	for ri, rs := range p.rankers {
+		x := make([]float32, 0, len(items)*len(rs.cols))
+		for k := range items {
+			for _, c := range rs.cols {
+				x = append(x, sc.wide[k*w+c])
+			}
+		}
+		scores := make([]float32, len(items))
+		if err := rs.m.Score(ctx, q, items, x, scores); err != nil {
+			return nil, nil, fmt.Errorf("ranker %s: %w", rs.name, err)
+		}
+		for k, v := range scores {
+			sc.wide[k*w+p.base+ri] = v
+		}
+	}
+	return items, slices.Clone(sc.wide[:len(items)*w]), nil
 }

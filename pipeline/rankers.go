@@ -73,7 +73,7 @@ var rankerKinds = map[string]*rankerKind{
 		train: func(ctx context.Context, env RankerEnv, train, valid *ranker.Set, params any) (Ranker, error) {
 			p := *params.(*gbdt.Params)
 			p.NumThreads = env.Workers
-			m, err := gbdt.Train(ctx, toGBDT(train), toGBDT(valid), p, gbdt.WithLogger(env.Logger))
+			m, err := gbdt.Train(ctx, LightGBMData(train), LightGBMData(valid), p, gbdt.WithLogger(env.Logger))
 			if err != nil {
 				return nil, err
 			}
@@ -106,8 +106,9 @@ func lightGBMDefaults() gbdt.Params {
 	return p
 }
 
-// toGBDT converts a ranking set into LightGBM-style training data (one query group per request).
-func toGBDT(s *ranker.Set) *gbdt.Dataset {
+// LightGBMData converts a ranking set into LightGBM training data: one query group per request,
+// one row per candidate, the candidates' weights when any request has them (nil for a nil set).
+func LightGBMData(s *ranker.Set) *gbdt.Dataset {
 	if s == nil {
 		return nil
 	}
@@ -118,6 +119,15 @@ func toGBDT(s *ranker.Set) *gbdt.Dataset {
 		d.Groups = append(d.Groups, len(r.Items))
 		for j := range r.Items {
 			d.Labels = append(d.Labels, float64(r.Labels[j]))
+			if r.Weights != nil {
+				// Rows before the first weighted request weigh 1.
+				for len(d.Weights) < len(d.Labels)-1 {
+					d.Weights = append(d.Weights, 1)
+				}
+				d.Weights = append(d.Weights, float64(r.Weights[j]))
+			} else if d.Weights != nil {
+				d.Weights = append(d.Weights, 1)
+			}
 			for _, v := range r.Row(j, nf) {
 				d.X = append(d.X, float64(v))
 			}
@@ -185,7 +195,7 @@ func sampleNegatives(r ranker.Request, nf, k int, rng *rand.Rand) ranker.Request
 		drop[i] = true
 	}
 	out := r
-	out.Items, out.Labels, out.Dense = nil, nil, nil
+	out.Items, out.Labels, out.Dense, out.Weights = nil, nil, nil, nil
 	for i := range r.Items {
 		if drop[i] {
 			continue
@@ -193,6 +203,9 @@ func sampleNegatives(r ranker.Request, nf, k int, rng *rand.Rand) ranker.Request
 		out.Items = append(out.Items, r.Items[i])
 		out.Labels = append(out.Labels, r.Labels[i])
 		out.Dense = append(out.Dense, r.Row(i, nf)...)
+		if r.Weights != nil {
+			out.Weights = append(out.Weights, r.Weights[i])
+		}
 	}
 	out.Proposed = len(out.Items)
 	return out

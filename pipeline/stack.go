@@ -309,7 +309,7 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 	bestScore := -1.0
 	data := cfg.RankingData.grid()
 	for _, rd := range data {
-		set, err := buildRankingSet(ctx, p, inner, rd, opt.Workers)
+		set, err := buildRankingSet(ctx, p, inner, rd, opt.impressions, opt.Workers)
 		if err != nil {
 			return choice{}, nil, err
 		}

@@ -46,7 +46,8 @@ type Options struct {
 	// OnlyRankingData stops Train once the ranking set is built: no refit, no rankers, no choice
 	// of the ranking stack (a ranking_data grid's first values are used).
 	OnlyRankingData bool
-	// Cache, when set, keeps trained first-stage models: one already trained on the same window
+
+	impressions []ranker.Impression // source impressions: the log, read once	// Cache, when set, keeps trained first-stage models: one already trained on the same window
 	// with the same parameters and code is loaded instead (manifest.json marks it "cached").
 	Cache *ModelCache
 
@@ -88,6 +89,14 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			ValidationCut: valid.Cut, ValidationTrainEvents: len(valid.Train), ValidationEvents: len(valid.Test),
 		},
 		Models: map[string]*ModelEntry{},
+	}
+	if cfg.RankingData.Source == SourceImpressions && cfg.Features != nil && (len(cfg.Rankers) > 0 || opt.OnlyRankingData) {
+		// Read before any model trains: a missing log fails at once.
+		var err error
+		if opt.impressions, err = loadImpressions(cfg, ds); err != nil {
+			return nil, err
+		}
+		log.Info("read the impressions log", "slates", len(opt.impressions))
 	}
 	opt.plan = newPlan()
 	if err := planTrain(cfg, opt); err != nil {

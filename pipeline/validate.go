@@ -149,6 +149,9 @@ func (c *Config) validateStages() error {
 	case rd.ValidFraction <= 0 || rd.ValidFraction >= 1:
 		return c.errorf("ranking_data.valid_fraction", "must be in (0, 1)")
 	}
+	if err := c.validateSource(); err != nil {
+		return err
+	}
 	if len(c.Rankers) > 0 {
 		stacks, err := c.rankingStacks()
 		if err != nil {
@@ -167,6 +170,45 @@ func (c *Config) validateStages() error {
 		}
 	}
 	return nil
+}
+
+// validateSource checks ranking_data's source and that every key given applies to it.
+func (c *Config) validateSource() error {
+	rd := c.RankingData
+	only := map[string][]string{
+		SourceCandidates:  {"log", "window_hours", "position_feature", "propensity_weighting"},
+		SourceImpressions: {"horizon_days", "max_requests_per_user"},
+	}
+	others, ok := only[rd.Source]
+	if !ok {
+		return c.errorf("ranking_data.source", "unknown source %q%s", rd.Source, didYouMean(rd.Source, []string{SourceCandidates, SourceImpressions}))
+	}
+	for _, k := range others {
+		if c.has("ranking_data." + k) {
+			return c.errorf("ranking_data."+k, "applies to source %s only (this file's source is %s)", map[string]string{SourceCandidates: SourceImpressions, SourceImpressions: SourceCandidates}[rd.Source], rd.Source)
+		}
+	}
+	if !(rd.WindowHours >= 0) {
+		return c.errorf("ranking_data.window_hours", "must be ≥ 0, got %v", rd.WindowHours)
+	}
+	if rd.PropensityWeighting {
+		for i, r := range c.Rankers {
+			if r.Type != "lightgbm" {
+				return c.errorf("ranking_data.propensity_weighting", "weights reach lightgbm rankers only; ranker %s (rankers[%d]) is %s", r.Name, i, r.Type)
+			}
+		}
+	}
+	return nil
+}
+
+// has reports whether the file sets key.
+func (c *Config) has(key string) bool {
+	found := false
+	c.each(func(n yamlNode) bool {
+		found = n.path == key
+		return !found
+	})
+	return found
 }
 
 func validMetric(m string) bool {

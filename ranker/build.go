@@ -83,43 +83,16 @@ func Build(ctx context.Context, s dataset.Split, st Stages, opt BuildOptions) (*
 	horizon := int64(opt.Horizon / time.Second)
 	reqs := make([]Request, len(steps))
 	kept := make([]keep, len(steps))
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	chunk := (len(steps) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, len(steps))
-		if lo >= hi {
-			continue
+	err := forShares(ctx, len(steps), opt.Workers, opt.Seed, func(ctx context.Context, i int, rng *rand.Rand) error {
+		evs := byUser[steps[i].user]
+		var err error
+		if kept[i], err = buildRequest(ctx, st, evs, steps[i].pos, s.TrainItems, horizon, &opt, rng, &reqs[i]); err != nil {
+			return fmt.Errorf("ranker: request of user %d at %d: %w", steps[i].user, evs[steps[i].pos].Time, err)
 		}
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(opt.Seed, uint64(lo)))
-			for i := lo; i < hi; i++ {
-				evs := byUser[steps[i].user]
-				var err error
-				if kept[i], err = buildRequest(ctx, st, evs, steps[i].pos, s.TrainItems, horizon, &opt, rng, &reqs[i]); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = fmt.Errorf("ranker: request of user %d at %d: %w", steps[i].user, evs[steps[i].pos].Time, err)
-						cancel()
-					}
-					mu.Unlock()
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	set := &Set{FeatureNames: st.FeatureNames()}
 	set.Stats.Events = len(s.Test)
@@ -135,6 +108,45 @@ func Build(ctx context.Context, s dataset.Split, st Stages, opt BuildOptions) (*
 	}
 	set.recount()
 	return set, nil
+}
+
+// forShares calls fn(i, rng) for i in [0, n), split into workers contiguous shares (0 =
+// GOMAXPROCS), each on its own goroutine with its own random stream seeded by (seed, the share's
+// first index). The first error cancels the context fn gets and is returned; fn is to check it.
+func forShares(ctx context.Context, n, workers int, seed uint64, fn func(ctx context.Context, i int, rng *rand.Rand) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		firstErr error
+	)
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	chunk := (n + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min((w+1)*chunk, n)
+		if lo >= hi {
+			continue
+		}
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(seed, uint64(lo)))
+			for i := lo; i < hi; i++ {
+				if err := fn(ctx, i, rng); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+						cancel()
+					}
+					mu.Unlock()
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return firstErr
 }
 
 // keep says whether a request was built, or why not.

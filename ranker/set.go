@@ -15,8 +15,10 @@ type Set struct {
 	FeatureNames []string
 	// Requests in time order (Build emits them so; SplitTime relies on it).
 	Requests []Request
-	// Stats describes how Build got here.
+	// Stats describes how Build (or BuildImpressions) got here.
 	Stats BuildStats
+	// Impressions describes BuildImpressions' join (zero for Build).
+	Impressions ImpressionStats
 }
 
 // Request is one ranking request: who asked, when, what they had done before, and the candidates
@@ -35,9 +37,13 @@ type Request struct {
 	Dense []float32
 	// Target is the item the user took at this event, or -1 when there is none.
 	Target int32
-	// Proposed is the number of leading Items that the candidate stage proposed; the rest are
-	// uniformly random negatives (BuildOptions.RandomNegatives).
+	// Proposed is the number of leading Items that the candidate stage proposed (or, for a set
+	// built from impressions, that were shown); the rest are uniformly random negatives
+	// (BuildOptions.RandomNegatives, ImpressionOptions.RandomNegatives).
 	Proposed int
+	// Weights[i] weighs candidate i in training (nil: every candidate 1); BuildImpressions sets
+	// inverse logging propensities when asked.
+	Weights []float32
 }
 
 // BuildStats counts what Build saw and kept.
@@ -48,6 +54,16 @@ type BuildStats struct {
 	Requests     int // requests in the set
 	WithTarget   int // requests whose target is among the proposed candidates
 	WithPositive int // requests with at least one positive label
+}
+
+// ImpressionStats counts what BuildImpressions joined (BuildStats.Events then counts the
+// impressions).
+type ImpressionStats struct {
+	Shown        int // shown items kept as rows
+	UnknownItems int // shown items the catalog does not know, left out
+	Duplicates   int // repeated items within one slate, left out (the first position kept)
+	Clicked      int // shown items with a logged click
+	Consumed     int // shown items taken within the window (clicked or not)
 }
 
 // Len is the number of candidates.
@@ -100,6 +116,8 @@ func (s *Set) Validate() error {
 			return fmt.Errorf("ranker: request %d: %d dense values for %d candidates × %d features", k, len(r.Dense), n, nf)
 		case r.Proposed < 0 || r.Proposed > n:
 			return fmt.Errorf("ranker: request %d: %d proposed of %d candidates", k, r.Proposed, n)
+		case r.Weights != nil && len(r.Weights) != n:
+			return fmt.Errorf("ranker: request %d: %d weights for %d candidates", k, len(r.Weights), n)
 		}
 		if k > 0 && r.Time < s.Requests[k-1].Time {
 			return fmt.Errorf("ranker: request %d is earlier than request %d", k, k-1)

@@ -2,7 +2,8 @@
 // recommendation, saying what was shown to whom, where, and with which features. The server writes
 // it (--served-log); the simulator writes the same lines for its rounds and adds what the
 // simulation knows (the policy, each item's logging propensity and click). Whatever learns from
-// what was shown reads this one format.
+// what was shown reads this one format (ReadFile, which also takes a synthetic world's
+// impressions.jsonl, whose line type WorldImpression synth writes).
 package servedlog
 
 import (

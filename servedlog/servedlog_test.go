@@ -34,3 +34,32 @@ func TestSimulationKeysOnlyWhenSet(t *testing.T) {
 		}
 	}
 }
+
+// Read takes server lines and a synthetic world's impressions.jsonl lines alike, and names the
+// line of a bad one.
+func TestRead(t *testing.T) {
+	in := `{"request_id":"a","time":"2026-01-02T03:04:05Z","query_time":100,"user_id":"u1","user_known":true,"model_version":"v","history_len":2,"items":[{"item_id":"i1","position":1,"score":0.5}]}
+
+{"request_id":"r0","user_id":"u2","timestamp":200,"shown":[{"item_id":"i3","position":1,"propensity":0.25},{"item_id":"i4","position":2,"propensity":1}],"clicked":["i4"]}
+`
+	got, err := Read(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].RequestTime() != 100 || got[0].User != "u1" || got[0].Items[0].Clicked != nil {
+		t.Fatalf("server line: %+v", got)
+	}
+	w := got[1]
+	if w.RequestID != "r0" || w.User != "u2" || w.RequestTime() != 200 || len(w.Items) != 2 ||
+		*w.Items[0].Propensity != 0.25 || *w.Items[0].Clicked || !*w.Items[1].Clicked || w.Items[1].Position != 2 {
+		t.Fatalf("world line: %+v", w)
+	}
+	for _, bad := range []string{"{\"user_id\":\"u\",\"timestamp\":1,\"shown\":[]}\nnot json\n", `{"request_id":"x","items":[]}`} {
+		if _, err := Read(strings.NewReader(bad)); err == nil {
+			t.Errorf("%q read without error", bad)
+		}
+	}
+	if _, err := Read(strings.NewReader("{\"user_id\":\"u\",\"timestamp\":1,\"shown\":[]}\nnot json\n")); err == nil || !strings.Contains(err.Error(), ":2:") {
+		t.Errorf("error %v does not name line 2", err)
+	}
+}

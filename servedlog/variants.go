@@ -1,40 +1,14 @@
 package servedlog
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"time"
 
 	"github.com/cascade-rec/cascade/ope"
 )
-
-// Read reads a served log, one Entry a line; an error names the line. Blank lines are skipped.
-func Read(r io.Reader) ([]Entry, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	var out []Entry
-	line := 0
-	for sc.Scan() {
-		line++
-		if len(sc.Bytes()) == 0 {
-			continue
-		}
-		var e Entry
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			return nil, fmt.Errorf("line %d: %w", line, err)
-		}
-		out = append(out, e)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("line %d: %w", line+1, err)
-	}
-	return out, nil
-}
 
 // ErrNoOutcomes: no served item of the log says whether it was clicked.
 var ErrNoOutcomes = errors.New("no served item carries a click outcome")

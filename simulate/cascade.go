@@ -10,6 +10,7 @@ import (
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/pipeline"
+	"github.com/cascade-rec/cascade/ranker"
 )
 
 // idMap translates between synth indices ("u7" is user 7, "i42" item 42) and a data set's
@@ -81,7 +82,7 @@ func (c *cascadePolicy) Serve(ctx context.Context, req *Request) (Served, error)
 	if err != nil {
 		return Served{}, fmt.Errorf("simulate: %s: user %d: %w", c.name, req.User, err)
 	}
-	out := Served{Request: req, Fallback: res.Fallback || res.Degraded}
+	out := Served{Request: req, Fallback: res.Fallback || res.Degraded, Query: q.Query}
 	var feats [][]float32
 	var sources []map[string]int
 	if res.Explain != nil {
@@ -136,18 +137,20 @@ func (c *cascadePolicy) Learn(ctx context.Context, round int, served []Served) e
 	if !c.retrain {
 		return nil
 	}
+	imps := make([]ranker.Impression, 0, len(served))
 	for _, s := range served {
-		if err := c.rr.add(s); err != nil {
-			return fmt.Errorf("%s: %w", c.name, err)
+		imp := ranker.Impression{Query: s.Query}
+		for k, slot := range s.Slots {
+			imp.Shown = append(imp.Shown, ranker.Shown{Item: c.ids.itemDense[slot.Item], Position: slot.Position, Propensity: slot.Propensity, Clicked: s.Clicked[k]})
 		}
+		imps = append(imps, imp)
+	}
+	if err := c.rr.add(ctx, round, imps); err != nil {
+		return fmt.Errorf("%s: %w", c.name, err)
 	}
 	if err := c.rr.train(ctx); err != nil {
 		return fmt.Errorf("%s: %w", c.name, err)
 	}
-	var clicks float64
-	for _, y := range c.rr.y {
-		clicks += y
-	}
-	c.log.Info("re-ranker retrained from impressions", "policy", c.name, "round", round, "rows", c.rr.rows(), "click_rate", math.Round(clicks/float64(max(1, c.rr.rows()))*1e4)/1e4)
+	c.log.Info("re-ranker retrained from impressions", "policy", c.name, "round", round, "rows", c.rr.rows(), "click_rate", math.Round(float64(c.rr.clicks())/float64(max(1, c.rr.rows()))*1e4)/1e4)
 	return nil
 }

@@ -64,6 +64,15 @@ type RerankerConfig struct {
 	Leaves        int     `yaml:"leaves"`
 	LearningRate  float64 `yaml:"learning_rate"`
 	MinDataInLeaf int     `yaml:"min_data_in_leaf"`
+	// RandomNegatives adds ⌊share·k⌋ uniformly random catalog items (neither shown nor in the
+	// history) to each slate's rows as negatives, as ranking_data.random_negatives does.
+	RandomNegatives float64 `yaml:"random_negatives"`
+	// PropensityWeighting weighs each shown row by its inverse logging propensity, as
+	// ranking_data.propensity_weighting does.
+	PropensityWeighting bool `yaml:"propensity_weighting"`
+	// PositionFeature gives the model the shown position as a training-only feature (scored at
+	// position 1), as ranking_data.position_feature does; false learns clicks by item alone.
+	PositionFeature bool `yaml:"position_feature"`
 }
 
 // DefaultConfig is the default simulation: the demo-sized world (1,500 users, 1,200 items,
@@ -81,7 +90,7 @@ func DefaultConfig() Config {
 		Epsilon:       0.1,
 		Temperature:   1,
 		Retrain:       true,
-		Reranker:      RerankerConfig{Trees: 100, Leaves: 15, LearningRate: 0.1, MinDataInLeaf: 20},
+		Reranker:      RerankerConfig{Trees: 100, Leaves: 15, LearningRate: 0.1, MinDataInLeaf: 20, PositionFeature: true},
 	}
 }
 
@@ -116,6 +125,7 @@ func (c Config) Validate() error {
 		params.AtLeast("reranker.leaves", c.Reranker.Leaves, 2),
 		params.Positive("reranker.learning_rate", c.Reranker.LearningRate),
 		params.AtLeast("reranker.min_data_in_leaf", c.Reranker.MinDataInLeaf, 1),
+		params.Check(c.Reranker.RandomNegatives >= 0 && c.Reranker.RandomNegatives <= 10, "reranker.random_negatives", c.Reranker.RandomNegatives, "be in [0, 10]"),
 		params.Check(c.Workers >= 0, "workers", c.Workers, "be ≥ 0 (0 = GOMAXPROCS)"),
 	}
 	seen := map[string]bool{}

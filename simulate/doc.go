@@ -18,8 +18,10 @@
 //     softmax, each with the propensity of every choice.
 //   - cascade.go: the cascade policy, a trained pipeline bundle served through RecommendDense with
 //     explain, whose candidates a LightGBM re-ranker (reranker.go) orders; the re-ranker retrains
-//     each round from the policy's own impressions (clicked = positive, shown and not clicked =
-//     negative, position as a training-only feature).
+//     each round from the policy's own impressions, built by ranker.BuildImpressions — the same
+//     builder as the pipeline's `ranking_data: {source: impressions}` (clicked = positive, shown
+//     and not clicked = negative, position as a training-only feature, optionally sampled
+//     catalog negatives and inverse-propensity weights).
 //   - servedlog.go: the per-round JSON-lines log in the server's served-log format, with each
 //     item's propensity and click added.
 //   - metrics.go: per round and policy, the slates' true expected reward, coverage and the share of

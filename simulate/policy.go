@@ -5,6 +5,8 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/cascade-rec/cascade/candidates"
 )
 
 // Request is one user's turn in a round, as a policy sees it.
@@ -47,6 +49,9 @@ type Served struct {
 	Candidates   []int
 	FeatureNames []string
 	Fallback     bool
+	// Query is the cascade policy's request to the pipeline (the history as it was then): the
+	// re-ranker's data are built from it.
+	Query candidates.Query
 }
 
 // Policy chooses slates. Serve is called concurrently for different users of a round; Learn

@@ -5,28 +5,71 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/ranker"
 )
 
+// tableStages propose item 0 and give every item the features of its table row.
+type tableStages struct {
+	names []string
+	rows  map[int32][]float32
+}
+
+func (s *tableStages) FeatureNames() []string { return s.names }
+
+func (s *tableStages) Candidates(_ context.Context, _ candidates.Query, extra func([]int32) []int32) ([]int32, []float32, error) {
+	items := []int32{0}
+	if extra != nil {
+		items = append(items, extra(items)...)
+	}
+	var dense []float32
+	for _, it := range items {
+		row, ok := s.rows[it]
+		if !ok {
+			row = make([]float32, len(s.names))
+		}
+		dense = append(dense, row...)
+	}
+	return items, dense, nil
+}
+
+func testReranker(st ranker.Stages, numItems int) *reranker {
+	return &reranker{cfg: RerankerConfig{Trees: 60, Leaves: 7, LearningRate: 0.1, MinDataInLeaf: 20, PositionFeature: true}, seed: 1,
+		log: slog.New(slog.DiscardHandler), stages: st, numItems: numItems, workers: 2}
+}
+
+// known is a history holding a catalog item, so that a slate is kept.
+var known = candidates.Query{User: 0, History: []int32{0}, HistoryTimes: []int64{0}, HistoryValues: []float32{1}, Time: 10}
+
 // The re-ranker learns from impressions whose positions are confounded with quality: the better
-// items were mostly shown low, where fewer users look. Scored at position 1, it must still rank
-// by the item's attraction, as the click model's oracle does; without the position column a
-// model would learn the confounded click rate.
+// items were mostly shown low, where fewer users look. Scored at the serving position, it must
+// still rank by the item's attraction, as the click model's oracle does; without the position
+// column a model would learn the confounded click rate.
 func TestRerankerSeparatesPositionFromQuality(t *testing.T) {
 	cm := ClickModel{Scale: 2, Bias: -1, Decay: 2}
 	r := rand.New(rand.NewPCG(7, 7))
-	rr := &reranker{cfg: RerankerConfig{Trees: 60, Leaves: 7, LearningRate: 0.1, MinDataInLeaf: 20}, seed: 1, log: slog.New(slog.DiscardHandler)}
-	const k = 5
-	for range 6000 {
-		s := Served{FeatureNames: []string{"quality"}}
+	st := &tableStages{names: []string{"quality"}, rows: map[int32][]float32{}}
+	const k, slates = 5, 6000
+	var imps []ranker.Impression
+	next := int32(1)
+	for range slates {
+		imp := ranker.Impression{Query: known}
 		for p := 1; p <= k; p++ {
 			// Quality rises with the position: the slate shows the worst items first.
 			q := float64(p)/k - 0.5 + 0.2*r.NormFloat64()
-			s.Slots = append(s.Slots, Slot{Position: p, Features: []float32{float32(q)}})
-			s.Clicked = append(s.Clicked, r.Float64() < cm.Click(p, q))
+			st.rows[next] = []float32{float32(q)}
+			imp.Shown = append(imp.Shown, ranker.Shown{Item: next, Position: p, Propensity: 1, Clicked: r.Float64() < cm.Click(p, q)})
+			next++
 		}
-		if err := rr.add(s); err != nil {
-			t.Fatal(err)
-		}
+		imps = append(imps, imp)
+	}
+	rr := testReranker(st, int(next))
+	if err := rr.add(context.Background(), 0, imps); err != nil {
+		t.Fatal(err)
+	}
+	if rr.rows() != slates*k {
+		t.Fatalf("%d rows, want %d", rr.rows(), slates*k)
 	}
 	if err := rr.train(context.Background()); err != nil {
 		t.Fatal(err)
@@ -47,15 +90,16 @@ func TestRerankerSeparatesPositionFromQuality(t *testing.T) {
 	// The naive click rate by quality, position ignored, falls at the top: the confounding the
 	// position column removes is really there.
 	var hiClicks, hiShown, midClicks, midShown float64
-	for n := range rr.y {
-		q := rr.x[n*2]
-		switch {
-		case q > 0.35:
-			hiClicks += rr.y[n]
-			hiShown++
-		case q > -0.05 && q < 0.05:
-			midClicks += rr.y[n]
-			midShown++
+	for _, q := range rr.set.Requests {
+		for i, y := range q.Labels {
+			switch v := q.Row(i, 2)[0]; {
+			case v > 0.35:
+				hiClicks += float64(y)
+				hiShown++
+			case v > -0.05 && v < 0.05:
+				midClicks += float64(y)
+				midShown++
+			}
 		}
 	}
 	if hiClicks/hiShown >= midClicks/midShown {
@@ -63,25 +107,31 @@ func TestRerankerSeparatesPositionFromQuality(t *testing.T) {
 	}
 }
 
-// A slate without feature rows (a fallback answer) adds nothing; one label only trains nothing.
+// A slate whose history knows no catalog item (a fallback answer) adds nothing; one label only
+// trains nothing; feature rows that change width are refused.
 func TestRerankerSkipsWhatItCannotLearn(t *testing.T) {
-	rr := &reranker{cfg: DefaultConfig().Reranker, log: slog.New(slog.DiscardHandler)}
-	if err := rr.add(Served{Slots: []Slot{{Item: 1, Position: 1}}, Clicked: []bool{true}}); err != nil {
+	st := &tableStages{names: []string{"f"}, rows: map[int32][]float32{1: {1}}}
+	rr := testReranker(st, 2)
+	miss := ranker.Impression{Query: known, Shown: []ranker.Shown{{Item: 1, Position: 1}}}
+	fallback := ranker.Impression{Query: candidates.Query{User: 0, History: []int32{}, Time: 10}, Shown: []ranker.Shown{{Item: 1, Position: 1, Clicked: true}}}
+	if err := rr.add(context.Background(), 0, []ranker.Impression{fallback}); err != nil {
 		t.Fatal(err)
 	}
 	if rr.rows() != 0 {
-		t.Fatalf("%d rows from a slate without features", rr.rows())
+		t.Fatalf("%d rows from a fallback slate", rr.rows())
 	}
-	s := Served{FeatureNames: []string{"f"}, Slots: []Slot{{Position: 1, Features: []float32{1}}}, Clicked: []bool{false}}
+	var misses []ranker.Impression
 	for range 50 {
-		if err := rr.add(s); err != nil {
-			t.Fatal(err)
-		}
+		misses = append(misses, miss)
+	}
+	if err := rr.add(context.Background(), 1, misses); err != nil {
+		t.Fatal(err)
 	}
 	if err := rr.train(context.Background()); err != nil || rr.model != nil {
 		t.Fatalf("trained %v (err %v) on misses only", rr.model, err)
 	}
-	if err := rr.add(Served{FeatureNames: []string{"f", "g"}, Slots: s.Slots, Clicked: s.Clicked}); err == nil {
+	rr.stages = &tableStages{names: []string{"f", "g"}}
+	if err := rr.add(context.Background(), 2, misses); err == nil {
 		t.Error("a wider feature row was accepted")
 	}
 }

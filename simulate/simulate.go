@@ -122,20 +122,23 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Report, error) {
 			name: cfg.policyName(i), p: p, ids: ids, candidates: cfg.Candidates,
 			explore: explorer{mode: mode, epsilon: cfg.Epsilon, temperature: cfg.Temperature},
 			retrain: cfg.Retrain,
-			rr:      &reranker{cfg: cfg.Reranker, seed: int(cfg.Seed % math.MaxInt32), log: log},
-			log:     log,
+			rr: &reranker{cfg: cfg.Reranker, seed: int(cfg.Seed % math.MaxInt32), log: log,
+				stages: p.RankingStages(), numItems: p.NumItems(), workers: cfg.Workers},
+			log: log,
 		})
 	}
 	// A pipeline file with variants: each variant serves beside the rest, with the first
 	// exploration mode, as "variant-NAME" (every policy sees every sampled user, so the variants
 	// are compared on the same users, with the world's exact expected reward).
 	for _, v := range p.Variants() {
+		vp := p.Variant(v)
 		policies = append(policies, &cascadePolicy{
-			name: "variant-" + v, variant: v, p: p.Variant(v), ids: ids, candidates: cfg.Candidates,
+			name: "variant-" + v, variant: v, p: vp, ids: ids, candidates: cfg.Candidates,
 			explore: explorer{mode: cfg.Exploration[0], epsilon: cfg.Epsilon, temperature: cfg.Temperature},
 			retrain: cfg.Retrain,
-			rr:      &reranker{cfg: cfg.Reranker, seed: int(cfg.Seed % math.MaxInt32), log: log},
-			log:     log,
+			rr: &reranker{cfg: cfg.Reranker, seed: int(cfg.Seed % math.MaxInt32), log: log,
+				stages: vp.RankingStages(), numItems: vp.NumItems(), workers: cfg.Workers},
+			log: log,
 		})
 	}
 	policies = append(policies, oracle{}, newPopularity(len(w.Items), func(yield func(int) bool) {

@@ -136,19 +136,25 @@ func TestRun(t *testing.T) {
 	}
 }
 
-// The same seed gives the same rounds and logs whatever the number of workers.
+// The same seed gives the same rounds and logs whatever the number of workers, sampled negatives
+// and propensity weights included.
 func TestRunDeterministic(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains two bundles")
 	}
 	cfg := tinyConfig()
 	cfg.Exploration = []string{ExploreSoftmax}
+	cfg.Reranker.RandomNegatives, cfg.Reranker.PropensityWeighting = 0.4, true
 	cfg.Workers = 1
 	a, dirA := runTiny(t, cfg)
 	cfg.Workers = 3
 	b, dirB := runTiny(t, cfg)
 	if !reflect.DeepEqual(a.Rounds, b.Rounds) {
 		t.Errorf("same seed, different rounds:\n%+v\n%+v", a.Rounds, b.Rounds)
+	}
+	// ⌊0.4·k⌋ = 2 sampled negatives beside each slate's k shown items.
+	if got, want := a.Rounds[1].TrainingRows["cascade"], cfg.UsersPerRound*(cfg.K+2); got != want {
+		t.Errorf("round 1 re-ranker trained on %d rows, want %d", got, want)
 	}
 	for r := range cfg.Rounds {
 		la, err := os.ReadFile(roundLogName(filepath.Join(dirA, "rounds"), r))

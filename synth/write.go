@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cascade-rec/cascade/internal/kernel"
+	"github.com/cascade-rec/cascade/servedlog"
 )
 
 // File names written by WriteDir.
@@ -177,33 +178,18 @@ func (w *World) writeTruth(bw *bufio.Writer) error {
 	return err
 }
 
-// impressionJSON is one line of impressions.jsonl.
-type impressionJSON struct {
-	RequestID string      `json:"request_id"`
-	UserID    string      `json:"user_id"`
-	Timestamp int64       `json:"timestamp"`
-	Shown     []shownJSON `json:"shown"`
-	Clicked   []string    `json:"clicked"`
-}
-
-type shownJSON struct {
-	ItemID     string  `json:"item_id"`
-	Position   int     `json:"position"`
-	Propensity float64 `json:"propensity"`
-}
-
 func (w *World) writeImpressions(bw *bufio.Writer) error {
 	enc := json.NewEncoder(bw)
 	for n, imp := range w.Impressions {
-		line := impressionJSON{
+		line := servedlog.WorldImpression{
 			RequestID: "r" + strconv.Itoa(n),
 			UserID:    w.Users[imp.User].ID,
 			Timestamp: imp.Time,
-			Shown:     make([]shownJSON, len(imp.Shown)),
+			Shown:     make([]servedlog.WorldShown, len(imp.Shown)),
 			Clicked:   make([]string, len(imp.Clicked)),
 		}
 		for k, s := range imp.Shown {
-			line.Shown[k] = shownJSON{w.Items[s.Item].ID, s.Position, s.Propensity}
+			line.Shown[k] = servedlog.WorldShown{ItemID: w.Items[s.Item].ID, Position: s.Position, Propensity: s.Propensity}
 		}
 		for k, i := range imp.Clicked {
 			line.Clicked[k] = w.Items[i].ID

@@ -80,6 +80,8 @@ func TestSimulateCommandRefusesBadFiles(t *testing.T) {
 		{"unknown key", "roundz: 3\n", "roundz"},
 		{"bad exploration", "exploration: [greedy]\n", "exploration"},
 		{"slate above candidates", "k: 20\ncandidates: 10\n", "candidates"},
+		{"negative share", "reranker: {random_negatives: -1}\n", "reranker.random_negatives"},
+		{"unknown reranker key", "reranker: {random_negativs: 1}\n", "random_negativs"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
@@ -32,14 +31,9 @@ func (c *variantsCmd) Run(g *Globals) error {
 	}
 	var entries []servedlog.Entry
 	for _, path := range c.ServedLog {
-		f, err := os.Open(path)
+		es, err := servedlog.ReadFile(path)
 		if err != nil {
 			return err
-		}
-		es, err := servedlog.Read(f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
 		}
 		entries = append(entries, es...)
 	}

@@ -42,6 +42,10 @@ type Dataset struct {
 	Groups []int
 	// FeatureNames is optional; the model writes Column_<i> when it is empty.
 	FeatureNames []string
+	// Weights, when not nil, weigh each row's gradient and hessian (LightGBM's sample weights,
+	// e.g. inverse propensities); the binary objective's initial score is the weighted mean
+	// label. Validation metrics ignore them.
+	Weights []float64
 
 	// Source and Lines locate rows for error messages: row i came from Source:Lines[i].
 	Source string
@@ -87,6 +91,16 @@ func (d *Dataset) Validate() error {
 		}
 		if sum != d.NumRows {
 			return fmt.Errorf("%s.query: group sizes sum to %d but %s has %d rows", d.Source, sum, d.Source, d.NumRows)
+		}
+	}
+	if d.Weights != nil {
+		if len(d.Weights) != d.NumRows {
+			return fmt.Errorf("%s: %d weights for %d rows", d.Source, len(d.Weights), d.NumRows)
+		}
+		for i, w := range d.Weights {
+			if !(w >= 0) || math.IsInf(w, 0) {
+				return fmt.Errorf("%s: weight %v, want a finite number ≥ 0", d.where(i), w)
+			}
 		}
 	}
 	if len(d.FeatureNames) != 0 && len(d.FeatureNames) != d.NumFeatures {

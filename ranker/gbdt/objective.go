@@ -291,8 +291,8 @@ func (w *rankScratch) grow(n int) {
 
 // binaryLogloss is LightGBM's binary objective with sigmoid 1 and labels {0, 1}.
 type binaryLogloss struct {
-	labels []float64
-	sum    float64
+	labels     []float64
+	sum, total float64 // Σ weight·label and Σ weight
 }
 
 func newBinary(d *Dataset) (*binaryLogloss, error) {
@@ -301,7 +301,12 @@ func newBinary(d *Dataset) (*binaryLogloss, error) {
 		if y != 0 && y != 1 {
 			return nil, fmt.Errorf("%s: label %v: binary needs labels 0 or 1", d.where(i), y)
 		}
-		o.sum += y
+		w := 1.0
+		if d.Weights != nil {
+			w = d.Weights[i]
+		}
+		o.sum += w * y
+		o.total += w
 	}
 	return o, nil
 }
@@ -313,7 +318,7 @@ const kEpsilon = float64(float32(1e-15))
 
 // initScore is log(p/(1-p)) of the mean label (LightGBM's boost_from_average).
 func (o *binaryLogloss) initScore() float64 {
-	p := o.sum / float64(len(o.labels))
+	p := o.sum / o.total
 	p = max(min(p, 1-kEpsilon), kEpsilon)
 	return math.Log(p / (1 - p))
 }

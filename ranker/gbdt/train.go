@@ -188,6 +188,12 @@ func trainModel(ctx context.Context, train *Dataset, valid *Dataset, p Params, o
 			bag = bagBuf
 		}
 		obj.gradients(scores, grad, hess)
+		if w := train.Weights; w != nil {
+			for i := range grad {
+				grad[i] *= w[i]
+				hess[i] *= w[i]
+			}
+		}
 		feats := usable
 		if colSampler != nil {
 			feats = colSampler.next()
