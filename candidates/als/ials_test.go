@@ -213,11 +213,11 @@ func TestIALSGramianMatchesDense(t *testing.T) {
 	}
 }
 
-func TestWeightedOuterPaths(t *testing.T) {
-	const k = 5
+func TestWeightedOuter(t *testing.T) {
 	rng := newRNG(3)
-	fixed := initFactors(rng, 200, k)
-	for _, n := range []int{1, syrkMinRows - 1, syrkMinRows, 150} {
+	for _, tc := range []struct{ k, n int }{{5, 1}, {5, 150}, {64, 1}, {64, 47}, {64, 300}} {
+		k, n := tc.k, tc.n
+		fixed := initFactors(rng, 200, k)
 		idx := make([]int32, n)
 		w := make([]float32, n)
 		for j := range idx {

@@ -5,7 +5,6 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/cascade-rec/cascade/dataset"
@@ -23,7 +22,7 @@ const cgTol = 1e-20
 type rowSolver struct {
 	k        int
 	outer    []float32 // k×k: Σ w·y·yᵀ (lower triangle), see weightedOuter
-	zt, w    []float32 // a row's transposed weighted factors (k×n) and weights; grown on demand
+	wy, w    []float32 // a row's weighted factors (n×k) and weights; grown on demand
 	a        []float64 // k×k normal-equation matrix; its lower triangle is factored in place
 	b        []float64 // right-hand side, then the solution
 	r, p, ap []float32 // conjugate-gradient vectors
@@ -88,37 +87,19 @@ func (s *rowSolver) explicitExact(fixed []float32, idx []int32, vals []float32, 
 	return s.solveInto(nil, lambda, x)
 }
 
-// syrkMinRows is the row length from which weightedOuter gathers the rows transposed and calls
-// Ssyrk (k(k+1)/2 long dot products, ~210 ns per row at k = 64) instead of one Sger per row
-// (~380 ns at k = 64, but without Ssyrk's fixed cost of k(k+1)/2 calls).
-const syrkMinRows = 48
-
-// weightedOuter sets the lower triangle of s.outer to Σ_n w_n·y_n·y_nᵀ over the rows idx of fixed
-// (w_n ≥ 0).
+// weightedOuter sets the lower triangle of s.outer to Σ_n w_n·y_n·y_nᵀ over the rows idx of fixed:
+// the row's factors Y_u and W·Y_u are gathered into contiguous blocks and multiplied by the AVX2
+// kernel (kernel.AtBLower32), about 4× faster than gonum's SSE2 Sger/Ssyrk at k = 64.
 func (s *rowSolver) weightedOuter(fixed []float32, idx []int32, w []float32) {
 	k, n := s.k, len(idx)
-	if n < syrkMinRows {
-		clear(s.outer)
-		for j, i := range idx {
-			if w[j] != 0 {
-				y := fixed[int(i)*k : int(i)*k+k]
-				blasImpl.Sger(k, k, w[j], y, 1, y, 1, s.outer, k)
-			}
-		}
-		return
-	}
-	// zt is the k×n matrix whose column j is √w_j·y_j, so zt·ztᵀ = Σ w·y·yᵀ.
-	if cap(s.zt) < k*n {
-		s.zt = make([]float32, k*n)
-	}
-	zt := s.zt[:k*n]
-	for j, i := range idx {
-		sw := float32(math.Sqrt(float64(w[j])))
-		for d, v := range fixed[int(i)*k : int(i)*k+k] {
-			zt[d*n+j] = sw * v
+	yu := s.gathered(fixed, idx)
+	s.wy = kernel.Grow(s.wy, n*k)
+	for j, wj := range w {
+		for d, v := range yu[j*k : j*k+k] {
+			s.wy[j*k+d] = wj * v
 		}
 	}
-	blasImpl.Ssyrk(blas.Lower, blas.NoTrans, k, n, 1, zt, n, 0, s.outer, k)
+	kernel.AtBLower32(s.outer, s.wy, yu, n, k)
 }
 
 // weights returns an n-vector of scratch, grown on demand.
@@ -158,35 +139,38 @@ func (s *rowSolver) solveInto(g []float64, lambda float64, x []float32) bool {
 
 // implicitCG improves x in place by up to steps conjugate-gradient steps on the system of
 // implicitExact, starting from x (the previous sweep's value), as implicit's CG solver does.
-// Everything is float32. The row's fixed factors are gathered once into a contiguous n×k block,
-// so that each A·p = g·p + λp + Y_uᵀ·diag(c − 1)·Y_u·p is two Sgemv calls, O(k² + n·k).
+// Everything is float32. The row's fixed factors are gathered once into a contiguous n×k block Y_u,
+// so that each A·p = g·p + λp + Y_uᵀ·diag(c − 1)·Y_u·p is three AVX2 matrix-vector products,
+// O(k² + n·k).
 func (s *rowSolver) implicitCG(g []float32, fixed []float32, idx []int32, cnt []float32, alpha, lambda float32, steps int, x []float32) {
 	k, n := s.k, len(idx)
 	yu := s.gathered(fixed, idx)
 	t := s.t[:n]
 	r, p, ap := s.r, s.p, s.ap
 	// r = b − A·x = Y_uᵀ·(c − (c − 1)·Y_u·x) − g·x − λx.
-	blasImpl.Sgemv(blas.NoTrans, k, k, -1, g, k, x, 1, 0, r, 1)
-	blasImpl.Saxpy(k, -lambda, x, 1, r, 1)
-	blasImpl.Sgemv(blas.NoTrans, n, k, 1, yu, k, x, 1, 0, t, 1)
+	kernel.MatVec32(g, k, k, x, r)
+	for j, v := range x {
+		r[j] = -r[j] - lambda*v
+	}
+	kernel.MatVec32(yu, n, k, x, t)
 	for j, v := range t {
 		c1 := alpha * cnt[j]
 		t[j] = 1 + c1 - c1*v
 	}
-	blasImpl.Sgemv(blas.Trans, n, k, 1, yu, k, t, 1, 1, r, 1)
+	kernel.MatTVecAdd32(yu, n, k, t, r)
 	copy(p, r)
 	rsOld := blasImpl.Sdot(k, r, 1, r, 1)
 	for range steps {
 		if rsOld < cgTol {
 			return
 		}
-		blasImpl.Sgemv(blas.NoTrans, k, k, 1, g, k, p, 1, 0, ap, 1)
+		kernel.MatVec32(g, k, k, p, ap)
 		blasImpl.Saxpy(k, lambda, p, 1, ap, 1)
-		blasImpl.Sgemv(blas.NoTrans, n, k, 1, yu, k, p, 1, 0, t, 1)
+		kernel.MatVec32(yu, n, k, p, t)
 		for j := range t {
 			t[j] *= alpha * cnt[j]
 		}
-		blasImpl.Sgemv(blas.Trans, n, k, 1, yu, k, t, 1, 1, ap, 1)
+		kernel.MatTVecAdd32(yu, n, k, t, ap)
 		pAp := blasImpl.Sdot(k, p, 1, ap, 1)
 		if !(pAp > 0) { // converged to rounding noise
 			return
@@ -207,15 +191,12 @@ func (s *rowSolver) implicitCG(g []float32, fixed []float32, idx []int32, cnt []
 // growing the scratch to the longest row seen.
 func (s *rowSolver) gathered(fixed []float32, idx []int32) []float32 {
 	k, n := s.k, len(idx)
-	if cap(s.yu) < n*k {
-		s.yu = make([]float32, n*k)
-		s.t = make([]float32, n)
-	}
-	yu := s.yu[:n*k]
+	s.yu = kernel.Grow(s.yu, n*k)
+	s.t = kernel.Grow(s.t, n)
 	for j, i := range idx {
-		copy(yu[j*k:j*k+k], fixed[int(i)*k:int(i)*k+k])
+		copy(s.yu[j*k:j*k+k], fixed[int(i)*k:int(i)*k+k])
 	}
-	return yu
+	return s.yu
 }
 
 // addScaled sets dst += a·y with y widened to float64.

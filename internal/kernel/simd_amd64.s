@@ -1,0 +1,410 @@
+//go:build !purego
+
+#include "textflag.h"
+
+// One step of k: load a 16-wide row of B, broadcast A's element of each of the six rows, and
+// accumulate into that row's two YMM registers; then advance A and B by one column/row.
+#define ROW(addr, c0, c1) \
+	VBROADCASTSS addr, Y14;      \
+	VFMADD231PS  Y12, Y14, c0;   \
+	VFMADD231PS  Y13, Y14, c1
+
+#define STEP \
+	VMOVUPS (DI), Y12;             \
+	VMOVUPS 32(DI), Y13;           \
+	ROW((SI), Y0, Y1);             \
+	ROW((SI)(R8*1), Y2, Y3);       \
+	ROW((SI)(R8*2), Y4, Y5);       \
+	ROW((BX), Y6, Y7);             \
+	ROW((BX)(R8*1), Y8, Y9);       \
+	ROW((BX)(R8*2), Y10, Y11);     \
+	ADDQ R10, DI;                  \
+	ADDQ R9, SI;                   \
+	ADDQ R9, BX
+
+// C row += alpha·(c0, c1), then DX moves to the next row of C.
+#define ADDROW(c0, c1) \
+	VMOVUPS     (DX), Y12;       \
+	VMOVUPS     32(DX), Y13;     \
+	VFMADD231PS c0, Y15, Y12;    \
+	VFMADD231PS c1, Y15, Y13;    \
+	VMOVUPS     Y12, (DX);       \
+	VMOVUPS     Y13, 32(DX);     \
+	ADDQ        R11, DX
+
+// C row = alpha·(c0, c1), then DX moves to the next row of C.
+#define SETROW(c0, c1) \
+	VMULPS  c0, Y15, c0;   \
+	VMULPS  c1, Y15, c1;   \
+	VMOVUPS c0, (DX);      \
+	VMOVUPS c1, 32(DX);    \
+	ADDQ    R11, DX
+
+// func Kern6x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool)
+//
+// C[0:6, 0:16] += alpha·A·B (or = alpha·A·B when overwrite) for A(i,l) = a[i·ars + l·acs],
+// B(l,j) = b[l·ldb + j] and C(i,j) = c[i·ldc + j] (strides in elements). Twelve YMM accumulators
+// hold the 6×16 block, enough independent FMA chains to keep both FMA pipes busy; each step
+// loads one 16-wide row of B and broadcasts one element of A per row (AVX2 + FMA3).
+TEXT ·Kern6x16(SB), NOSPLIT, $0-69
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R8
+	SHLQ $2, R8
+	MOVQ acs+24(FP), R9
+	SHLQ $2, R9
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R10
+	SHLQ $2, R10
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R11
+	SHLQ $2, R11
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+
+	// Rows 0-2 are addressed from SI, rows 3-5 from BX = SI + 3·ars.
+	LEAQ (SI)(R8*2), BX
+	ADDQ R8, BX
+
+	CMPQ CX, $2
+	JLT  tail
+
+loop2:
+	STEP
+	STEP
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  loop2
+
+tail:
+	TESTQ CX, CX
+	JE    store
+	STEP
+
+store:
+	VBROADCASTSS alpha+64(FP), Y15
+	MOVBLZX      overwrite+68(FP), AX
+	TESTL        AX, AX
+	JNE          set
+	ADDROW(Y0, Y1)
+	ADDROW(Y2, Y3)
+	ADDROW(Y4, Y5)
+	ADDROW(Y6, Y7)
+	ADDROW(Y8, Y9)
+	ADDROW(Y10, Y11)
+	VZEROUPPER
+	RET
+
+set:
+	SETROW(Y0, Y1)
+	SETROW(Y2, Y3)
+	SETROW(Y4, Y5)
+	SETROW(Y6, Y7)
+	SETROW(Y8, Y9)
+	SETROW(Y10, Y11)
+	VZEROUPPER
+	RET
+
+// func dotRows32(n, kv int, a *float32, lda int, x, y *float32)
+//
+// Four rows at a time, each with two accumulators (even and odd 8-blocks of x), so that eight
+// independent FMA chains hide the FMA latency; the four sums are reduced together by VHADDPS.
+TEXT ·dotRows32(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), R11
+	MOVQ kv+8(FP), R12
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R8
+	SHLQ $2, R8
+	MOVQ x+32(FP), R13
+	MOVQ y+40(FP), DX
+	LEAQ (R8)(R8*2), R9 // 3·lda bytes
+
+	CMPQ R11, $4
+	JLT  d32one
+
+d32four:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   SI, AX      // rows 0-2 from AX
+	LEAQ   (SI)(R9*1), BX // row 3 from BX
+	MOVQ   R13, DI
+	MOVQ   R12, CX
+	CMPQ   CX, $16
+	JLT    d32four8
+
+d32four16:
+	VMOVUPS     (DI), Y8
+	VMOVUPS     32(DI), Y9
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y9, Y4
+	VFMADD231PS (AX)(R8*1), Y8, Y1
+	VFMADD231PS 32(AX)(R8*1), Y9, Y5
+	VFMADD231PS (AX)(R8*2), Y8, Y2
+	VFMADD231PS 32(AX)(R8*2), Y9, Y6
+	VFMADD231PS (BX), Y8, Y3
+	VFMADD231PS 32(BX), Y9, Y7
+	ADDQ        $64, AX
+	ADDQ        $64, BX
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	CMPQ        CX, $16
+	JGE         d32four16
+
+d32four8:
+	TESTQ       CX, CX
+	JE          d32foursum
+	VMOVUPS     (DI), Y8
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS (AX)(R8*1), Y8, Y1
+	VFMADD231PS (AX)(R8*2), Y8, Y2
+	VFMADD231PS (BX), Y8, Y3
+
+d32foursum:
+	VADDPS       Y4, Y0, Y0
+	VADDPS       Y5, Y1, Y1
+	VADDPS       Y6, Y2, Y2
+	VADDPS       Y7, Y3, Y3
+	VHADDPS      Y1, Y0, Y0 // a01 a23 b01 b23 | a45 a67 b45 b67
+	VHADDPS      Y3, Y2, Y2 // c01 c23 d01 d23 | c45 c67 d45 d67
+	VHADDPS      Y2, Y0, Y0 // a0-3 b0-3 c0-3 d0-3 | a4-7 b4-7 c4-7 d4-7
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VMOVUPS      X0, (DX)
+	ADDQ         $16, DX
+	LEAQ         (SI)(R8*4), SI
+	SUBQ         $4, R11
+	CMPQ         R11, $4
+	JGE          d32four
+
+d32one:
+	TESTQ R11, R11
+	JE    d32done
+	VXORPS Y0, Y0, Y0
+	MOVQ   SI, AX
+	MOVQ   R13, DI
+	MOVQ   R12, CX
+
+d32one8:
+	VMOVUPS     (DI), Y8
+	VFMADD231PS (AX), Y8, Y0
+	ADDQ        $32, AX
+	ADDQ        $32, DI
+	SUBQ        $8, CX
+	JNE         d32one8
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS       X1, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (DX)
+	ADDQ         $4, DX
+	ADDQ         R8, SI
+	DECQ         R11
+	JMP          d32one
+
+d32done:
+	VZEROUPPER
+	RET
+
+// func axpyRows32(n, kv int, a *float32, lda int, t, y *float32)
+//
+// y is held in registers 64 columns (eight YMM) at a time while every row streams past: per row
+// one broadcast of t[r] and eight FMAs into independent chains. Narrower tails go 8 columns at a
+// time.
+TEXT ·axpyRows32(SB), NOSPLIT, $0-48
+	MOVQ  n+0(FP), R11
+	MOVQ  kv+8(FP), R12
+	MOVQ  a+16(FP), SI
+	MOVQ  lda+24(FP), R8
+	SHLQ  $2, R8
+	MOVQ  t+32(FP), R13
+	MOVQ  y+40(FP), DX
+	TESTQ R11, R11
+	JE    a32done
+
+a32blk64:
+	CMPQ    R12, $64
+	JLT     a32blk8
+	VMOVUPS (DX), Y0
+	VMOVUPS 32(DX), Y1
+	VMOVUPS 64(DX), Y2
+	VMOVUPS 96(DX), Y3
+	VMOVUPS 128(DX), Y4
+	VMOVUPS 160(DX), Y5
+	VMOVUPS 192(DX), Y6
+	VMOVUPS 224(DX), Y7
+	MOVQ    SI, AX
+	MOVQ    R13, DI
+	MOVQ    R11, CX
+
+a32loop64:
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  (AX), Y8, Y0
+	VFMADD231PS  32(AX), Y8, Y1
+	VFMADD231PS  64(AX), Y8, Y2
+	VFMADD231PS  96(AX), Y8, Y3
+	VFMADD231PS  128(AX), Y8, Y4
+	VFMADD231PS  160(AX), Y8, Y5
+	VFMADD231PS  192(AX), Y8, Y6
+	VFMADD231PS  224(AX), Y8, Y7
+	ADDQ         R8, AX
+	ADDQ         $4, DI
+	DECQ         CX
+	JNE          a32loop64
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
+	VMOVUPS      Y2, 64(DX)
+	VMOVUPS      Y3, 96(DX)
+	VMOVUPS      Y4, 128(DX)
+	VMOVUPS      Y5, 160(DX)
+	VMOVUPS      Y6, 192(DX)
+	VMOVUPS      Y7, 224(DX)
+	ADDQ         $256, SI
+	ADDQ         $256, DX
+	SUBQ         $64, R12
+	JMP          a32blk64
+
+a32blk8:
+	TESTQ   R12, R12
+	JE      a32done
+	VMOVUPS (DX), Y0
+	MOVQ    SI, AX
+	MOVQ    R13, DI
+	MOVQ    R11, CX
+
+a32loop8:
+	VBROADCASTSS (DI), Y8
+	VFMADD231PS  (AX), Y8, Y0
+	ADDQ         R8, AX
+	ADDQ         $4, DI
+	DECQ         CX
+	JNE          a32loop8
+	VMOVUPS      Y0, (DX)
+	ADDQ         $32, SI
+	ADDQ         $32, DX
+	SUBQ         $8, R12
+	JMP          a32blk8
+
+a32done:
+	VZEROUPPER
+	RET
+
+// func dotRows64(n, kv int, a *float64, lda int, x, y *float64)
+//
+// dotRows32's scheme on float64: four rows at a time, two accumulators each.
+TEXT ·dotRows64(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), R11
+	MOVQ kv+8(FP), R12
+	MOVQ a+16(FP), SI
+	MOVQ lda+24(FP), R8
+	SHLQ $3, R8
+	MOVQ x+32(FP), R13
+	MOVQ y+40(FP), DX
+	LEAQ (R8)(R8*2), R9
+
+	CMPQ R11, $4
+	JLT  d64one
+
+d64four:
+	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
+	VXORPD Y4, Y4, Y4
+	VXORPD Y5, Y5, Y5
+	VXORPD Y6, Y6, Y6
+	VXORPD Y7, Y7, Y7
+	MOVQ   SI, AX
+	LEAQ   (SI)(R9*1), BX
+	MOVQ   R13, DI
+	MOVQ   R12, CX
+	CMPQ   CX, $8
+	JLT    d64four4
+
+d64four8:
+	VMOVUPD     (DI), Y8
+	VMOVUPD     32(DI), Y9
+	VFMADD231PD (AX), Y8, Y0
+	VFMADD231PD 32(AX), Y9, Y4
+	VFMADD231PD (AX)(R8*1), Y8, Y1
+	VFMADD231PD 32(AX)(R8*1), Y9, Y5
+	VFMADD231PD (AX)(R8*2), Y8, Y2
+	VFMADD231PD 32(AX)(R8*2), Y9, Y6
+	VFMADD231PD (BX), Y8, Y3
+	VFMADD231PD 32(BX), Y9, Y7
+	ADDQ        $64, AX
+	ADDQ        $64, BX
+	ADDQ        $64, DI
+	SUBQ        $8, CX
+	CMPQ        CX, $8
+	JGE         d64four8
+
+d64four4:
+	TESTQ       CX, CX
+	JE          d64foursum
+	VMOVUPD     (DI), Y8
+	VFMADD231PD (AX), Y8, Y0
+	VFMADD231PD (AX)(R8*1), Y8, Y1
+	VFMADD231PD (AX)(R8*2), Y8, Y2
+	VFMADD231PD (BX), Y8, Y3
+
+d64foursum:
+	VADDPD     Y4, Y0, Y0
+	VADDPD     Y5, Y1, Y1
+	VADDPD     Y6, Y2, Y2
+	VADDPD     Y7, Y3, Y3
+	VHADDPD    Y1, Y0, Y0       // a01 b01 | a23 b23
+	VHADDPD    Y3, Y2, Y2       // c01 d01 | c23 d23
+	VPERM2F128 $0x20, Y2, Y0, Y4 // a01 b01 c01 d01
+	VPERM2F128 $0x31, Y2, Y0, Y5 // a23 b23 c23 d23
+	VADDPD     Y5, Y4, Y0
+	VMOVUPD    Y0, (DX)
+	ADDQ       $32, DX
+	LEAQ       (SI)(R8*4), SI
+	SUBQ       $4, R11
+	CMPQ       R11, $4
+	JGE        d64four
+
+d64one:
+	TESTQ R11, R11
+	JE    d64done
+	VXORPD Y0, Y0, Y0
+	MOVQ   SI, AX
+	MOVQ   R13, DI
+	MOVQ   R12, CX
+
+d64one4:
+	VMOVUPD     (DI), Y8
+	VFMADD231PD (AX), Y8, Y0
+	ADDQ        $32, AX
+	ADDQ        $32, DI
+	SUBQ        $4, CX
+	JNE         d64one4
+	VEXTRACTF128 $1, Y0, X1
+	VADDPD       X1, X0, X0
+	VHADDPD      X0, X0, X0
+	VMOVSD       X0, (DX)
+	ADDQ         $8, DX
+	ADDQ         R8, SI
+	DECQ         R11
+	JMP          d64one
+
+d64done:
+	VZEROUPPER
+	RET
