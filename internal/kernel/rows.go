@@ -45,6 +45,24 @@ func MatTVecAdd32(a []float32, n, k int, t, y []float32) {
 	}
 }
 
+// ScaleRows32 sets dst[r·k : r·k+k] = w[r]·a[r·k : r·k+k] for r < n (a, dst row-major n×k).
+func ScaleRows32(dst, a []float32, n, k int, w []float32) {
+	dst, a, w = dst[:n*k], a[:n*k], w[:n]
+	kv := 0
+	if HaveAVX2FMA && k >= 8 && n > 0 {
+		kv = k &^ 7
+		scaleRows32(n, kv, &a[0], k, &w[0], &dst[0])
+	}
+	if kv == k {
+		return
+	}
+	for r, wr := range w {
+		for l := kv; l < k; l++ {
+			dst[r*k+l] = wr * a[r*k+l]
+		}
+	}
+}
+
 // AtBLower32 sets the lower triangle (diagonal included) of the row-major k×k matrix c to aᵀ·b,
 // c(i,j) = Σ_{l<n} a[l·k+i]·b[l·k+j], for row-major n×k a and b with aᵀ·b symmetric (b = the rows
 // of a unscaled, a = them scaled, in iALS). Entries above the diagonal get unspecified values.

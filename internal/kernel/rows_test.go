@@ -33,7 +33,8 @@ func near(got float32, want float64, n int) bool {
 
 var rowShapes = []struct{ n, k int }{{1, 1}, {3, 5}, {5, 8}, {7, 16}, {4, 24}, {9, 33}, {13, 64}, {270, 64}, {6, 72}, {5, 128}}
 
-// TestMatVec32 checks MatVec32 and MatTVecAdd32 against the double loops in float64.
+// TestMatVec32 checks MatVec32 and MatTVecAdd32 against the double loops in float64, and
+// ScaleRows32 exactly.
 func TestMatVec32(t *testing.T) {
 	bothPaths(t, func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(1, 2))
@@ -42,9 +43,24 @@ func TestMatVec32(t *testing.T) {
 			a, x, tv := randF32(rng, n*k), randF32(rng, k), randF32(rng, n)
 			y := randF32(rng, n) // overwritten
 			MatVec32(a, n, k, x, y)
+			w := randF32(rng, n)
+			sc := randF32(rng, n*k)
+			ScaleRows32(sc, a, n, k, w)
+			for i, v := range sc {
+				if v != w[i/k]*a[i] {
+					t.Fatalf("%d×%d: scaled[%d] = %g, want %g", n, k, i, v, w[i/k]*a[i])
+				}
+			}
 			y0 := randF32(rng, k)
 			z := append([]float32(nil), y0...)
 			MatTVecAdd32(a, n, k, tv, z)
+			for r := range n { // one row alone, from an odd offset: the same bits
+				var one [1]float32
+				shifted := append(make([]float32, 1+r%3), a[r*k:r*k+k]...)[1+r%3:]
+				if MatVec32(shifted, 1, k, x, one[:]); one[0] != y[r] {
+					t.Fatalf("%d×%d: row %d alone = %g, in the product %g", n, k, r, one[0], y[r])
+				}
+			}
 			for r := range n {
 				var want float64
 				for l := range k {

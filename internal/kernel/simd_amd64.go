@@ -29,3 +29,8 @@ func axpyRows32(n, kv int, a *float32, lda int, t, y *float32)
 //
 //go:noescape
 func dotRows64(n, kv int, a *float64, lda int, x, y *float64)
+
+// scaleRows32 sets dst[r·lda+l] = w[r]·a[r·lda+l] for r < n, l < kv; kv is a positive multiple of 8.
+//
+//go:noescape
+func scaleRows32(n, kv int, a *float32, lda int, w, dst *float32)

@@ -194,24 +194,41 @@ d32foursum:
 	JGE          d32four
 
 d32one:
-	TESTQ R11, R11
-	JE    d32done
+	// One row, summed in exactly the order of the four-row path, so that a row's result does
+	// not depend on how rows are grouped (MatVec32 of one row = its row of a longer product).
+	TESTQ  R11, R11
+	JE     d32done
 	VXORPS Y0, Y0, Y0
+	VXORPS Y4, Y4, Y4
 	MOVQ   SI, AX
 	MOVQ   R13, DI
 	MOVQ   R12, CX
+	CMPQ   CX, $16
+	JLT    d32one8
+
+d32one16:
+	VMOVUPS     (DI), Y8
+	VMOVUPS     32(DI), Y9
+	VFMADD231PS (AX), Y8, Y0
+	VFMADD231PS 32(AX), Y9, Y4
+	ADDQ        $64, AX
+	ADDQ        $64, DI
+	SUBQ        $16, CX
+	CMPQ        CX, $16
+	JGE         d32one16
 
 d32one8:
+	TESTQ       CX, CX
+	JE          d32onesum
 	VMOVUPS     (DI), Y8
 	VFMADD231PS (AX), Y8, Y0
-	ADDQ        $32, AX
-	ADDQ        $32, DI
-	SUBQ        $8, CX
-	JNE         d32one8
+
+d32onesum:
+	VADDPS       Y4, Y0, Y0
+	VHADDPS      Y0, Y0, Y0 // a01 a23 a01 a23 | a45 a67 a45 a67
+	VHADDPS      Y0, Y0, Y0 // a0-3 ... | a4-7 ...
 	VEXTRACTF128 $1, Y0, X1
-	VADDPS       X1, X0, X0
-	VHADDPS      X0, X0, X0
-	VHADDPS      X0, X0, X0
+	VADDSS       X1, X0, X0
 	VMOVSS       X0, (DX)
 	ADDQ         $4, DX
 	ADDQ         R8, SI
@@ -406,5 +423,58 @@ d64one4:
 	JMP          d64one
 
 d64done:
+	VZEROUPPER
+	RET
+
+// func scaleRows32(n, kv int, a *float32, lda int, w, dst *float32)
+TEXT ·scaleRows32(SB), NOSPLIT, $0-48
+	MOVQ  n+0(FP), R11
+	MOVQ  kv+8(FP), R12
+	MOVQ  a+16(FP), SI
+	MOVQ  lda+24(FP), R8
+	SHLQ  $2, R8
+	MOVQ  w+32(FP), R13
+	MOVQ  dst+40(FP), DX
+	TESTQ R11, R11
+	JE    s32done
+
+s32row:
+	VBROADCASTSS (R13), Y8
+	XORQ         AX, AX
+	MOVQ         R12, CX
+	CMPQ         CX, $32
+	JLT          s32blk8
+
+s32blk32:
+	VMULPS  (SI)(AX*1), Y8, Y0
+	VMULPS  32(SI)(AX*1), Y8, Y1
+	VMULPS  64(SI)(AX*1), Y8, Y2
+	VMULPS  96(SI)(AX*1), Y8, Y3
+	VMOVUPS Y0, (DX)(AX*1)
+	VMOVUPS Y1, 32(DX)(AX*1)
+	VMOVUPS Y2, 64(DX)(AX*1)
+	VMOVUPS Y3, 96(DX)(AX*1)
+	ADDQ    $128, AX
+	SUBQ    $32, CX
+	CMPQ    CX, $32
+	JGE     s32blk32
+
+s32blk8:
+	TESTQ   CX, CX
+	JE      s32next
+	VMULPS  (SI)(AX*1), Y8, Y0
+	VMOVUPS Y0, (DX)(AX*1)
+	ADDQ    $32, AX
+	SUBQ    $8, CX
+	JMP     s32blk8
+
+s32next:
+	ADDQ R8, SI
+	ADDQ R8, DX
+	ADDQ $4, R13
+	DECQ R11
+	JNE  s32row
+
+s32done:
 	VZEROUPPER
 	RET
