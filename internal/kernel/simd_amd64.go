@@ -25,10 +25,11 @@ func dotRows32(n, kv int, a *float32, lda int, x, y *float32)
 //go:noescape
 func axpyRows32(n, kv int, a *float32, lda int, t, y *float32)
 
-// dotRows64 sets y[r] = Σ_{l<kv} a[r·lda+l]·x[l] for r < n; kv is a positive multiple of 4.
+// dots4Rows64 sets y[4r+c] = Σ_{l<kv} a[r·lda+l]·b[c·lda+l] for r < n, c < 4; kv is a positive
+// multiple of 4.
 //
 //go:noescape
-func dotRows64(n, kv int, a *float64, lda int, x, y *float64)
+func dots4Rows64(n, kv int, a *float64, lda int, b *float64, y *float64)
 
 // scaleRows32 sets dst[r·lda+l] = w[r]·a[r·lda+l] for r < n, l < kv; kv is a positive multiple of 8.
 //

@@ -322,23 +322,25 @@ a32done:
 	VZEROUPPER
 	RET
 
-// func dotRows64(n, kv int, a *float64, lda int, x, y *float64)
+// func dots4Rows64(n, kv int, a *float64, lda int, b *float64, y *float64)
 //
-// dotRows32's scheme on float64: four rows at a time, two accumulators each.
-TEXT ·dotRows64(SB), NOSPLIT, $0-48
+// Two rows of a at a time against the four rows of b held in Y8-Y11: eight independent FMA
+// chains. Each row is summed in the same order whether it is paired or alone.
+TEXT ·dots4Rows64(SB), NOSPLIT, $0-48
 	MOVQ n+0(FP), R11
 	MOVQ kv+8(FP), R12
 	MOVQ a+16(FP), SI
 	MOVQ lda+24(FP), R8
 	SHLQ $3, R8
-	MOVQ x+32(FP), R13
+	MOVQ b+32(FP), R13
 	MOVQ y+40(FP), DX
 	LEAQ (R8)(R8*2), R9
+	LEAQ (R13)(R9*1), R10 // row 3 of b
 
-	CMPQ R11, $4
-	JLT  d64one
+	CMPQ R11, $2
+	JLT  q64one
 
-d64four:
+q64two:
 	VXORPD Y0, Y0, Y0
 	VXORPD Y1, Y1, Y1
 	VXORPD Y2, Y2, Y2
@@ -348,81 +350,85 @@ d64four:
 	VXORPD Y6, Y6, Y6
 	VXORPD Y7, Y7, Y7
 	MOVQ   SI, AX
-	LEAQ   (SI)(R9*1), BX
+	LEAQ   (SI)(R8*1), BX
 	MOVQ   R13, DI
+	MOVQ   R10, R9
 	MOVQ   R12, CX
-	CMPQ   CX, $8
-	JLT    d64four4
 
-d64four8:
+q64loop2:
 	VMOVUPD     (DI), Y8
-	VMOVUPD     32(DI), Y9
-	VFMADD231PD (AX), Y8, Y0
-	VFMADD231PD 32(AX), Y9, Y4
-	VFMADD231PD (AX)(R8*1), Y8, Y1
-	VFMADD231PD 32(AX)(R8*1), Y9, Y5
-	VFMADD231PD (AX)(R8*2), Y8, Y2
-	VFMADD231PD 32(AX)(R8*2), Y9, Y6
-	VFMADD231PD (BX), Y8, Y3
-	VFMADD231PD 32(BX), Y9, Y7
-	ADDQ        $64, AX
-	ADDQ        $64, BX
-	ADDQ        $64, DI
-	SUBQ        $8, CX
-	CMPQ        CX, $8
-	JGE         d64four8
+	VMOVUPD     (DI)(R8*1), Y9
+	VMOVUPD     (DI)(R8*2), Y10
+	VMOVUPD     (R9), Y11
+	VMOVUPD     (AX), Y12
+	VMOVUPD     (BX), Y13
+	VFMADD231PD Y8, Y12, Y0
+	VFMADD231PD Y9, Y12, Y1
+	VFMADD231PD Y10, Y12, Y2
+	VFMADD231PD Y11, Y12, Y3
+	VFMADD231PD Y8, Y13, Y4
+	VFMADD231PD Y9, Y13, Y5
+	VFMADD231PD Y10, Y13, Y6
+	VFMADD231PD Y11, Y13, Y7
+	ADDQ        $32, AX
+	ADDQ        $32, BX
+	ADDQ        $32, DI
+	ADDQ        $32, R9
+	SUBQ        $4, CX
+	JNE         q64loop2
+	VHADDPD    Y1, Y0, Y0 // c0: l01 c1: l01 | c0: l23 c1: l23
+	VHADDPD    Y3, Y2, Y2 // c2, c3 likewise
+	VPERM2F128 $0x20, Y2, Y0, Y8
+	VPERM2F128 $0x31, Y2, Y0, Y9
+	VADDPD     Y9, Y8, Y8
+	VMOVUPD    Y8, 0(DX)
+	VHADDPD    Y5, Y4, Y4 // c0: l01 c1: l01 | c0: l23 c1: l23
+	VHADDPD    Y7, Y6, Y6 // c2, c3 likewise
+	VPERM2F128 $0x20, Y6, Y4, Y8
+	VPERM2F128 $0x31, Y6, Y4, Y9
+	VADDPD     Y9, Y8, Y8
+	VMOVUPD    Y8, 32(DX)
+	ADDQ       $64, DX
+	LEAQ       (SI)(R8*2), SI
+	SUBQ       $2, R11
+	CMPQ       R11, $2
+	JGE        q64two
 
-d64four4:
-	TESTQ       CX, CX
-	JE          d64foursum
-	VMOVUPD     (DI), Y8
-	VFMADD231PD (AX), Y8, Y0
-	VFMADD231PD (AX)(R8*1), Y8, Y1
-	VFMADD231PD (AX)(R8*2), Y8, Y2
-	VFMADD231PD (BX), Y8, Y3
-
-d64foursum:
-	VADDPD     Y4, Y0, Y0
-	VADDPD     Y5, Y1, Y1
-	VADDPD     Y6, Y2, Y2
-	VADDPD     Y7, Y3, Y3
-	VHADDPD    Y1, Y0, Y0       // a01 b01 | a23 b23
-	VHADDPD    Y3, Y2, Y2       // c01 d01 | c23 d23
-	VPERM2F128 $0x20, Y2, Y0, Y4 // a01 b01 c01 d01
-	VPERM2F128 $0x31, Y2, Y0, Y5 // a23 b23 c23 d23
-	VADDPD     Y5, Y4, Y0
-	VMOVUPD    Y0, (DX)
-	ADDQ       $32, DX
-	LEAQ       (SI)(R8*4), SI
-	SUBQ       $4, R11
-	CMPQ       R11, $4
-	JGE        d64four
-
-d64one:
-	TESTQ R11, R11
-	JE    d64done
+q64one:
+	TESTQ  R11, R11
+	JE     q64done
 	VXORPD Y0, Y0, Y0
+	VXORPD Y1, Y1, Y1
+	VXORPD Y2, Y2, Y2
+	VXORPD Y3, Y3, Y3
 	MOVQ   SI, AX
 	MOVQ   R13, DI
+	MOVQ   R10, R9
 	MOVQ   R12, CX
 
-d64one4:
+q64loop1:
 	VMOVUPD     (DI), Y8
-	VFMADD231PD (AX), Y8, Y0
+	VMOVUPD     (DI)(R8*1), Y9
+	VMOVUPD     (DI)(R8*2), Y10
+	VMOVUPD     (R9), Y11
+	VMOVUPD     (AX), Y12
+	VFMADD231PD Y8, Y12, Y0
+	VFMADD231PD Y9, Y12, Y1
+	VFMADD231PD Y10, Y12, Y2
+	VFMADD231PD Y11, Y12, Y3
 	ADDQ        $32, AX
 	ADDQ        $32, DI
+	ADDQ        $32, R9
 	SUBQ        $4, CX
-	JNE         d64one4
-	VEXTRACTF128 $1, Y0, X1
-	VADDPD       X1, X0, X0
-	VHADDPD      X0, X0, X0
-	VMOVSD       X0, (DX)
-	ADDQ         $8, DX
-	ADDQ         R8, SI
-	DECQ         R11
-	JMP          d64one
+	JNE         q64loop1
+	VHADDPD    Y1, Y0, Y0 // c0: l01 c1: l01 | c0: l23 c1: l23
+	VHADDPD    Y3, Y2, Y2 // c2, c3 likewise
+	VPERM2F128 $0x20, Y2, Y0, Y8
+	VPERM2F128 $0x31, Y2, Y0, Y9
+	VADDPD     Y9, Y8, Y8
+	VMOVUPD    Y8, 0(DX)
 
-d64done:
+q64done:
 	VZEROUPPER
 	RET
 
