@@ -5,12 +5,20 @@ package kernel
 // elsewhere, plain loops. Each sums in a fixed order, so results never depend on the number of
 // workers (only on whether the assembly runs).
 
+// asmCols is how many leading columns of an n×k product the assembly kernels take (k rounded down
+// to a multiple of 8), or 0 when they cannot run; the callers' loops do the rest.
+func asmCols(n, k int) int {
+	if !HaveAVX2FMA || k < 8 || n == 0 {
+		return 0
+	}
+	return k &^ 7
+}
+
 // MatVec32 sets y[r] = a[r·k : r·k+k]·x for r < n (a is row-major n×k).
 func MatVec32(a []float32, n, k int, x, y []float32) {
 	a, x, y = a[:n*k], x[:k], y[:n]
-	kv := 0
-	if HaveAVX2FMA && k >= 8 && n > 0 {
-		kv = k &^ 7
+	kv := asmCols(n, k)
+	if kv > 0 {
 		dotRows32(n, kv, &a[0], k, &x[0], &y[0])
 	} else {
 		clear(y)
@@ -30,9 +38,8 @@ func MatVec32(a []float32, n, k int, x, y []float32) {
 // MatTVecAdd32 adds aᵀ·t to y, where a is row-major n×k: y += Σ_r t[r]·a[r·k : r·k+k].
 func MatTVecAdd32(a []float32, n, k int, t, y []float32) {
 	a, t, y = a[:n*k], t[:n], y[:k]
-	kv := 0
-	if HaveAVX2FMA && k >= 8 && n > 0 {
-		kv = k &^ 7
+	kv := asmCols(n, k)
+	if kv > 0 {
 		axpyRows32(n, kv, &a[0], k, &t[0], &y[0])
 	}
 	if kv == k {
@@ -48,9 +55,8 @@ func MatTVecAdd32(a []float32, n, k int, t, y []float32) {
 // ScaleRows32 sets dst[r·k : r·k+k] = w[r]·a[r·k : r·k+k] for r < n (a, dst row-major n×k).
 func ScaleRows32(dst, a []float32, n, k int, w []float32) {
 	dst, a, w = dst[:n*k], a[:n*k], w[:n]
-	kv := 0
-	if HaveAVX2FMA && k >= 8 && n > 0 {
-		kv = k &^ 7
+	kv := asmCols(n, k)
+	if kv > 0 {
 		scaleRows32(n, kv, &a[0], k, &w[0], &dst[0])
 	}
 	if kv == k {

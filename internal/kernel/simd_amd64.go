@@ -20,18 +20,18 @@ func Kern6x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, 
 //go:noescape
 func dotRows32(n, kv int, a *float32, lda int, x, y *float32)
 
-// axpyRows32 adds Σ_{r<n} t[r]·a[r·lda : r·lda+kv] to y[:kv]; kv is a positive multiple of 8.
+// axpyRows32 adds Σ_{r<n} x[r]·a[r·lda : r·lda+kv] to y[:kv]; kv is a positive multiple of 8.
 //
 //go:noescape
-func axpyRows32(n, kv int, a *float32, lda int, t, y *float32)
+func axpyRows32(n, kv int, a *float32, lda int, x, y *float32)
 
-// dots4Rows64 sets y[4r+c] = Σ_{l<kv} a[r·lda+l]·b[c·lda+l] for r < n, c < 4; kv is a positive
-// multiple of 4.
+// dots4Rows64 sets y[4r+c] = Σ_{l<kv} a[r·lda+l]·x[c·lda+l] for r < n, c < 4 (four rows of x);
+// kv is a positive multiple of 4.
 //
 //go:noescape
-func dots4Rows64(n, kv int, a *float64, lda int, b *float64, y *float64)
+func dots4Rows64(n, kv int, a *float64, lda int, x, y *float64)
 
-// scaleRows32 sets dst[r·lda+l] = w[r]·a[r·lda+l] for r < n, l < kv; kv is a positive multiple of 8.
+// scaleRows32 sets y[r·lda+l] = x[r]·a[r·lda+l] for r < n, l < kv; kv is a positive multiple of 8.
 //
 //go:noescape
-func scaleRows32(n, kv int, a *float32, lda int, w, dst *float32)
+func scaleRows32(n, kv int, a *float32, lda int, x, y *float32)

@@ -2,6 +2,28 @@
 
 #include "textflag.h"
 
+// The row kernels' common arguments (n, kv int, a *T, lda int, x, y *T): n in R11, kv in R12, a
+// in SI, lda in bytes (shifted left by shift) in R8, x in R13, y in DX.
+#define ROWARGS(shift) \
+	MOVQ n+0(FP), R11;   \
+	MOVQ kv+8(FP), R12;  \
+	MOVQ a+16(FP), SI;   \
+	MOVQ lda+24(FP), R8; \
+	SHLQ shift, R8;      \
+	MOVQ x+32(FP), R13;  \
+	MOVQ y+40(FP), DX
+
+// Zeroes the accumulators Y0-Y7.
+#define ZERO8 \
+	VXORPS Y0, Y0, Y0; \
+	VXORPS Y1, Y1, Y1; \
+	VXORPS Y2, Y2, Y2; \
+	VXORPS Y3, Y3, Y3; \
+	VXORPS Y4, Y4, Y4; \
+	VXORPS Y5, Y5, Y5; \
+	VXORPS Y6, Y6, Y6; \
+	VXORPS Y7, Y7, Y7
+
 // One step of k: load a 16-wide row of B, broadcast A's element of each of the six rows, and
 // accumulate into that row's two YMM registers; then advance A and B by one column/row.
 #define ROW(addr, c0, c1) \
@@ -60,14 +82,7 @@ TEXT ·Kern6x16(SB), NOSPLIT, $0-69
 	MOVQ ldc+56(FP), R11
 	SHLQ $2, R11
 
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
@@ -121,27 +136,14 @@ set:
 // Four rows at a time, each with two accumulators (even and odd 8-blocks of x), so that eight
 // independent FMA chains hide the FMA latency; the four sums are reduced together by VHADDPS.
 TEXT ·dotRows32(SB), NOSPLIT, $0-48
-	MOVQ n+0(FP), R11
-	MOVQ kv+8(FP), R12
-	MOVQ a+16(FP), SI
-	MOVQ lda+24(FP), R8
-	SHLQ $2, R8
-	MOVQ x+32(FP), R13
-	MOVQ y+40(FP), DX
+	ROWARGS($2)
 	LEAQ (R8)(R8*2), R9 // 3·lda bytes
 
 	CMPQ R11, $4
 	JLT  d32one
 
 d32four:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
+	ZERO8
 	MOVQ   SI, AX      // rows 0-2 from AX
 	LEAQ   (SI)(R9*1), BX // row 3 from BX
 	MOVQ   R13, DI
@@ -239,19 +241,13 @@ d32done:
 	VZEROUPPER
 	RET
 
-// func axpyRows32(n, kv int, a *float32, lda int, t, y *float32)
+// func axpyRows32(n, kv int, a *float32, lda int, x, y *float32)
 //
 // y is held in registers 64 columns (eight YMM) at a time while every row streams past: per row
 // one broadcast of t[r] and eight FMAs into independent chains. Narrower tails go 8 columns at a
 // time.
 TEXT ·axpyRows32(SB), NOSPLIT, $0-48
-	MOVQ  n+0(FP), R11
-	MOVQ  kv+8(FP), R12
-	MOVQ  a+16(FP), SI
-	MOVQ  lda+24(FP), R8
-	SHLQ  $2, R8
-	MOVQ  t+32(FP), R13
-	MOVQ  y+40(FP), DX
+	ROWARGS($2)
 	TESTQ R11, R11
 	JE    a32done
 
@@ -322,18 +318,34 @@ a32done:
 	VZEROUPPER
 	RET
 
-// func dots4Rows64(n, kv int, a *float64, lda int, b *float64, y *float64)
+// dots4Rows64's steps: load four columns' worth (l..l+3) of the four rows of b; accumulate a row
+// chunk's products with them; reduce a row's four accumulators to its four sums at off(DX).
+#define LOADB4 \
+	VMOVUPD (DI), Y8;         \
+	VMOVUPD (DI)(R8*1), Y9;   \
+	VMOVUPD (DI)(R8*2), Y10;  \
+	VMOVUPD (R9), Y11
+
+#define FMA4(x, c0, c1, c2, c3) \
+	VFMADD231PD Y8, x, c0;   \
+	VFMADD231PD Y9, x, c1;   \
+	VFMADD231PD Y10, x, c2;  \
+	VFMADD231PD Y11, x, c3
+
+#define REDUCE4(c0, c1, c2, c3, off) \
+	VHADDPD    c1, c0, c0;        \
+	VHADDPD    c3, c2, c2;        \
+	VPERM2F128 $0x20, c2, c0, Y8; \
+	VPERM2F128 $0x31, c2, c0, Y9; \
+	VADDPD     Y9, Y8, Y8;        \
+	VMOVUPD    Y8, off(DX)
+
+// func dots4Rows64(n, kv int, a *float64, lda int, x, y *float64)
 //
-// Two rows of a at a time against the four rows of b held in Y8-Y11: eight independent FMA
+// Two rows of a at a time against the four rows of x (b in Go), loaded into Y8-Y11: eight independent FMA
 // chains. Each row is summed in the same order whether it is paired or alone.
 TEXT ·dots4Rows64(SB), NOSPLIT, $0-48
-	MOVQ n+0(FP), R11
-	MOVQ kv+8(FP), R12
-	MOVQ a+16(FP), SI
-	MOVQ lda+24(FP), R8
-	SHLQ $3, R8
-	MOVQ b+32(FP), R13
-	MOVQ y+40(FP), DX
+	ROWARGS($3)
 	LEAQ (R8)(R8*2), R9
 	LEAQ (R13)(R9*1), R10 // row 3 of b
 
@@ -341,14 +353,7 @@ TEXT ·dots4Rows64(SB), NOSPLIT, $0-48
 	JLT  q64one
 
 q64two:
-	VXORPD Y0, Y0, Y0
-	VXORPD Y1, Y1, Y1
-	VXORPD Y2, Y2, Y2
-	VXORPD Y3, Y3, Y3
-	VXORPD Y4, Y4, Y4
-	VXORPD Y5, Y5, Y5
-	VXORPD Y6, Y6, Y6
-	VXORPD Y7, Y7, Y7
+	ZERO8
 	MOVQ   SI, AX
 	LEAQ   (SI)(R8*1), BX
 	MOVQ   R13, DI
@@ -356,38 +361,19 @@ q64two:
 	MOVQ   R12, CX
 
 q64loop2:
-	VMOVUPD     (DI), Y8
-	VMOVUPD     (DI)(R8*1), Y9
-	VMOVUPD     (DI)(R8*2), Y10
-	VMOVUPD     (R9), Y11
+	LOADB4
 	VMOVUPD     (AX), Y12
 	VMOVUPD     (BX), Y13
-	VFMADD231PD Y8, Y12, Y0
-	VFMADD231PD Y9, Y12, Y1
-	VFMADD231PD Y10, Y12, Y2
-	VFMADD231PD Y11, Y12, Y3
-	VFMADD231PD Y8, Y13, Y4
-	VFMADD231PD Y9, Y13, Y5
-	VFMADD231PD Y10, Y13, Y6
-	VFMADD231PD Y11, Y13, Y7
+	FMA4(Y12, Y0, Y1, Y2, Y3)
+	FMA4(Y13, Y4, Y5, Y6, Y7)
 	ADDQ        $32, AX
 	ADDQ        $32, BX
 	ADDQ        $32, DI
 	ADDQ        $32, R9
 	SUBQ        $4, CX
 	JNE         q64loop2
-	VHADDPD    Y1, Y0, Y0 // c0: l01 c1: l01 | c0: l23 c1: l23
-	VHADDPD    Y3, Y2, Y2 // c2, c3 likewise
-	VPERM2F128 $0x20, Y2, Y0, Y8
-	VPERM2F128 $0x31, Y2, Y0, Y9
-	VADDPD     Y9, Y8, Y8
-	VMOVUPD    Y8, 0(DX)
-	VHADDPD    Y5, Y4, Y4 // c0: l01 c1: l01 | c0: l23 c1: l23
-	VHADDPD    Y7, Y6, Y6 // c2, c3 likewise
-	VPERM2F128 $0x20, Y6, Y4, Y8
-	VPERM2F128 $0x31, Y6, Y4, Y9
-	VADDPD     Y9, Y8, Y8
-	VMOVUPD    Y8, 32(DX)
+	REDUCE4(Y0, Y1, Y2, Y3, 0)
+	REDUCE4(Y4, Y5, Y6, Y7, 32)
 	ADDQ       $64, DX
 	LEAQ       (SI)(R8*2), SI
 	SUBQ       $2, R11
@@ -407,40 +393,23 @@ q64one:
 	MOVQ   R12, CX
 
 q64loop1:
-	VMOVUPD     (DI), Y8
-	VMOVUPD     (DI)(R8*1), Y9
-	VMOVUPD     (DI)(R8*2), Y10
-	VMOVUPD     (R9), Y11
+	LOADB4
 	VMOVUPD     (AX), Y12
-	VFMADD231PD Y8, Y12, Y0
-	VFMADD231PD Y9, Y12, Y1
-	VFMADD231PD Y10, Y12, Y2
-	VFMADD231PD Y11, Y12, Y3
+	FMA4(Y12, Y0, Y1, Y2, Y3)
 	ADDQ        $32, AX
 	ADDQ        $32, DI
 	ADDQ        $32, R9
 	SUBQ        $4, CX
 	JNE         q64loop1
-	VHADDPD    Y1, Y0, Y0 // c0: l01 c1: l01 | c0: l23 c1: l23
-	VHADDPD    Y3, Y2, Y2 // c2, c3 likewise
-	VPERM2F128 $0x20, Y2, Y0, Y8
-	VPERM2F128 $0x31, Y2, Y0, Y9
-	VADDPD     Y9, Y8, Y8
-	VMOVUPD    Y8, 0(DX)
+	REDUCE4(Y0, Y1, Y2, Y3, 0)
 
 q64done:
 	VZEROUPPER
 	RET
 
-// func scaleRows32(n, kv int, a *float32, lda int, w, dst *float32)
+// func scaleRows32(n, kv int, a *float32, lda int, x, y *float32)
 TEXT ·scaleRows32(SB), NOSPLIT, $0-48
-	MOVQ  n+0(FP), R11
-	MOVQ  kv+8(FP), R12
-	MOVQ  a+16(FP), SI
-	MOVQ  lda+24(FP), R8
-	SHLQ  $2, R8
-	MOVQ  w+32(FP), R13
-	MOVQ  dst+40(FP), DX
+	ROWARGS($2)
 	TESTQ R11, R11
 	JE    s32done
 
