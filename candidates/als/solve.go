@@ -21,7 +21,7 @@ const cgTol = 1e-20
 // rowSolver is one worker's scratch for row solves, so that no row allocates.
 type rowSolver struct {
 	k        int
-	outer    []float32 // k×k: Σ w·y·yᵀ (lower triangle), see weightedOuter
+	outer    []float32 // k×k: Σ w·y·yᵀ (lower triangle), see normalEquations
 	wy, w    []float32 // a row's weighted factors (n×k) and weights (2n); grown on demand
 	a        []float64 // k×k normal-equation matrix; its lower triangle is factored in place
 	b        []float64 // right-hand side, then the solution
@@ -136,9 +136,9 @@ func (s *rowSolver) solveInto(g []float64, lambda float64, x []float32) bool {
 
 // implicitCG improves x in place by up to steps conjugate-gradient steps on the system of
 // implicitExact, starting from x (the previous sweep's value), as implicit's CG solver does.
-// Everything is float32. The row's fixed factors are gathered once into a contiguous n×k block Y_u,
-// so that each A·p = g·p + λp + Y_uᵀ·diag(c − 1)·Y_u·p is three AVX2 matrix-vector products,
-// O(k² + n·k).
+// Everything is float32. The row's fixed factors are gathered once into a contiguous n×k block
+// Y_u, so that each A·p = g·p + λp + Y_uᵀ·diag(c − 1)·Y_u·p is three AVX2 matrix-vector products
+// (kernel.MatVec32, MatTVecAdd32), O(k² + n·k).
 func (s *rowSolver) implicitCG(g []float32, fixed []float32, idx []int32, cnt []float32, alpha, lambda float32, steps int, x []float32) {
 	k, n := s.k, len(idx)
 	yu := s.gathered(fixed, idx)
