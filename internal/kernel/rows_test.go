@@ -132,6 +132,16 @@ func BenchmarkMatVec32(b *testing.B) {
 	}
 }
 
+// BenchmarkScaleRows32 is the W·Y_u copy of one exact iALS row solve (n = 270, k = 64).
+func BenchmarkScaleRows32(b *testing.B) {
+	const n, k = 270, 64
+	rng := rand.New(rand.NewPCG(1, 2))
+	a, w, dst := randF32(rng, n*k), randF32(rng, n), make([]float32, n*k)
+	for b.Loop() {
+		ScaleRows32(dst, a, n, k, w)
+	}
+}
+
 // BenchmarkAtBLower32 is the Σ w·y·yᵀ term of one exact iALS row solve (n = 270, k = 64).
 func BenchmarkAtBLower32(b *testing.B) {
 	const n, k = 270, 64
