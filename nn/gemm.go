@@ -165,14 +165,14 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 			for j0 := 0; j0 < nFull; j0 += 16 {
 				bp := &b[k0*ldb+j0]
 				if mi == kernMR {
-					kern6x16(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)
+					kernel.Kern6x16(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)
 					continue
 				}
-				kern6x16(kk, ap, pars, pacs, bp, ldb, &g.ct[0], 16, alpha, true)
+				kernel.Kern6x16(kk, ap, pars, pacs, bp, ldb, &g.ct[0], 16, alpha, true)
 				putBlock(c[i0*ldc+j0:], ldc, g.ct, mi, 16, set)
 			}
 			if nFull < n {
-				kern6x16(kk, ap, pars, pacs, &g.bp[0], 16, &g.ct[0], 16, alpha, true)
+				kernel.Kern6x16(kk, ap, pars, pacs, &g.bp[0], 16, &g.ct[0], 16, alpha, true)
 				putBlock(c[i0*ldc+nFull:], ldc, g.ct, mi, n-nFull, set)
 			}
 		}

@@ -213,27 +213,36 @@ func TestIALSGramianMatchesDense(t *testing.T) {
 	}
 }
 
-func TestWeightedOuterPaths(t *testing.T) {
-	const k = 5
+// TestNormalEquations checks the gathered Σ w·y·yᵀ and Σ v·y against the loops in float64.
+func TestNormalEquations(t *testing.T) {
 	rng := newRNG(3)
-	fixed := initFactors(rng, 200, k)
-	for _, n := range []int{1, syrkMinRows - 1, syrkMinRows, 150} {
+	for _, tc := range []struct{ k, n int }{{5, 1}, {5, 150}, {64, 1}, {64, 47}, {64, 300}} {
+		k, n := tc.k, tc.n
+		fixed := initFactors(rng, 200, k)
 		idx := make([]int32, n)
-		w := make([]float32, n)
+		w, v := make([]float32, n), make([]float32, n)
 		for j := range idx {
 			idx[j] = int32(rng.IntN(200))
 			w[j] = float32(rng.IntN(3)) // zero weights included
+			v[j] = 1 + w[j]
 		}
 		s := newRowSolver(k)
-		s.weightedOuter(fixed, idx, w)
+		s.normalEquations(fixed, idx, w, v)
 		for a := range k {
+			var wantB float64
+			for j, i := range idx {
+				wantB += float64(v[j]) * float64(fixed[int(i)*k+a])
+			}
+			if got := s.b[a]; math.Abs(got-wantB) > 1e-5*max(1, math.Abs(wantB)) {
+				t.Fatalf("k=%d n=%d: b[%d] = %v, want %v", k, n, a, got, wantB)
+			}
 			for b := range a + 1 {
 				var want float64
 				for j, i := range idx {
 					want += float64(w[j]) * float64(fixed[int(i)*k+a]) * float64(fixed[int(i)*k+b])
 				}
 				if got := float64(s.outer[a*k+b]); math.Abs(got-want) > 1e-5*max(1, math.Abs(want)) {
-					t.Fatalf("n=%d: outer[%d][%d] = %v, want %v", n, a, b, got, want)
+					t.Fatalf("k=%d n=%d: outer[%d][%d] = %v, want %v", k, n, a, b, got, want)
 				}
 			}
 		}

@@ -6,11 +6,10 @@ import (
 	"math"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-
 	"github.com/cascade-rec/cascade/artifact"
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // factorModel is what ALSModel and IALSModel share: the trained factors, the shape of the
@@ -83,10 +82,13 @@ func (m *factorModel) foldInto(q candidates.Query, dst []float32) (vec []float32
 	return append(dst[:0], s.user...), true
 }
 
-// score is x_uᵀy_i for a catalog item i, with the operand order of Sgemv's row dot, so that Score
-// and Recommend agree bit for bit.
+// score is x_uᵀy_i for a catalog item i, summed as Recommend's kernel.MatVec32 sums each row, so
+// that Score and Recommend agree bit for bit. (gonum's Sdot and Sgemv sum in an order that depends
+// on the slices' 16-byte alignment, so a loaded model could score differently from the trained one.)
 func (m *factorModel) score(user []float32, i int32) float32 {
-	return blasImpl.Sdot(m.k, m.items[int(i)*m.k:], 1, user, 1)
+	var s [1]float32
+	kernel.MatVec32(m.items[int(i)*m.k:int(i)*m.k+m.k], 1, m.k, user, s[:])
+	return s[0]
 }
 
 // Recommend folds in q's history (see the model's FoldIn) and returns the n items with the
@@ -104,7 +106,7 @@ func (m *factorModel) Recommend(ctx context.Context, q candidates.Query, n int, 
 	if !m.fold(s, q) {
 		return dst[:0], nil
 	}
-	blasImpl.Sgemv(blas.NoTrans, m.numItems, m.k, 1, m.items, m.k, s.user, 1, 0, s.scores, 1)
+	kernel.MatVec32(m.items, m.numItems, m.k, s.user, s.scores)
 	return candidates.TopK(s.scores, n, skip, dst), nil
 }
 

@@ -6,8 +6,12 @@
 //   - Exp32, Exp32Neg and Exp64Neg: fast exponentials for softmaxes and samplers, polynomial
 //     approximations several times cheaper than math.Exp;
 //   - Gram, Cholesky, CholSolve and Dot64: the small dense linear algebra of factor models' row
-//     solves and fold-ins (FᵀF by reproducible blocks, a row-oriented Cholesky that beats
-//     lapack64 at k ≤ 128);
+//     solves and fold-ins (FᵀF by reproducible blocks, a Cholesky in blocks of four columns that
+//     beats lapack64 at k ≤ 128);
+//   - MatVec32, MatTVecAdd32, ScaleRows32 and AtBLower32: float32 products of a row's gathered
+//     factors (conjugate-gradient steps, Σ w·y·yᵀ), and Kern6x16, the 6×16 micro-kernel they
+//     share with nn.Gemm. On amd64 with AVX2 + FMA (HaveAVX2FMA) they run assembly, elsewhere
+//     plain loops; either way in a fixed summation order;
 //   - TopK: the bounded min-heap that selects the k best scored IDs, with the one tie order
 //     (score descending, then ID ascending) every candidate list uses.
 //

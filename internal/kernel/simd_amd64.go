@@ -1,0 +1,37 @@
+//go:build !purego
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// HaveAVX2FMA reports whether the assembly kernels can run: gonum's are SSE2 only, these do
+// 8-wide fused multiply-adds. Tests switch it off to cover the portable code.
+var HaveAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+
+// Kern6x16 sets C[0:6, 0:16] (or adds to it, unless overwrite) alpha·A·B for A(i,l) =
+// a[i·ars + l·acs], B(l,j) = b[l·ldb + j], C(i,j) = c[i·ldc + j], l < k (strides in elements):
+// the register-blocked micro-kernel of nn.Gemm and GramLower32.
+//
+//go:noescape
+func Kern6x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool)
+
+// dotRows32 sets y[r] = Σ_{l<kv} a[r·lda+l]·x[l] for r < n; kv is a positive multiple of 8.
+//
+//go:noescape
+func dotRows32(n, kv int, a *float32, lda int, x, y *float32)
+
+// axpyRows32 adds Σ_{r<n} x[r]·a[r·lda : r·lda+kv] to y[:kv]; kv is a positive multiple of 8.
+//
+//go:noescape
+func axpyRows32(n, kv int, a *float32, lda int, x, y *float32)
+
+// dots4Rows64 sets y[4r+c] = Σ_{l<kv} a[r·lda+l]·x[c·lda+l] for r < n, c < 4 (four rows of x);
+// kv is a positive multiple of 4.
+//
+//go:noescape
+func dots4Rows64(n, kv int, a *float64, lda int, x, y *float64)
+
+// scaleRows32 sets y[r·lda+l] = x[r]·a[r·lda+l] for r < n, l < kv; kv is a positive multiple of 8.
+//
+//go:noescape
+func scaleRows32(n, kv int, a *float32, lda int, x, y *float32)
