@@ -73,10 +73,8 @@ type adminMetrics struct {
 
 func newAdminMetrics() *adminMetrics {
 	m := &adminMetrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cascade_admin_requests_total", Help: "Admin listener requests by route and status code.",
-		}, []string{"route", "code"}),
+		reg:      prometheus.NewRegistry(),
+		requests: newCounterVec("cascade_admin_requests_total", "Admin listener requests by route and status code.", "route", "code"),
 	}
 	m.reg.MustRegister(m.requests)
 	return m

@@ -33,64 +33,30 @@ type metrics struct {
 func newMetrics(storeMetrics prometheus.Collector, served *servedLog) *metrics {
 	latencyBuckets := prometheus.ExponentialBuckets(0.00025, 2, 13) // 0.25 ms to about 1 s
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cascade_http_requests_total", Help: "HTTP requests by route and status code.",
-		}, []string{"route", "code"}),
-		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "cascade_http_request_duration_seconds", Help: "HTTP request latency by route.", Buckets: latencyBuckets,
-		}, []string{"route"}),
-		stageLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "cascade_stage_duration_seconds", Help: "Pipeline stage latency per recommendation (fallback: the non-personal list).", Buckets: latencyBuckets,
-		}, []string{"stage"}),
-		fallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cascade_stage_fallbacks_total", Help: "Stages that failed or ran out of budget and used their declared fallback.",
-		}, []string{"stage"}),
-		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cascade_errors_total", Help: "Errors by class (bad_request, body_too_large, not_found, no_embeddings, unavailable, deadline, overload, pipeline, canceled, store, history_unavailable, internal, panic, reload).",
-		}, []string{"class"}),
-		answers: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cascade_recommendations_total", Help: "Recommendations by kind: personal (the pipeline), fallback (no known item in the history), degraded (deadline, overload or pipeline error: the fallback list answered).",
-		}, []string{"kind"}),
-		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "cascade_model_info", Help: "The model bundle being served (value 1).",
-		}, []string{"version", "pipeline", "created", "dataset"}),
-		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "cascade_reloads_total", Help: "Model bundle loads by result (ok, refused).",
-		}, []string{"result"}),
-		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "cascade_recommend_in_flight", Help: "Recommendations being answered (running or waiting for a pipeline slot).",
-		}),
-		events: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cascade_events_ingested_total", Help: "Events accepted by POST /v1/events.",
-		}),
-		catalogChanges: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cascade_catalog_changes_total", Help: "Items added, updated or removed through this replica (POST/DELETE /v1/items).",
-		}),
-		catalogApplied: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cascade_catalog_applied_total", Help: "Item changes applied from the catalog store (every replica's, this one's included).",
-		}),
-		unknownItems: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cascade_events_unknown_items_total", Help: "Accepted events whose item the catalog does not know (logged, unused by models).",
-		}),
-		historyCalls: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Name: "cascade_history_call_duration_seconds", Help: "Calls to the live history store (read: a recommendation's live history; append: POST /v1/events) by result.", Buckets: latencyBuckets,
-		}, []string{"op", "result"}),
+		reg:            prometheus.NewRegistry(),
+		requests:       newCounterVec("cascade_http_requests_total", "HTTP requests by route and status code.", "route", "code"),
+		latency:        newHistogramVec("cascade_http_request_duration_seconds", "HTTP request latency by route.", latencyBuckets, "route"),
+		stageLatency:   newHistogramVec("cascade_stage_duration_seconds", "Pipeline stage latency per recommendation (fallback: the non-personal list).", latencyBuckets, "stage"),
+		fallbacks:      newCounterVec("cascade_stage_fallbacks_total", "Stages that failed or ran out of budget and used their declared fallback.", "stage"),
+		errors:         newCounterVec("cascade_errors_total", "Errors by class (bad_request, body_too_large, not_found, no_embeddings, unavailable, deadline, overload, pipeline, canceled, store, history_unavailable, internal, panic, reload).", "class"),
+		answers:        newCounterVec("cascade_recommendations_total", "Recommendations by kind: personal (the pipeline), fallback (no known item in the history), degraded (deadline, overload or pipeline error: the fallback list answered).", "kind"),
+		modelInfo:      newGaugeVec("cascade_model_info", "The model bundle being served (value 1).", "version", "pipeline", "created", "dataset"),
+		reloads:        newCounterVec("cascade_reloads_total", "Model bundle loads by result (ok, refused).", "result"),
+		inFlight:       newGauge("cascade_recommend_in_flight", "Recommendations being answered (running or waiting for a pipeline slot)."),
+		events:         newCounter("cascade_events_ingested_total", "Events accepted by POST /v1/events."),
+		catalogChanges: newCounter("cascade_catalog_changes_total", "Items added, updated or removed through this replica (POST/DELETE /v1/items)."),
+		catalogApplied: newCounter("cascade_catalog_applied_total", "Item changes applied from the catalog store (every replica's, this one's included)."),
+		unknownItems:   newCounter("cascade_events_unknown_items_total", "Accepted events whose item the catalog does not know (logged, unused by models)."),
+		historyCalls:   newHistogramVec("cascade_history_call_duration_seconds", "Calls to the live history store (read: a recommendation's live history; append: POST /v1/events) by result.", latencyBuckets, "op", "result"),
 	}
 	m.reg.MustRegister(m.requests, m.latency, m.stageLatency, m.fallbacks, m.errors, m.answers,
 		m.modelInfo, m.reloads, m.inFlight, m.events, m.unknownItems, m.historyCalls, m.catalogChanges, m.catalogApplied,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.reg.MustRegister(storeMetrics)
 	if served != nil {
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "cascade_served_log_written_total", Help: "Served lists written to the served log (lines the file took, rotated files included).",
-		}, func() float64 { return float64(served.written.Load()) }))
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "cascade_served_log_dropped_total", Help: "Served lists never written: the served log's queue was full (the disk fell behind or failed), or the disk still failed at shutdown.",
-		}, func() float64 { return float64(served.dropped.Load()) }))
-		m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "cascade_served_log_write_errors_total", Help: "Failed writes, reopens and rotations of the served log (it retries every second; lines wait in its queue meanwhile).",
-		}, func() float64 { return float64(served.writeErrors.Load()) }))
+		m.reg.MustRegister(newCounterFunc("cascade_served_log_written_total", "Served lists written to the served log (lines the file took, rotated files included).", func() float64 { return float64(served.written.Load()) }))
+		m.reg.MustRegister(newCounterFunc("cascade_served_log_dropped_total", "Served lists never written: the served log's queue was full (the disk fell behind or failed), or the disk still failed at shutdown.", func() float64 { return float64(served.dropped.Load()) }))
+		m.reg.MustRegister(newCounterFunc("cascade_served_log_write_errors_total", "Failed writes, reopens and rotations of the served log (it retries every second; lines wait in its queue meanwhile).", func() float64 { return float64(served.writeErrors.Load()) }))
 	}
 	return m
 }
@@ -113,4 +79,30 @@ func newStoreCollector(store *history.Store) *statsCollector[history.Stats] {
 		d("cascade_history_log_damaged_runs_total", "Damaged runs of the event log skipped (each held at least one record or the header; the file as found is kept aside as events.log.damaged-*).", counter, func(s history.Stats) float64 { return float64(s.DamagedRuns) }),
 		d("cascade_history_log_damaged_bytes_total", "Bytes in those runs.", counter, func(s history.Stats) float64 { return float64(s.DamagedBytes) }),
 	}}
+}
+
+// The constructors below keep each series' definition to one line: name, help, labels.
+
+func newCounter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+}
+
+func newCounterFunc(name, help string, value func() float64) prometheus.CounterFunc {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, value)
+}
+
+func newGauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+}
+
+func newCounterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+func newGaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+}
+
+func newHistogramVec(name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	return prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets}, labels)
 }

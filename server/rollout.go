@@ -118,18 +118,10 @@ func newRollout(s *Server, cfg RolloutConfig) (*rollout, error) {
 	}
 	r := &rollout{
 		s: s, cfg: cfg, src: src, state: "no_pointer", done: make(chan struct{}),
-		applied: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cascade_rollout_applied_total", Help: "Bundles taken because the fleet's bundle pointer named them.",
-		}),
-		refused: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cascade_rollout_refused_total", Help: "Bundles the pointer named that failed their checks (the previous bundle kept serving).",
-		}),
-		readErrors: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "cascade_rollout_pointer_read_errors_total", Help: "Reads of the bundle pointer that failed.",
-		}),
-		inSync: prometheus.NewGauge(prometheus.GaugeOpts{
-			Name: "cascade_rollout_in_sync", Help: "1 when this replica serves the bundle the pointer names (or no pointer is set), 0 when it refused it.",
-		}),
+		applied:    newCounter("cascade_rollout_applied_total", "Bundles taken because the fleet's bundle pointer named them."),
+		refused:    newCounter("cascade_rollout_refused_total", "Bundles the pointer named that failed their checks (the previous bundle kept serving)."),
+		readErrors: newCounter("cascade_rollout_pointer_read_errors_total", "Reads of the bundle pointer that failed."),
+		inSync:     newGauge("cascade_rollout_in_sync", "1 when this replica serves the bundle the pointer names (or no pointer is set), 0 when it refused it."),
 	}
 	r.inSync.Set(1)
 	s.metrics.reg.MustRegister(r.applied, r.refused, r.readErrors, r.inSync)
