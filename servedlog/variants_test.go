@@ -92,7 +92,12 @@ func TestReadAndAttributeClicks(t *testing.T) {
 	if !*es[0].Items[0].Clicked || *es[0].Items[1].Clicked {
 		t.Fatalf("clicked %v %v", *es[0].Items[0].Clicked, *es[0].Items[1].Clicked)
 	}
-	if _, err := Read(strings.NewReader("{}\nnot json\n")); err == nil || !strings.Contains(err.Error(), "line 2") {
-		t.Fatalf("err = %v", err)
+	for _, c := range []struct{ text, want string }{
+		{text + "not json\n", ":3: "},
+		{"{}\n", ":1: a line without user_id or time"},
+	} {
+		if _, err := Read(strings.NewReader(c.text)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("Read(%q): err = %v, want %q", c.text, err, c.want)
+		}
 	}
 }
