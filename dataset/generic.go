@@ -43,11 +43,11 @@ func (b *builder) loadGeneric() error {
 		}
 		var typ uint8
 		if typeCol != "" {
-			t, ok, err := b.eventType(path, n, typeCol, strings.TrimSpace(rec[col[typeCol]]))
+			k, ok, err := b.eventType(path, n, typeCol, strings.TrimSpace(rec[col[typeCol]]))
 			if !ok {
 				return err
 			}
-			typ = t
+			typ = k
 		}
 		return b.addEvent(path, n, rec[u], rec[i], rec[t], val, typ, flexibleTime)
 	})
