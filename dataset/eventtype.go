@@ -35,20 +35,6 @@ type TypeSet []bool
 // Has reports whether t is in the set.
 func (s TypeSet) Has(t uint8) bool { return s == nil || (int(t) < len(s) && s[t]) }
 
-// Filter returns the events whose type is in s: events itself when s holds every type.
-func (s TypeSet) Filter(events []Event) []Event {
-	if s == nil {
-		return events
-	}
-	out := make([]Event, 0, len(events))
-	for _, e := range events {
-		if s.Has(e.Type) {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
 // TypeIndex is the index (Event.Type) of the event type called name in d's EventTypes.
 func (d *Dataset) TypeIndex(name string) (uint8, error) {
 	if d.EventTypes == nil {

@@ -156,12 +156,19 @@ func TestWeightedCounts(t *testing.T) {
 }
 
 func TestTypeSet(t *testing.T) {
-	events := []Event{{Item: 0, Type: 0}, {Item: 1, Type: 1}, {Item: 2, Type: 2}}
-	if got := TypeSet(nil).Filter(events); len(got) != 3 {
-		t.Fatal("a nil set holds every type")
+	cases := []struct {
+		name string
+		set  TypeSet
+		want []bool // Has(0), Has(1), Has(2)
+	}{
+		{"nil holds every type", nil, []bool{true, true, true}},
+		{"one type; beyond the table is out", TypeSet{false, true}, []bool{false, true, false}},
 	}
-	got := TypeSet{false, true}.Filter(events)
-	if len(got) != 1 || got[0].Item != 1 {
-		t.Fatalf("filter %v", got)
+	for _, c := range cases {
+		for typ, want := range c.want {
+			if got := c.set.Has(uint8(typ)); got != want {
+				t.Errorf("%s: Has(%d) = %v", c.name, typ, got)
+			}
+		}
 	}
 }
