@@ -177,7 +177,11 @@ func newTrainer(data TrainData, fit, val []dataset.Event, feats *itemFeatures, p
 	t.seq = newSeqs(fit, data.NumUsers)
 	t.samples = trainSamples(t.seq, data.NumItems, data.Targets)
 	if len(t.samples) < 2 {
-		return nil, fmt.Errorf("twotower: %d training examples (events with an earlier event of the same user): need at least 2", len(t.samples))
+		of := "events"
+		if data.Targets != nil {
+			of = "events of the target types"
+		}
+		return nil, fmt.Errorf("twotower: %d training examples (%s with an earlier event of the same user): need at least 2", len(t.samples), of)
 	}
 	counts := itemCounts(fit, data.NumItems)
 	t.prior = logPrior(counts)
