@@ -15,11 +15,14 @@ import (
 )
 
 // Event is one interaction. Value is the explicit rating when the source has one, NaN otherwise.
+// Type indexes the data set's EventTypes (0 when the source has no event column); it lives in
+// what was padding, so an Event stays 24 bytes.
 type Event struct {
 	User  int32
 	Item  int32
 	Time  int64 // Unix seconds
 	Value float32
+	Type  uint8
 }
 
 // HasValue reports whether the event carries an explicit rating.
@@ -155,6 +158,12 @@ type Dataset struct {
 	// Events in time order; ties keep the order of the source file (stable sort).
 	Events    []Event
 	HasValues bool
+	// EventTypes names the event types (Event.Type indexes it), in order of first appearance in
+	// the file; nil when the source has no event column. Types dropped at load
+	// (LoadOptions.DropTypes) keep their names here.
+	EventTypes *Dict
+	// Dropped counts the events left out by LoadOptions.DropTypes.
+	Dropped   int
 	ItemAttrs *Attributes // nil when the source has none
 	UserAttrs *Attributes // nil when the source has none
 	// ItemTitles holds display names where the source has them (may be nil).

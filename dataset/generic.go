@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// loadGeneric reads the generic format: events.csv (user_id,item_id,timestamp[,value]; times in
-// Unix seconds or RFC 3339), and when present items.csv and users.csv (loadGenericAttrs).
+// loadGeneric reads the generic format: events.csv (user_id,item_id,timestamp[,value][,event];
+// times in Unix seconds or RFC 3339; the event type column may be called event_type), and when
+// present items.csv and users.csv (loadGenericAttrs).
 func (b *builder) loadGeneric() error {
 	path := b.path("events.csv")
 	r, col, line, c, err := csvFile(path, "user_id", "item_id", "timestamp")
@@ -19,19 +20,36 @@ func (b *builder) loadGeneric() error {
 	defer c.Close()
 	u, i, t := col["user_id"], col["item_id"], col["timestamp"]
 	v, hasValue := col["value"]
+	typeCol := ""
 	for name := range col {
 		switch name {
 		case "user_id", "item_id", "timestamp", "value":
+		case "event", "event_type":
+			if typeCol != "" {
+				return &ParseError{File: path, Line: 1, Field: name, Err: errors.New("two event type columns (event and event_type): keep one")}
+			}
+			typeCol = name
 		default:
-			return &ParseError{File: path, Line: 1, Field: name, Err: errors.New("unknown column (events.csv has user_id,item_id,timestamp[,value])")}
+			return &ParseError{File: path, Line: 1, Field: name, Err: errors.New("unknown column (events.csv has user_id,item_id,timestamp[,value][,event])")}
 		}
+	}
+	if typeCol != "" {
+		b.types = NewDict()
 	}
 	err = b.eachCSV(path, r, len(col), line, func(n int, rec []string) error {
 		val := ""
 		if hasValue {
 			val = rec[v]
 		}
-		return b.addEvent(path, n, rec[u], rec[i], rec[t], val, flexibleTime)
+		var typ uint8
+		if typeCol != "" {
+			k, ok, err := b.eventType(path, n, typeCol, strings.TrimSpace(rec[col[typeCol]]))
+			if !ok {
+				return err
+			}
+			typ = k
+		}
+		return b.addEvent(path, n, rec[u], rec[i], rec[t], val, typ, flexibleTime)
 	})
 	if err != nil {
 		return err

@@ -19,6 +19,11 @@ type LoadOptions struct {
 	SkipMalformed bool
 	// Logger receives the skip report; slog.Default() when nil.
 	Logger *slog.Logger
+	// DropTypes names event types whose events are left out before dense IDs are assigned, so
+	// that no model, split or replay sees them (items seen only in them come last, as items
+	// known only from an attribute file do). A name the data does not hold drops nothing: the
+	// caller checks names against Dataset.EventTypes, where it can say where the name came from.
+	DropTypes []string
 }
 
 // ParseError is a malformed row: File, Line (1-based) and Field name where it failed.
@@ -89,6 +94,7 @@ type rawEvent struct {
 	user, item int32
 	time       int64
 	value      float32
+	typ        uint8
 }
 
 type builder struct {
@@ -103,6 +109,7 @@ type builder struct {
 	skipped     int
 	skippedRows []ParseError // the first maxSkippedRows, each naming file, line and field
 	hasVal      bool
+	types       *Dict // event type names; nil without an event column
 }
 
 func newBuilder(dir string, opt LoadOptions) *builder {
@@ -126,8 +133,9 @@ func (b *builder) bad(file string, line int, field string, err error) error {
 	return &pe
 }
 
-// addEvent parses one event's fields; it returns a *ParseError (or nil when skipped).
-func (b *builder) addEvent(file string, line int, user, item, ts, value string, parseTime func(string) (int64, error)) error {
+// addEvent parses one event's fields; it returns a *ParseError (or nil when skipped). typ is the
+// event's type index (0 for sources without types).
+func (b *builder) addEvent(file string, line int, user, item, ts, value string, typ uint8, parseTime func(string) (int64, error)) error {
 	if user == "" {
 		return b.bad(file, line, "user", errors.New("empty"))
 	}
@@ -150,12 +158,51 @@ func (b *builder) addEvent(file string, line int, user, item, ts, value string, 
 		v = float32(f)
 		b.hasVal = true
 	}
-	b.events = append(b.events, rawEvent{b.users.Add(user), b.items.Add(item), t, v})
+	b.events = append(b.events, rawEvent{b.users.Add(user), b.items.Add(item), t, v, typ})
 	return nil
 }
 
-// finish sorts events by time (stable) and assigns dense IDs by first appearance.
+// eventType returns the index of the event type called name, adding it when new; ok is false
+// (after recording the row as bad) when the name is empty or one too many.
+func (b *builder) eventType(file string, line int, field, name string) (typ uint8, ok bool, err error) {
+	if name == "" {
+		return 0, false, b.bad(file, line, field, errors.New("empty event type"))
+	}
+	if id, known := b.types.Lookup(name); known {
+		return uint8(id), true, nil
+	}
+	if b.types.Len() == MaxEventTypes {
+		return 0, false, b.bad(file, line, field, fmt.Errorf("%q would be event type number %d; at most %d are allowed (is %s the event kind?)", name, MaxEventTypes+1, MaxEventTypes, field))
+	}
+	return uint8(b.types.Add(name)), true, nil
+}
+
+// dropTypes leaves out the events of the named types (LoadOptions.DropTypes).
+func (b *builder) dropTypes() int {
+	if b.types == nil || len(b.opt.DropTypes) == 0 {
+		return 0
+	}
+	drop := make([]bool, b.types.Len())
+	for _, name := range b.opt.DropTypes {
+		if id, ok := b.types.Lookup(name); ok {
+			drop[id] = true
+		}
+	}
+	kept := b.events[:0]
+	for _, e := range b.events {
+		if !drop[e.typ] {
+			kept = append(kept, e)
+		}
+	}
+	n := len(b.events) - len(kept)
+	b.events = kept
+	return n
+}
+
+// finish drops the events of LoadOptions.DropTypes, sorts the rest by time (stable) and assigns
+// dense IDs by first appearance.
 func (b *builder) finish(format string) *Dataset {
+	dropped := b.dropTypes()
 	slices.SortStableFunc(b.events, func(x, y rawEvent) int {
 		switch {
 		case x.time < y.time:
@@ -181,7 +228,7 @@ func (b *builder) finish(format string) *Dataset {
 		if itemPerm[e.item] < 0 {
 			itemPerm[e.item] = items.Add(b.items.String(e.item))
 		}
-		events[k] = Event{User: userPerm[e.user], Item: itemPerm[e.item], Time: e.time, Value: e.value}
+		events[k] = Event{User: userPerm[e.user], Item: itemPerm[e.item], Time: e.time, Value: e.value, Type: e.typ}
 	}
 	// Entities known only from attribute files come last, in file order.
 	for old, p := range userPerm {
@@ -201,6 +248,8 @@ func (b *builder) finish(format string) *Dataset {
 		Items:       items,
 		Events:      events,
 		HasValues:   b.hasVal,
+		EventTypes:  b.types,
+		Dropped:     dropped,
 		ItemAttrs:   b.iattrs.build(itemPerm, items.Len()),
 		UserAttrs:   b.uattrs.build(userPerm, users.Len()),
 		Skipped:     b.skipped,

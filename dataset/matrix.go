@@ -33,6 +33,16 @@ const (
 // UserItemMatrix builds the rows×cols user×item matrix of events. Events with a user ≥ rows or an
 // item ≥ cols are left out: a model's matrix covers only the users and items it was trained on.
 func UserItemMatrix(events []Event, rows, cols int, agg Aggregate) *Matrix {
+	return userItemMatrix(events, rows, cols, agg, nil)
+}
+
+// WeightedCounts is UserItemMatrix with Count where each event adds its type's weight instead of
+// 1 (iALS's r with event types); nil weights give exactly the Count matrix.
+func WeightedCounts(events []Event, rows, cols int, w TypeWeights) *Matrix {
+	return userItemMatrix(events, rows, cols, Count, w)
+}
+
+func userItemMatrix(events []Event, rows, cols int, agg Aggregate, w TypeWeights) *Matrix {
 	type cell struct {
 		r, c int32
 		v    float32
@@ -43,7 +53,7 @@ func UserItemMatrix(events []Event, rows, cols int, agg Aggregate) *Matrix {
 		if int(e.User) >= rows || int(e.Item) >= cols || e.User < 0 || e.Item < 0 {
 			continue
 		}
-		v := float32(1)
+		v := w.Of(e.Type)
 		if agg == LastValue {
 			v = e.Value
 		}

@@ -10,7 +10,7 @@ import (
 func (b *builder) loadMLLatest() error {
 	path := b.path("ratings.csv")
 	err := b.eachCSVFile(path, "load ml-latest", []string{"userId", "movieId", "rating", "timestamp"}, func(n int, f []string) error {
-		return b.addEvent(path, n, f[0], f[1], f[3], f[2], unixSeconds)
+		return b.addEvent(path, n, f[0], f[1], f[3], f[2], 0, unixSeconds)
 	})
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func (b *builder) ratingLines(file string, data []byte, sep, layout string) erro
 		if len(f) != 4 {
 			return b.bad(file, n, "", fmt.Errorf("want 4 %s, got %d", layout, len(f)))
 		}
-		return b.addEvent(file, n, f[0], f[1], f[3], f[2], unixSeconds)
+		return b.addEvent(file, n, f[0], f[1], f[3], f[2], 0, unixSeconds)
 	})
 }
 

@@ -134,6 +134,9 @@ func (c *ModelCache) key(typ string, env TrainEnv, params any) (string, error) {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "cascade-model-cache-v1\x00%s\x00%s\x00%s\x00%d\x00%d\x00%d\x00", code, typ, p, workers, env.NumUsers, env.NumItems)
+	if env.Weights != nil || env.Targets != nil { // keys without event types stay as they were
+		fmt.Fprintf(h, "events\x00%v\x00%v\x00", env.Weights, env.Targets)
+	}
 	h.Write([]byte(c.window(env)))
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -153,6 +156,7 @@ func (c *ModelCache) window(env TrainEnv) string {
 	h := sha256.New()
 	hashEvents(h, env.Events, true)
 	if ds := env.Dataset; ds != nil {
+		hashTypes(h, ds, env.Events)
 		for _, id := range ds.Items.IDs()[:min(env.NumItems, ds.NumItems())] {
 			h.Write([]byte(id))
 			h.Write([]byte{0})

@@ -33,6 +33,8 @@ type Config struct {
 	// (variants.go); VariantSalt seeds the split (default: the file's name).
 	Variants    []VariantConfig `yaml:"variants"`
 	VariantSalt string          `yaml:"variant_salt"`
+	// Events weighs, drops and picks positives among the data's event types (events.go).
+	Events EventsConfig `yaml:"events"`
 
 	// path, source and file keep the text for error positions and the manifest.
 	path   string
@@ -56,6 +58,8 @@ type SyntheticConfig struct {
 	Items  int   `yaml:"items"`
 	Events int   `yaml:"events"`
 	Seed   int64 `yaml:"seed"`
+	// EventTypes gives the world an event column (view, cart, buy; synth.EventType).
+	EventTypes bool `yaml:"event_types"`
 }
 
 // SplitConfig holds the temporal split fractions; replay-v1 fixes both at 0.9.

@@ -137,6 +137,15 @@ func TestParseConfigErrors(t *testing.T) {
 		{"position feature not a bool", validConfig + "ranking_data: {source: impressions, position_feature: 0}\n", 15, "ranking_data.position_feature", []string{"expected true or false"}},
 		{"weights for attention", stackConfig + "ranking_data: {source: impressions, propensity_weighting: true}\n", 25, "ranking_data.propensity_weighting", []string{"ranker attention (rankers[0]) is attention"}},
 		{"unknown impressions key", validConfig + "ranking_data: {source: impressions, windw_hours: 2}\n", 15, "ranking_data.windw_hours", []string{`did you mean "window_hours"?`}},
+		// The events section.
+		{"event type key, close", validConfig + "events:\n  types:\n    buy: {wieght: 10}\n", 17, "events.types.buy.wieght", []string{`unknown key; did you mean "weight"?`}},
+		{"events key, close", validConfig + "events: {positive: [buy]}\n", 15, "events.positive", []string{`did you mean "positives"?`}},
+		{"event weight type", validConfig + "events:\n  types:\n    buy: {weight: lots}\n", 17, "events.types.buy.weight", []string{`expected a number, got "lots"`}},
+		{"event weight range", validConfig + "events:\n  types:\n    view: {weight: 1}\n    buy: {weight: 0}\n", 18, "events.types.buy.weight", []string{"must be a finite number > 0, got 0", "drop it"}},
+		{"dropped with weight", validConfig + "events:\n  types:\n    impression: {drop: true, weight: 2}\n", 17, "events.types.impression.weight", []string{"a dropped type takes no weight"}},
+		{"dropped positive", validConfig + "events:\n  types: {impression: {drop: true}}\n  positives: [buy, impression]\n", 17, "events.positives[1]", []string{`"impression" is dropped at load`}},
+		{"positive twice", validConfig + "events:\n  positives: [buy, buy]\n", 16, "events.positives[1]", []string{`"buy" is listed twice`}},
+		{"positives not a list", validConfig + "events: {positives: buy}\n", 15, "events.positives", []string{`expected a list of strings, got "buy"`}},
 		{"too many stacks", r(stackConfig, "leaves: [15, 31]", "leaves: [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]"), 16, "rankers", []string{"more than 48"}},
 	}
 	for _, c := range cases {

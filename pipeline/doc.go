@@ -14,7 +14,8 @@
 //
 // The pipeline file: config.go (the types), decode.go, locate.go and terms.go (strict YAML
 // decoding whose errors name the file, line, key path and expected type), suggest.go ("did you
-// mean"), validate.go, grid.go (tuning grids), configerror.go.
+// mean"), validate.go, grid.go (tuning grids), configerror.go, events.go (the events section:
+// event type weights, drops and positives, checked against the data's types at load).
 //
 // Training and the bundle: train.go (Train: grids tuned on the validation split, refits),
 // rankdata.go (the ranking requests rankers learn from: the candidates at validation events, or

@@ -49,7 +49,7 @@ var kinds = map[string]*modelKind{
 			if p.Workers == 0 {
 				p.Workers = env.Workers
 			}
-			m, _, err := als.TrainIALS(ctx, env.Events, env.NumUsers, env.NumItems, p, env.Progress)
+			m, _, err := als.TrainIALSWeighted(ctx, env.Events, env.NumUsers, env.NumItems, env.Weights, p, env.Progress)
 			return m, err
 		},
 		load: func(path string) (Model, error) { return als.LoadIALS(path) },
@@ -74,7 +74,7 @@ var kinds = map[string]*modelKind{
 		source:    true,
 		newParams: func() any { p := twotower.DefaultParams(); return &p },
 		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
-			data := twotower.TrainData{Events: env.Events, NumUsers: env.NumUsers, NumItems: env.NumItems, ItemAttrs: env.Dataset.ItemAttrs}
+			data := twotower.TrainData{Events: env.Events, NumUsers: env.NumUsers, NumItems: env.NumItems, ItemAttrs: env.Dataset.ItemAttrs, Targets: env.Targets}
 			m, _, err := twotower.Train(ctx, data, *params.(*twotower.Params), twotower.Options{Workers: env.Workers, Progress: env.Progress, Logger: env.Logger})
 			if err != nil {
 				return nil, err

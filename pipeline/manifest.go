@@ -18,6 +18,7 @@ import (
 func describeDataset(ds *dataset.Dataset) DatasetInfo {
 	h := sha256.New()
 	hashEvents(h, ds.Events, false)
+	hashTypes(h, ds, ds.Events)
 	for _, id := range ds.Items.IDs() {
 		h.Write([]byte(id))
 		h.Write([]byte{0})
@@ -173,6 +174,23 @@ func ReadManifest(dir string) (*Manifest, error) {
 		return nil, fmt.Errorf("model bundle %s: format %q, want %q", path, m.Format, ManifestFormat)
 	}
 	return &m, nil
+}
+
+// hashTypes writes the event types of ds and each event's type to h; nothing for data without
+// types, so that their fingerprints (and bundles) stay what they were.
+func hashTypes(h hash.Hash, ds *dataset.Dataset, events []dataset.Event) {
+	if ds.EventTypes == nil {
+		return
+	}
+	for _, name := range ds.EventTypes.IDs() {
+		h.Write([]byte(name))
+		h.Write([]byte{0})
+	}
+	types := make([]byte, len(events))
+	for i, e := range events {
+		types[i] = e.Type
+	}
+	h.Write(types)
 }
 
 // hashEvents writes each event's user, item and time (and rating when withValues) to h. The data

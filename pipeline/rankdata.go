@@ -53,7 +53,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		if err != nil {
 			return err
 		}
-		set, err := buildRankingSet(ctx, p, valid, chosen.data, opt.impressions, opt.Workers)
+		set, err := buildRankingSet(ctx, p, valid, chosen.data, opt)
 		if err != nil {
 			return err
 		}
@@ -178,33 +178,34 @@ func columnsOf(want, have []string) ([]int, error) {
 // before the event; positives are the target and whatever the user takes within the horizon
 // (inside the window); the other candidates are negatives. Source impressions: the slates of imps
 // served in the window (from s.Cut to its last event), labelled by clicks and by the events of
-// the window (ranker.BuildImpressions).
-func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd RankingDataConfig, imps []ranker.Impression, workers int) (*ranker.Set, error) {
+// the window (ranker.BuildImpressions). With events.positives, source candidates builds requests
+// and positives at events of those types only.
+func buildRankingSet(ctx context.Context, p *Pipeline, s dataset.Split, rd RankingDataConfig, opt Options) (*ranker.Set, error) {
 	if rd.Source == SourceImpressions {
 		if len(s.Test) == 0 {
 			return &ranker.Set{FeatureNames: p.wide}, nil
 		}
 		end := s.Test[len(s.Test)-1].Time
 		var in []ranker.Impression
-		for _, imp := range imps {
+		for _, imp := range opt.impressions {
 			if t := imp.Query.Time; t >= s.Cut && t <= end {
 				in = append(in, imp)
 			}
 		}
 		if len(in) == 0 {
-			return nil, fmt.Errorf("ranking data: none of the log's %d impressions was served in the window %s – %s", len(imps), time.Unix(s.Cut, 0).UTC().Format(time.RFC3339), time.Unix(end, 0).UTC().Format(time.RFC3339))
+			return nil, fmt.Errorf("ranking data: none of the log's %d impressions was served in the window %s – %s", len(opt.impressions), time.Unix(s.Cut, 0).UTC().Format(time.RFC3339), time.Unix(end, 0).UTC().Format(time.RFC3339))
 		}
 		return ranker.BuildImpressions(ctx, in, slices.Concat(s.Train, s.Test), rankingStages{p}, ranker.ImpressionOptions{
 			NumItems: s.TrainItems, Window: time.Duration(rd.WindowHours * float64(time.Hour)),
 			Position: rd.PositionFeature, PropensityWeights: rd.PropensityWeighting,
-			RandomNegatives: rd.RandomNegatives, MaxRequests: rd.MaxRequests, Seed: rd.Seed, Workers: workers,
+			RandomNegatives: rd.RandomNegatives, MaxRequests: rd.MaxRequests, Seed: rd.Seed, Workers: opt.Workers,
 		})
 	}
 	return ranker.Build(ctx, s, rankingStages{p}, ranker.BuildOptions{
 		Horizon:    time.Duration(int64(rd.HorizonDays[0]*86400)) * time.Second,
 		MaxPerUser: rd.MaxPerUser[0], MaxRequests: rd.MaxRequests,
 		RandomNegatives: rd.RandomNegatives, Negatives: rd.Negatives, Seed: rd.Seed,
-		Workers: workers,
+		Workers: opt.Workers, Positives: opt.events.positives,
 	})
 }
 

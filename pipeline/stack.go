@@ -276,7 +276,7 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 		return choice{}, nil, fmt.Errorf("choosing the ranking stack: the validation split's train part (%d events) is too short to split again", len(valid.Train))
 	}
 	log.Info("choosing the ranking stack on the validation split", "stacks", len(stacks), "inner_events", len(inner.Test))
-	env := TrainEnv{Events: inner.Train, NumUsers: inner.TrainUsers, NumItems: inner.TrainItems, Dataset: ds, Logger: log, Progress: opt.Progress, Workers: opt.Workers}
+	env := opt.env(inner, ds)
 	innerModels := map[string]Model{}
 	for _, name := range cfg.ModelNames() {
 		m, _, err := trainModel(ctx, opt.Cache, cfg.Models[name].Type, env, params[name])
@@ -309,7 +309,7 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 	bestScore := -1.0
 	data := cfg.RankingData.grid()
 	for _, rd := range data {
-		set, err := buildRankingSet(ctx, p, inner, rd, opt.impressions, opt.Workers)
+		set, err := buildRankingSet(ctx, p, inner, rd, opt)
 		if err != nil {
 			return choice{}, nil, err
 		}

@@ -25,6 +25,11 @@ type TrainEnv struct {
 	Logger   *slog.Logger
 	Progress progress.Options
 	Workers  int
+	// Weights and Targets are the pipeline file's events section for this data (nil: every event
+	// weighs 1, every event is a target). Models that count interactions weigh them (iALS);
+	// models that learn to predict events learn only Targets (the two-tower).
+	Weights dataset.TypeWeights
+	Targets dataset.TypeSet
 }
 
 // Model is a trained model as the pipeline holds it.
@@ -51,7 +56,8 @@ type Options struct {
 	// with the same parameters and code is loaded instead (manifest.json marks it "cached").
 	Cache *ModelCache
 
-	plan *plan // the run's units of work, for "trial 3/12, about 14 min left"
+	plan   *plan       // the run's units of work, for "trial 3/12, about 14 min left"
+	events eventPolicy // the file's events section resolved against the data
 }
 
 func (o Options) logger() *slog.Logger {
@@ -98,15 +104,17 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		}
 		log.Info("read the impressions log", "slates", len(opt.impressions))
 	}
+	events, err := cfg.resolveEvents(ds, nil)
+	if err != nil {
+		return nil, err
+	}
+	opt.events = events
 	opt.plan = newPlan()
 	if err := planTrain(cfg, opt); err != nil {
 		return nil, err
 	}
 	opt.plan.log(log)
-	envFor := func(s dataset.Split) TrainEnv {
-		return TrainEnv{Events: s.Train, NumUsers: s.TrainUsers, NumItems: s.TrainItems, Dataset: ds, Logger: log, Progress: opt.Progress, Workers: opt.Workers}
-	}
-	validEnv, fullEnv := envFor(valid), envFor(split)
+	validEnv, fullEnv := opt.env(valid, ds), opt.env(split, ds)
 
 	// The validation fallback answers steps with no known history item, as replay-v1 asks.
 	validFallback, _, err := trainModel(ctx, opt.Cache, "popularity", validEnv, kinds["popularity"].newParams())
@@ -219,6 +227,15 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		return nil, err
 	}
 	return man, nil
+}
+
+// env is the training environment of split s's train part.
+func (o Options) env(s dataset.Split, ds *dataset.Dataset) TrainEnv {
+	return TrainEnv{
+		Events: s.Train, NumUsers: s.TrainUsers, NumItems: s.TrainItems, Dataset: ds,
+		Logger: o.logger(), Progress: o.Progress, Workers: o.Workers,
+		Weights: o.events.weights, Targets: o.events.positives,
+	}
 }
 
 // fallbackName is the bundle name of the popularity model trained when the file names no fallback.

@@ -19,6 +19,9 @@ func (c *Config) validate() error {
 	if s.Users < 1 || s.Items < 2 || s.Events < 1 {
 		return c.errorf("dataset.synthetic", "users, items and events must be positive")
 	}
+	if err := c.validateEvents(); err != nil {
+		return err
+	}
 	if len(c.Models) == 0 {
 		return c.errorf("models", "at least one model is required")
 	}

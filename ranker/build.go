@@ -45,6 +45,10 @@ type BuildOptions struct {
 	Seed uint64
 	// Workers splits the requests into that many contiguous shares (0 = GOMAXPROCS).
 	Workers int
+	// Positives, when set, are the event types that make a positive (e.g. carts and purchases):
+	// requests are built only at their events, and only their items within the horizon are
+	// labelled 1. Events of other types stay in the history.
+	Positives dataset.TypeSet
 }
 
 func (o *BuildOptions) validate() error {
@@ -59,8 +63,8 @@ func (o *BuildOptions) validate() error {
 	return nil
 }
 
-// Build builds the ranking set of a window: a request at each event of s.Test (after the caps of
-// opt), with the user's history before it (their events of s.Train and the earlier ones of
+// Build builds the ranking set of a window: a request at each event of s.Test of a type in
+// opt.Positives (after the caps of opt), with the user's history before it (their events of s.Train and the earlier ones of
 // s.Test, with times and ratings, as replay and serving pass them), the candidates and features
 // of st, the event's item and what the user takes within opt.Horizon labelled 1 and the other
 // candidates 0. Events whose history holds no catalog item (below s.TrainItems) are left out, as
@@ -77,7 +81,9 @@ func Build(ctx context.Context, s dataset.Split, st Stages, opt BuildOptions) (*
 	var steps []rankStep
 	for _, e := range s.Test {
 		byUser[e.User] = append(byUser[e.User], e)
-		steps = append(steps, rankStep{e.User, len(byUser[e.User]) - 1})
+		if opt.Positives.Has(e.Type) {
+			steps = append(steps, rankStep{e.User, len(byUser[e.User]) - 1})
+		}
 	}
 	steps = pickSteps(steps, opt.MaxPerUser, opt.MaxRequests)
 	horizon := int64(opt.Horizon / time.Second)
@@ -206,6 +212,9 @@ func buildRequest(ctx context.Context, st Stages, evs []dataset.Event, pos, numI
 	for _, f := range evs[pos+1:] {
 		if f.Time-e.Time > horizon {
 			break
+		}
+		if !opt.Positives.Has(f.Type) {
+			continue
 		}
 		for k, it := range items {
 			if it == f.Item {

@@ -169,6 +169,47 @@ func TestBuildRequestsAndLabels(t *testing.T) {
 	}
 }
 
+// TestBuildPositives: with positive types, requests are built at their events only and only their
+// items are labelled, while every event stays in the history.
+func TestBuildPositives(t *testing.T) {
+	const view, buy = 0, 1
+	s := handSplit()
+	for i := range s.Test {
+		s.Test[i].Type = buy
+	}
+	s.Test[0].Type, s.Test[7].Type = view, view // user 0 views 2 (day 10) and 5 (day 20)
+	cases := []struct {
+		name      string
+		positives dataset.TypeSet
+		events    []int // the requests' events (index in s.Test)
+		labels    [][]float32
+	}{
+		{"every type", nil, []int{0, 1, 2, 6, 7}, [][]float32{{0, 1, 1}, {0, 1, 0}, {0, 0, 0}, {0, 1, 1}, {0, 1}}},
+		{"buy", dataset.TypeSet{view: false, buy: true}, []int{1, 2, 6}, [][]float32{{0, 1, 0}, {0, 0, 0}, {0, 1, 0}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			set, err := Build(context.Background(), s, handStages(), BuildOptions{Horizon: 12 * time.Hour, Positives: c.positives, Workers: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(set.Requests) != len(c.events) {
+				t.Fatalf("%d requests, want %d", len(set.Requests), len(c.events))
+			}
+			for k, i := range c.events {
+				r, e := set.Requests[k], s.Test[i]
+				if r.Time != e.Time || r.Target != e.Item || !reflect.DeepEqual(r.Labels, c.labels[k]) {
+					t.Errorf("request %d: target %d at %d, labels %v; want event %d (%+v), labels %v", k, r.Target, r.Time, r.Labels, i, e, c.labels[k])
+				}
+			}
+			// The view of 2 at day 10 is history of the buy of 3 after it.
+			if r := set.Requests[slices.Index(c.events, 1)]; !slices.Contains(r.History, 2) {
+				t.Errorf("history %v lacks the viewed item", r.History)
+			}
+		})
+	}
+}
+
 // TestBuildWorkers: without random negatives the set does not depend on the number of workers.
 func TestBuildWorkers(t *testing.T) {
 	want, err := Build(context.Background(), handSplit(), handStages(), BuildOptions{Workers: 1})

@@ -64,6 +64,10 @@ type Options struct {
 	// Workers replay users in parallel; 0 means GOMAXPROCS. Results do not depend on it.
 	Workers  int
 	Progress progress.Options
+	// EventTypes names the event types by Event.Type (dataset.Dataset.EventTypes). When set, the
+	// report adds a slice "event:NAME" per type over the steps whose target is of that type
+	// (e.g. how well purchases are predicted); the main metrics still count every step.
+	EventTypes []string
 }
 
 // Source adapts a candidate source to a Recommender: its top n items are both the final list and
@@ -279,6 +283,9 @@ type Report struct {
 	StepsPerSecond float64 `json:"steps_per_second"`
 }
 
+// TypeSlice names the report slice of the steps whose target is of event type name.
+func TypeSlice(name string) string { return "event:" + name }
+
 func summarize(split dataset.Split, steps []step, opt Options) *Report {
 	rep := &Report{
 		Protocol:    cmp.Or(opt.Protocol, Protocol),
@@ -297,6 +304,10 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 	all.init(opt.Ks)
 	warm.init(opt.Ks)
 	cold.init(opt.Ks)
+	byType := make([]acc, len(opt.EventTypes))
+	for k := range byType {
+		byType[k].init(opt.Ks)
+	}
 	stageHits := map[string][]float64{}
 	stageLat := map[string][]float64{}
 	var lat []float64
@@ -320,6 +331,9 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 		} else {
 			rep.ColdSteps++
 			cold.add(st.rank)
+		}
+		if t := int(split.Test[i].Type); t < len(byType) {
+			byType[t].add(st.rank)
 		}
 		p := 0.0
 		for _, it := range st.top10 {
@@ -358,6 +372,13 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 	all.write(rep.Metrics)
 	warm.write(rep.Slices["warm"])
 	cold.write(rep.Slices["cold"])
+	for k, a := range byType {
+		if a.n > 0 {
+			m := map[string]float64{}
+			a.write(m)
+			rep.Slices[TypeSlice(opt.EventTypes[k])] = m
+		}
+	}
 	if split.TrainItems > 0 {
 		rep.Metrics["coverage@10"] = float64(len(covered)) / float64(split.TrainItems)
 	}

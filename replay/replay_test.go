@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/cascade-rec/cascade/candidates"
@@ -95,6 +96,51 @@ func TestRunHandComputed(t *testing.T) {
 		if _, ok := m[k]; !ok {
 			t.Errorf("JSON lacks %q", k)
 		}
+	}
+}
+
+// TestRunTypeSlices: with event type names, each type with counted steps gets its own slice.
+func TestRunTypeSlices(t *testing.T) {
+	const view, buy = 0, 1
+	split := tiny()
+	for i, typ := range []uint8{buy, buy, view, buy, view} { // ranks: 1, no history, 3, miss, miss
+		split.Test[i].Type = typ
+	}
+	rec := Source("fixed", fixed{order: []int32{0, 1, 2, 3, 4}}, 500)
+	cases := []struct {
+		name  string
+		types []string
+		want  map[string]map[string]float64
+	}{
+		{"no names", nil, map[string]map[string]float64{}},
+		{"names", []string{"view", "buy", "cart"}, map[string]map[string]float64{
+			"event:buy":  {"hr@10": 0.5, "ndcg@10": 0.5},
+			"event:view": {"hr@10": 0.5, "ndcg@10": 0.25},
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rep, err := Run(context.Background(), split, rec, Options{EventTypes: c.types, Progress: progress.Options{Disabled: true}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]map[string]float64{}
+			for name, m := range rep.Slices {
+				if name != "warm" && name != "cold" {
+					got[name] = map[string]float64{"hr@10": m["hr@10"], "ndcg@10": m["ndcg@10"]}
+				}
+			}
+			if !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("slices %v, want %v", got, c.want)
+			}
+			var table strings.Builder
+			if err := WriteTable(&table, []string{"a"}, []*Report{rep}); err != nil {
+				t.Fatal(err)
+			}
+			if has := strings.Contains(table.String(), "event:buy ndcg@10"); has != (c.types != nil) {
+				t.Fatalf("table:\n%s", table.String())
+			}
+		})
 	}
 }
 

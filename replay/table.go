@@ -41,7 +41,7 @@ func WriteTable(w io.Writer, names []string, reps []*Report) error {
 	for _, k := range metricKeys(reps) {
 		row(k, num(func(r *Report) (float64, bool) { v, ok := r.Metrics[k]; return v, ok }))
 	}
-	for _, slice := range []string{"warm", "cold"} {
+	for _, slice := range append([]string{"warm", "cold"}, typeSlices(reps)...) {
 		row(slice+" ndcg@10", num(func(r *Report) (float64, bool) { v, ok := r.Slices[slice]["ndcg@10"]; return v, ok }))
 	}
 	for _, st := range stageNames(reps) {
@@ -65,6 +65,24 @@ func WriteTable(w io.Writer, names []string, reps []*Report) error {
 	}
 	row("replay steps/s", func(r *Report) string { return fmt.Sprintf("%.0f", r.StepsPerSecond) })
 	return tw.Flush()
+}
+
+// typeSlices lists the event type slices of any report, sorted.
+func typeSlices(reps []*Report) []string {
+	seen := map[string]bool{}
+	for _, r := range reps {
+		for name := range r.Slices {
+			if strings.HasPrefix(name, TypeSlice("")) {
+				seen[name] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for name := range seen {
+		out = append(out, name)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // metricKeys orders the main metrics: hr, ndcg, mrr by cut-off, then the rest alphabetically.

@@ -74,6 +74,11 @@ type Config struct {
 	ClickBias            float64 `json:"click_bias"`
 	PositionDecay        float64 `json:"position_decay"` // examination probability at position k is k^−PositionDecay
 
+	// EventTypes adds an event column to events.csv, an e-commerce-like mix whose intent follows
+	// the rating (EventType): the weighting and filtering of event types can be tried on a world
+	// whose stronger signals are known to mean stronger preference.
+	EventTypes bool `json:"event_types,omitempty"`
+
 	// Workers bounds the goroutines used; 0 means GOMAXPROCS. It never changes the output.
 	Workers int `json:"-"`
 }

@@ -11,8 +11,15 @@ import (
 // TestGenerateLoads reads a written world back with the generic loader: the attribute columns must
 // come out with the kinds the format promises.
 func TestGenerateLoads(t *testing.T) {
+	for _, typed := range []bool{false, true} {
+		t.Run(map[bool]string{false: "plain", true: "event types"}[typed], func(t *testing.T) { testGenerateLoads(t, typed) })
+	}
+}
+
+func testGenerateLoads(t *testing.T, typed bool) {
 	cfg := synth.Small(2)
 	cfg.Impressions = 0
+	cfg.EventTypes = typed
 	w, err := synth.Generate(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -33,6 +40,12 @@ func TestGenerateLoads(t *testing.T) {
 		if ds.Users.String(e.User) != w.Users[we.User].ID || ds.Items.String(e.Item) != w.Items[we.Item].ID || e.Time != we.Time || e.Value != float32(we.Rating) {
 			t.Fatalf("event %d loads as %+v, generated %+v", n, e, we)
 		}
+		if typed && ds.EventTypes.String(int32(e.Type)) != synth.EventType(we.Rating) {
+			t.Fatalf("event %d has type %q, rating %d", n, ds.EventTypes.String(int32(e.Type)), we.Rating)
+		}
+	}
+	if typed != (ds.EventTypes != nil) {
+		t.Fatalf("event types %v, want them: %v", ds.EventTypes, typed)
 	}
 	kinds := func(a *dataset.Attributes) (cat, num []string) {
 		if a == nil {

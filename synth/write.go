@@ -81,9 +81,25 @@ func writeFile(path string, write func(*bufio.Writer) error) (err error) {
 	return bw.Flush()
 }
 
+// EventType is the type of an event of rating r in a world with Config.EventTypes: a 5 is a
+// purchase, a 4 an item put in the cart, anything lower a view.
+func EventType(r int8) string {
+	switch {
+	case r >= 5:
+		return "buy"
+	case r == 4:
+		return "cart"
+	}
+	return "view"
+}
+
 func (w *World) writeEvents(bw *bufio.Writer) error {
 	buf := make([]byte, 0, 64)
-	bw.WriteString(EventsHeader + "\n")
+	if w.Config.EventTypes {
+		bw.WriteString(EventsHeader + ",event\n")
+	} else {
+		bw.WriteString(EventsHeader + "\n")
+	}
 	for _, e := range w.Events {
 		buf = append(buf[:0], 'u')
 		buf = strconv.AppendInt(buf, int64(e.User), 10)
@@ -93,6 +109,10 @@ func (w *World) writeEvents(bw *bufio.Writer) error {
 		buf = strconv.AppendInt(buf, e.Time, 10)
 		buf = append(buf, ',')
 		buf = strconv.AppendInt(buf, int64(e.Rating), 10)
+		if w.Config.EventTypes {
+			buf = append(buf, ',')
+			buf = append(buf, EventType(e.Rating)...)
+		}
 		buf = append(buf, '\n')
 		if _, err := bw.Write(buf); err != nil {
 			return err
@@ -255,7 +275,8 @@ requests with {{.Clicks}} clicks. The same parameters and seed give the same fil
 
 - ` + "`events.csv`" + ` — header ` + "`user_id,item_id,timestamp,value`" + `: one consumption per row, in time
   order (ties by user), ` + "`timestamp`" + ` in Unix seconds, ` + "`value`" + ` a 1–5 integer rating
-  (counts of 1..5: {{.Ratings}}). No user consumes an item twice.
+  (counts of 1..5: {{.Ratings}}). No user consumes an item twice.{{if .C.EventTypes}} A last column
+  ` + "`event`" + ` is the event type, from the rating: 5 ` + "`buy`" + `, 4 ` + "`cart`" + `, 1–3 ` + "`view`" + `.{{end}}
 - ` + "`items.csv`" + ` — header ` + "`item_id,genres,year,price`" + `: ` + "`genres`" + ` is a ` + "`|`" + `-separated list
   of genre names, ` + "`year`" + ` an integer, ` + "`price`" + ` a decimal.
 - ` + "`users.csv`" + ` — header ` + "`user_id,segment,country`" + `: ` + "`segment`" + ` is ` + "`power`" + ` (the top

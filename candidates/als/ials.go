@@ -40,13 +40,21 @@ func newIALSModel(p IALSParams, numUsers, numItems int, users, items []float32) 
 // TrainIALS trains implicit ALS on events: the interaction count of a (user, item) pair is its
 // number of events; events with a user ≥ numUsers or an item ≥ numItems are ignored.
 func TrainIALS(ctx context.Context, events []dataset.Event, numUsers, numItems int, p IALSParams, opt progress.Options) (*IALSModel, TrainStats, error) {
+	return TrainIALSWeighted(ctx, events, numUsers, numItems, nil, p, opt)
+}
+
+// TrainIALSWeighted is TrainIALS where an event adds its type's weight to the pair's r, so that
+// the confidence is 1 + α·Σ w(type) (a purchase counting as several views); nil weights are
+// TrainIALS. Fold-in at request time still counts each history event once: the live history
+// keeps no event type.
+func TrainIALSWeighted(ctx context.Context, events []dataset.Event, numUsers, numItems int, w dataset.TypeWeights, p IALSParams, opt progress.Options) (*IALSModel, TrainStats, error) {
 	if err := p.Validate(); err != nil {
 		return nil, TrainStats{}, err
 	}
 	if err := checkDims(KindIALS, numUsers, numItems); err != nil {
 		return nil, TrainStats{}, err
 	}
-	return TrainIALSMatrix(ctx, dataset.UserItemMatrix(events, numUsers, numItems, dataset.Count), p, opt)
+	return TrainIALSMatrix(ctx, dataset.WeightedCounts(events, numUsers, numItems, w), p, opt)
 }
 
 // TrainIALSMatrix trains implicit ALS on a user×item matrix of interaction counts (finite, ≥ 0;

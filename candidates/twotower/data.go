@@ -12,6 +12,7 @@ type seqs struct {
 	off   []int32
 	items []int32
 	times []int64
+	types []uint8
 }
 
 // sample is one training example or validation step: the event at seqs position idx, whose
@@ -27,7 +28,7 @@ func newSeqs(events []dataset.Event, numUsers int) *seqs {
 	for _, e := range events {
 		numUsers = max(numUsers, int(e.User)+1)
 	}
-	s := &seqs{off: make([]int32, numUsers+1), items: make([]int32, len(events)), times: make([]int64, len(events))}
+	s := &seqs{off: make([]int32, numUsers+1), items: make([]int32, len(events)), times: make([]int64, len(events)), types: make([]uint8, len(events))}
 	for _, e := range events {
 		s.off[e.User+1]++
 	}
@@ -38,7 +39,7 @@ func newSeqs(events []dataset.Event, numUsers int) *seqs {
 	for _, e := range events {
 		i := next[e.User]
 		next[e.User]++
-		s.items[i], s.times[i] = e.Item, e.Time
+		s.items[i], s.times[i], s.types[i] = e.Item, e.Time, e.Type
 	}
 	return s
 }
@@ -46,15 +47,15 @@ func newSeqs(events []dataset.Event, numUsers int) *seqs {
 // history returns every item before position idx of user u, oldest first.
 func (s *seqs) history(sm sample) []int32 { return s.items[s.off[sm.user]:sm.idx] }
 
-// trainSamples returns one sample per event that has at least one earlier event of its user
-// whose item is in the catalog (the query tower needs something to read).
-func trainSamples(s *seqs, numItems int) []sample {
+// trainSamples returns one sample per event of a type in targets that has at least one earlier
+// event of its user whose item is in the catalog (the query tower needs something to read).
+func trainSamples(s *seqs, numItems int, targets dataset.TypeSet) []sample {
 	var out []sample
 	for u := 0; u+1 < len(s.off); u++ {
 		lo, hi := s.off[u], s.off[u+1]
 		known := false
 		for i := lo; i < hi; i++ {
-			if known && int(s.items[i]) < numItems {
+			if known && int(s.items[i]) < numItems && targets.Has(s.types[i]) {
 				out = append(out, sample{user: int32(u), idx: i})
 			}
 			if int(s.items[i]) < numItems {

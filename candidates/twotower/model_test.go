@@ -273,7 +273,7 @@ func TestRefitAfterEarlyStopping(t *testing.T) {
 	if st.BestEpoch < 1 || st.Epochs != st.BestEpoch || len(st.ValidationRecall) == 0 {
 		t.Errorf("refit stats: best epoch %d, epochs %d, recall %v", st.BestEpoch, st.Epochs, st.ValidationRecall)
 	}
-	if got := trainSamples(newSeqs(w.events, w.numUsers), w.numItems); st.Samples != len(got) {
+	if got := trainSamples(newSeqs(w.events, w.numUsers), w.numItems, nil); st.Samples != len(got) {
 		t.Errorf("refit trained on %d samples, want all %d", st.Samples, len(got))
 	}
 	if m.NumItems() != w.numItems {

@@ -28,6 +28,10 @@ type TrainData struct {
 	// Validation, when set, holds the events that follow Events in time and drives early
 	// stopping; otherwise Params.ValidationFraction of Events is held out.
 	Validation []dataset.Event
+	// Targets, when set, restricts the training examples to events of these types (e.g. carts
+	// and purchases): every event is still history, and still counts in the item prior and in
+	// early stopping's validation, which judges the model as replay does.
+	Targets dataset.TypeSet
 }
 
 // Options are run-time settings that are not part of the model.
@@ -171,9 +175,13 @@ func newTrainer(data TrainData, fit, val []dataset.Event, feats *itemFeatures, p
 	t.adam = nn.NewAdam(t.master.ps, nn.AdamConfig{LR: p.LearningRate, WeightDecay: p.WeightDecay})
 
 	t.seq = newSeqs(fit, data.NumUsers)
-	t.samples = trainSamples(t.seq, data.NumItems)
+	t.samples = trainSamples(t.seq, data.NumItems, data.Targets)
 	if len(t.samples) < 2 {
-		return nil, fmt.Errorf("twotower: %d training examples (events with an earlier event of the same user): need at least 2", len(t.samples))
+		of := "events"
+		if data.Targets != nil {
+			of = "events of the target types"
+		}
+		return nil, fmt.Errorf("twotower: %d training examples (%s with an earlier event of the same user): need at least 2", len(t.samples), of)
 	}
 	counts := itemCounts(fit, data.NumItems)
 	t.prior = logPrior(counts)

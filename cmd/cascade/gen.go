@@ -25,6 +25,7 @@ type genCmd struct {
 	Zipf        float64 `default:"1" help:"Zipf exponent of item popularity."`
 	ShortTerm   float64 `default:"0.4" help:"Weight of the short-term interest (mean of the last few items) in the affinity, in [0, 1]."`
 	NewItems    float64 `default:"0.15" help:"Share of the items released during the window, in [0, 1)."`
+	EventTypes  bool    `help:"Add an event column to events.csv (view, cart, buy: from the rating 1–3, 4, 5)."`
 }
 
 // Validate checks the flags before anything runs, naming the flag at fault.
@@ -76,6 +77,7 @@ func (c *genCmd) config() synth.Config {
 	cfg.Genres, cfg.Factors, cfg.Days = c.Genres, c.Factors, c.Days
 	cfg.Drift, cfg.Impressions, cfg.Zipf = c.Drift, c.Impressions, c.Zipf
 	cfg.ShortTermWeight, cfg.NewItems = c.ShortTerm, c.NewItems
+	cfg.EventTypes = c.EventTypes
 	return cfg
 }
 

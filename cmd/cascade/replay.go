@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/replay"
@@ -114,7 +115,16 @@ func runReplay(g *Globals, ev *evaluation, dir string, workers int) (*replay.Rep
 		ItemIDs:  ev.data.Items.IDs(),
 		Workers:  workers,
 		Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log},
+		// A slice per event type (purchases predicted, say); nothing for data without types.
+		EventTypes: eventTypeNames(ev.data),
 	})
+}
+
+func eventTypeNames(ds *dataset.Dataset) []string {
+	if ds.EventTypes == nil {
+		return nil
+	}
+	return ds.EventTypes.IDs()
 }
 
 // protocolHint adds to a bundle's refusal which protocol it was trained for, when that is the
