@@ -23,8 +23,18 @@ type replayCmd struct {
 	JSON    string   `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name); a ratings file's report has its test errors under \"ratings\": {mse, mae, n}."`
 	Report  string   `help:"Write a Markdown report with PNG plots (ndcg@K per configuration, recall@N per stage) to this directory."`
 	Workers int      `help:"Parallel workers (0: GOMAXPROCS)."`
+	Sample  int      `help:"Replay a uniform random sample of N counted steps (0: every step); every figure gets its 95% interval (table and JSON \"ci\")."`
+	Seed    uint64   `default:"1" help:"Seed of --sample: the same seed draws the same steps of the same split (so --compare judges every pipeline on the same steps)."`
 	protocolFlag
 	malformedFlag
+}
+
+// Validate checks the flags before anything runs.
+func (c *replayCmd) Validate() error {
+	if c.Sample < 0 {
+		return fmt.Errorf("--sample must be a positive number of steps (or 0 for every step), got %d", c.Sample)
+	}
+	return nil
 }
 
 func (c *replayCmd) Run(g *Globals) error {
@@ -70,7 +80,7 @@ func (c *replayCmd) Run(g *Globals) error {
 				}
 			}
 		}
-		rep, err := runReplay(g, ev, dir, c.Workers)
+		rep, err := runReplay(g, ev, dir, c.Workers, c.Sample, c.Seed)
 		if err != nil {
 			return err
 		}
@@ -103,7 +113,8 @@ func (c *replayCmd) Run(g *Globals) error {
 }
 
 // runReplay replays the evaluation's split through the bundle in dir.
-func runReplay(g *Globals, ev *evaluation, dir string, workers int) (*replay.Report, error) {
+// sample > 0 replays that many steps drawn with seed (replay.Options.Sample).
+func runReplay(g *Globals, ev *evaluation, dir string, workers, sample int, seed uint64) (*replay.Report, error) {
 	p, err := pipeline.Open(ev.cfg, dir, ev.data)
 	if err != nil {
 		return nil, protocolHint(err, dir, ev.protocol)
@@ -114,6 +125,8 @@ func runReplay(g *Globals, ev *evaluation, dir string, workers int) (*replay.Rep
 		ItemIDs:  ev.data.Items.IDs(),
 		Workers:  workers,
 		Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log},
+		Sample:   sample,
+		Seed:     seed,
 	})
 }
 
