@@ -20,8 +20,11 @@ import (
 //     resource parameter (iterations for ALS and iALS, epochs for the two-tower): every
 //     combination is trained on a fraction of it and replayed, the best 1/eta are kept and
 //     trained on eta times the budget, and so on until the last rung trains the survivors on the
-//     full budget. Combinations that differ only in serving parameters share one training and
-//     are judged together (by their best), so halving splits training work, not replays.
+//     full budget. A validation replay costs as much as a training or more (iALS folds a user in
+//     at every step), so a rung below the last replays the same fraction of the validation steps
+//     (a uniform sample, at least minRungSteps, the same steps for every combination of the
+//     rung); the last rung replays them all. Combinations that differ only in serving parameters
+//     share one training and are judged together, by their best.
 //
 // Both end with the chosen combination's model trained on the full budget, which the ranking
 // stages are then built with.
@@ -42,14 +45,27 @@ type tuner struct {
 	trained  map[string]Model // by the combination of training parameters (and budget)
 }
 
-// try trains trial tr's model (or reuses one trained with the same training parameters), at
-// budget units of the kind's resource when budget > 0, applies its serving parameters and
-// replays the validation split; rung > 0 marks a halving rung in the log and the manifest.
-func (t *tuner) try(tr Trial, budget, rung int) (float64, Model, error) {
+// rung is where a trial runs under halving: the zero value is the grid's full budget and replay.
+type rung struct {
+	n      int // 1-based rung number; 0 for the grid
+	budget int // units of the kind's resource; 0: the trial's own
+	steps  int // validation steps replayed (a sample); 0: all of them
+}
+
+// minRungSteps is the smallest validation sample a halving rung replays: a rung ranks
+// combinations against each other on the same steps, and fewer would rank them by noise.
+const minRungSteps = 1000
+
+// rungSeed draws the rungs' validation samples.
+const rungSeed = 1
+
+// try trains trial tr's model (or reuses one trained with the same training parameters) on the
+// rung's budget, applies its serving parameters and replays the rung's validation steps.
+func (t *tuner) try(tr Trial, at rung) (float64, Model, error) {
 	start := time.Now()
 	p := tr.Params
 	key := tr.labelWithout(t.kind.serving)
-	if budget > 0 {
+	if budget := at.budget; budget > 0 {
 		var err error
 		if p, err = t.withBudget(tr, budget); err != nil {
 			return 0, nil, fmt.Errorf("model %s (%s): %w", t.name, tr.Label(), err)
@@ -81,6 +97,7 @@ func (t *tuner) try(tr Trial, budget, rung int) (float64, Model, error) {
 	rep, err := replay.Run(t.ctx, t.valid, tp.Replay(), replay.Options{
 		Dataset: t.ds.Name + "/validation", ItemIDs: t.ds.Items.IDs(),
 		Workers: t.opt.Workers, Progress: progress.Options{Disabled: true},
+		Sample: at.steps, Seed: rungSeed,
 	})
 	if err != nil {
 		return 0, nil, fmt.Errorf("model %s (%s): validation replay: %w", t.name, tr.Label(), err)
@@ -89,9 +106,13 @@ func (t *tuner) try(tr Trial, budget, rung int) (float64, Model, error) {
 	score := rep.Metrics[metric]
 	res := TrialResult{Params: tr.Values, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", metric), Seconds: time.Since(start).Seconds(), Cached: cached}
 	args := []any{"model", t.name}
-	if rung > 0 {
-		res.Rung, res.Budget = rung, budget
-		args = append(args, "rung", rung, t.kind.resource, budget)
+	if at.n > 0 {
+		res.Rung, res.Budget = at.n, at.budget
+		args = append(args, "rung", at.n, t.kind.resource, at.budget)
+		if rep.Sample != nil {
+			res.Steps = rep.Sample.Steps
+			args = append(args, "steps", rep.Sample.Steps)
+		}
 	}
 	t.entry.Trials = append(t.entry.Trials, res)
 	prog, left := t.opt.plan.finish(unitTrial, time.Since(start))
@@ -104,7 +125,7 @@ func (t *tuner) try(tr Trial, budget, rung int) (float64, Model, error) {
 func (t *tuner) grid(trials []Trial) (best int, score float64, m Model, err error) {
 	score = -1
 	for i, tr := range trials {
-		s, tm, err := t.try(tr, 0, 0)
+		s, tm, err := t.try(tr, rung{})
 		if err != nil {
 			return 0, 0, nil, err
 		}
@@ -138,7 +159,7 @@ func (t *tuner) halving(trials []Trial) (best int, score float64, m Model, err e
 		for _, g := range alive {
 			groupScore[g] = -1
 			for _, i := range groups[g] {
-				s, tm, err := t.try(trials[i], budgets[r], r+1)
+				s, tm, err := t.try(trials[i], t.rung(r, len(keep), budgets[r], full))
 				if err != nil {
 					return 0, 0, nil, err
 				}
@@ -166,6 +187,18 @@ func (t *tuner) halving(trials []Trial) (best int, score float64, m Model, err e
 		})
 	}
 	return 0, 0, nil, fmt.Errorf("model %s: halving planned no rung", t.name)
+}
+
+// rung describes rung r of n: budget units of full, and the same share of the validation steps
+// below the last rung.
+func (t *tuner) rung(r, n, budget, full int) rung {
+	at := rung{n: r + 1, budget: budget}
+	if r < n-1 {
+		if steps := max(minRungSteps, len(t.valid.Test)*budget/full); steps < len(t.valid.Test) {
+			at.steps = steps
+		}
+	}
+	return at
 }
 
 // trainingGroups partitions the trials (indices, in grid order) by their training parameters:

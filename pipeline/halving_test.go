@@ -3,8 +3,8 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"reflect"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,8 +24,8 @@ func TestHalvingRungs(t *testing.T) {
 		{12, 15, 3, []int{12, 4, 1}, []int{1, 5, 15}}, // ials.yaml's grid
 		{9, 9, 3, []int{9, 3, 1}, []int{1, 3, 9}},
 		{3, 8, 3, []int{3, 1}, []int{2, 8}},
-		{12, 2, 3, []int{12}, []int{2}},    // a budget too small to divide: the grid
-		{2, 15, 3, []int{2}, []int{15}},    // fewer groups than eta: the grid
+		{12, 2, 3, []int{12}, []int{2}}, // a budget too small to divide: the grid
+		{2, 15, 3, []int{2}, []int{15}}, // fewer groups than eta: the grid
 		{16, 16, 2, []int{16, 8, 4, 2, 1}, []int{1, 2, 4, 8, 16}},
 		{10, 100, 4, []int{10, 2}, []int{25, 100}},
 	} {
@@ -141,7 +141,10 @@ func TestHalvingPicksTheGridWinner(t *testing.T) {
 	if n := halvingTrials(trials, kinds["counted_ials"], 3); n != len(h.Trials) {
 		t.Errorf("the plan counts %d halving trials, %d ran", n, len(h.Trials))
 	}
-	if len(h.Trials) != 9+3+1 || h.Trials[0].Rung != 1 || h.Trials[0].Budget != 1 || h.Trials[12].Rung != 3 || h.Trials[12].Budget != 9 {
+	// Rungs below the last replay a sample of the validation steps (at least minRungSteps); the last
+	// replays them all.
+	if len(h.Trials) != 9+3+1 || h.Trials[0].Rung != 1 || h.Trials[0].Budget != 1 || h.Trials[0].Steps != minRungSteps ||
+		h.Trials[12].Rung != 3 || h.Trials[12].Budget != 9 || h.Trials[12].Steps != 0 {
 		t.Errorf("halving trials %+v", h.Trials)
 	}
 }

@@ -69,6 +69,8 @@ type Manifest struct {
 	StackSelection *StackSelection `json:"stack_selection,omitempty"`
 	// RankingData describes the requests the rankers were trained on.
 	RankingData *RankingDataInfo `json:"ranking_data,omitempty"`
+	// Costs are the training stages in order, with the time and memory each used.
+	Costs []StageCost `json:"costs,omitempty"`
 
 	checksum string // of manifest.json as read
 }
@@ -144,9 +146,11 @@ type TrialResult struct {
 	Metrics map[string]float64 `json:"validation"`
 	Seconds float64            `json:"seconds"`
 	Cached  bool               `json:"cached,omitempty"`
-	// Rung (1-based) and Budget are halving's: the round and the resource value trained with.
+	// Rung (1-based), Budget and Steps are halving's: the round, the resource value trained with
+	// and the validation steps replayed when a rung replays a sample of them.
 	Rung   int `json:"rung,omitempty"`
 	Budget int `json:"budget,omitempty"`
+	Steps  int `json:"validation_steps,omitempty"`
 }
 
 // DataSpan is the time window of a model's training events.

@@ -50,7 +50,8 @@ type Options struct {
 	// with the same parameters and code is loaded instead (manifest.json marks it "cached").
 	Cache *ModelCache
 
-	plan *plan // the run's units of work, for "trial 3/12, about 14 min left"
+	plan  *plan      // the run's units of work, for "trial 3/12, about 14 min left"
+	costs *costMeter // what each stage used, for the manifest
 }
 
 func (o Options) logger() *slog.Logger {
@@ -69,6 +70,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 	if err := cfg.notRatings("train"); err != nil {
 		return nil, err
 	}
+	opt.costs = newCostMeter(log)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -112,6 +114,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 	if err != nil {
 		return nil, err
 	}
+	opt.costs.mark("split")
 	// validModels are the first-stage models trained on the validation split's train part: the
 	// candidate and feature stages that ranker training data is built with.
 	validModels := map[string]Model{}
@@ -144,6 +147,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 				return nil, fmt.Errorf("model %s: %w", name, err)
 			}
 		}
+		opt.costs.mark("tune " + name)
 		entry.Chosen = trials[best].Values
 		entry.Params = trials[best].Params
 		chosenParams[name] = trials[best].Params
@@ -166,6 +170,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		man.Models[name] = entry
 		prog, left := opt.plan.finish(unitRefit, time.Since(start))
 		log.Info("trained", "model", name, "type", mc.Type, "refit", prog, "seconds", fmt.Sprintf("%.2f", entry.TrainSeconds), "left", left)
+		opt.costs.mark("refit " + name)
 	}
 	if cfg.FallbackModel() == fallbackName && !opt.OnlyRankingData {
 		m, _, err := trainModel(ctx, opt.Cache, "popularity", fullEnv, kinds["popularity"].newParams())
@@ -177,6 +182,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			return nil, err
 		}
 		man.Models[fallbackName] = entry
+		opt.costs.mark("fallback")
 	}
 	if cfg.FallbackModel() == fallbackName {
 		validModels[fallbackName] = validFallback
@@ -186,6 +192,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			return nil, err
 		}
 	}
+	man.Costs = opt.costs.costs
 	if err := man.write(outDir); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cascade-rec/cascade/internal/usage"
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/replay"
@@ -115,10 +116,14 @@ func (c *replayCmd) Run(g *Globals) error {
 // runReplay replays the evaluation's split through the bundle in dir.
 // sample > 0 replays that many steps drawn with seed (replay.Options.Sample).
 func runReplay(g *Globals, ev *evaluation, dir string, workers, sample int, seed uint64) (*replay.Report, error) {
+	start := usage.Now()
 	p, err := pipeline.Open(ev.cfg, dir, ev.data)
 	if err != nil {
 		return nil, protocolHint(err, dir, ev.protocol)
 	}
+	logCost(g, "open bundle", start)
+	start = usage.Now()
+	defer logCost(g, "replay", start)
 	return replay.Run(g.Ctx, ev.split, p.Replay(), replay.Options{
 		Dataset:  ev.dataset,
 		Protocol: ev.protocol,
@@ -128,6 +133,11 @@ func runReplay(g *Globals, ev *evaluation, dir string, workers, sample int, seed
 		Sample:   sample,
 		Seed:     seed,
 	})
+}
+
+// logCost logs what the stage that began at start used (wall, CPU, the process's peak RSS).
+func logCost(g *Globals, stage string, start usage.Sample) {
+	g.Log.Info("stage cost", append([]any{"stage", stage}, usage.Since(start).Attrs()...)...)
 }
 
 // protocolHint adds to a bundle's refusal which protocol it was trained for, when that is the
