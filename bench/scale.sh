@@ -33,8 +33,8 @@ timed() {
   /usr/bin/time -f '%e %U %S %M' -o "$out/$size.$stage.time" "$@" >"$out/$size.$stage.log" 2>&1 \
     || { echo "$stage at $size failed: see $out/$size.$stage.log" >&2; exit 1; }
   read -r wall user sys rss_kb <"$out/$size.$stage.time"
-  printf '%s\t%s\t%s\t%s\t%.0f\t%s\n' "$size" "$stage" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss_kb / 1024" | bc -l)" "$load" >>"$out/costs.tsv"
-  echo "$size $stage: ${wall}s wall, $(echo "$user + $sys" | bc)s CPU, $((rss_kb / 1024)) MB peak RSS (load $load)" >&2
+  printf '%s\t%s\t%s\t%.2f\t%.0f\t%s\n' "$size" "$stage" "$wall" "$(echo "$user + $sys" | bc)" "$(echo "$rss_kb / 1024" | bc -l)" "$load" >>"$out/costs.tsv"
+  echo "$size $stage: ${wall}s wall, $(printf %.2f "$(echo "$user + $sys" | bc)")s CPU, $((rss_kb / 1024)) MB peak RSS (load $load)" >&2
 }
 
 for size in $sizes; do
