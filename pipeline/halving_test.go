@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -38,18 +37,10 @@ func TestHalvingRungs(t *testing.T) {
 
 // tinyWorld is synth.Small's log (20,000 events): halving is about which model wins, cheaply.
 var tinyOnce = sync.OnceValues(func() (*dataset.Dataset, error) {
-	dir, err := os.MkdirTemp("", "cascade-halving-test-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir) // Load reads the files whole
 	cfg := synth.Small(1)
 	cfg.Impressions = 0
-	w, err := synth.Generate(context.Background(), cfg)
+	dir, _, err := generateWorld(cfg)
 	if err != nil {
-		return nil, err
-	}
-	if err := w.WriteDir(dir); err != nil {
 		return nil, err
 	}
 	return dataset.Load(dir, dataset.LoadOptions{})
