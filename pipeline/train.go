@@ -146,8 +146,11 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			if validModels[name], _, err = trainModel(ctx, opt.Cache, mc.Type, validEnv, trials[best].Params); err != nil {
 				return nil, fmt.Errorf("model %s: %w", name, err)
 			}
+			opt.costs.mark("validation-window " + name)
 		}
-		opt.costs.mark("tune " + name)
+		if len(trials) > 1 {
+			opt.costs.mark("tune " + name)
+		}
 		entry.Chosen = trials[best].Values
 		entry.Params = trials[best].Params
 		chosenParams[name] = trials[best].Params
