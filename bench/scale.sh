@@ -10,12 +10,13 @@
 #   SIZES="100k 1m 10m" CONFIG=examples/ials.yaml SAMPLE=20000 bash bench/scale.sh OUT
 #
 # Sizes: 100k = 5K users × 2K items, 1m = 50K × 20K, 10m = 500K × 200K (the same events per user
-# and per item). Replay evaluates a sample of SAMPLE steps (default 10000: at 100k that is every
-# counted step, so the figures are the full replay's), so that its cost stays comparable across sizes.
+# and per item); 30k = 1.5K × 600, a second point when the machine is too busy for 1m. Replay
+# evaluates a sample of SAMPLE steps (default 10000: at 100k and below that is every counted step,
+# so the figures are the full replay's), so that its cost stays comparable across sizes.
 # Finished sizes are kept (delete OUT/SIZE.done to rerun one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=${1:-/tmp/cascade-scale}
+out=${1:-${TMPDIR:-/tmp}/cascade-scale-bench}
 sizes=${SIZES:-100k}
 config=${CONFIG:-examples/full.yaml}
 sample=${SAMPLE:-10000}
@@ -39,10 +40,11 @@ timed() {
 
 for size in $sizes; do
   case $size in
+    30k) users=1500 items=600 events=30000 ;;
     100k) users=5000 items=2000 events=100000 ;;
     1m) users=50000 items=20000 events=1000000 ;;
     10m) users=500000 items=200000 events=10000000 ;;
-    *) echo "unknown size $size (want 100k, 1m or 10m)" >&2; exit 2 ;;
+    *) echo "unknown size $size (want 30k, 100k, 1m or 10m)" >&2; exit 2 ;;
   esac
   [ -f "$out/$size.done" ] && continue
   sed -i "/^$size\t/d" "$out/costs.tsv" 2>/dev/null || true
