@@ -231,9 +231,12 @@ func intervals(split dataset.Split, steps []step, opt Options, rep *Report) *Int
 		if out.StageLatencyMS == nil {
 			out.StageLatencyMS = map[string]map[string][2]float64{}
 		}
+		// A stage is timed at only some steps (not those the fallback answered): its population is
+		// the sample's share of them scaled to the log.
+		stagePop := len(l) * counted / max(1, pop.n)
 		m := map[string][2]float64{}
 		for _, q := range latencyQuantiles {
-			m[percentileKey(q)] = quantileInterval(l, q, counted)
+			m[percentileKey(q)] = quantileInterval(l, q, stagePop)
 		}
 		out.StageLatencyMS[name] = m
 	}

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/candidates/popularity"
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/progress"
@@ -136,6 +138,11 @@ func TestSampleOfEverything(t *testing.T) {
 	if full.CI != nil || full.Sample != nil {
 		t.Errorf("an unsampled replay carries intervals")
 	}
+	for k, iv := range all.CI.LatencyMS {
+		if iv[0] != iv[1] {
+			t.Errorf("latency %s: interval %v from a sample of every step", k, iv)
+		}
+	}
 	for k, iv := range all.CI.Metrics {
 		if iv[0] != iv[1] || iv[0] != full.Metrics[k] {
 			t.Errorf("%s: interval %v around %v", k, iv, full.Metrics[k])
@@ -179,5 +186,41 @@ func TestSampledTable(t *testing.T) {
 		if strings.HasPrefix(strings.TrimSpace(line), "ndcg@10") && !strings.Contains(line, "[") {
 			t.Errorf("ndcg@10 row without interval: %q", line)
 		}
+	}
+}
+
+// timedSometimes times its stage only at steps whose history length is even (as a pipeline does
+// not time the stages its fallback skipped).
+type timedSometimes struct{ Recommender }
+
+func (r timedSometimes) Recommend(ctx context.Context, q candidates.Query, skip func(int32) bool) (Response, error) {
+	resp, err := r.Recommender.Recommend(ctx, q, skip)
+	if len(q.History)%2 == 0 {
+		for i := range resp.Stages {
+			resp.Stages[i].Duration = time.Duration(len(q.History)) * time.Microsecond
+		}
+	}
+	return resp, err
+}
+
+// TestSampleOfEverythingStageLatency: a stage timed at only some steps still gets point intervals
+// from a sample of every step, and proper ones from a part.
+func TestSampleOfEverythingStageLatency(t *testing.T) {
+	g := generatedWorld(t)
+	run := func(n int) *Report {
+		rep, err := Run(context.Background(), g.split, timedSometimes{g.rec}, Options{Sample: n, Seed: 1, Progress: progress.Options{Disabled: true}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	all, part := run(1<<30), run(300)
+	for q, iv := range all.CI.StageLatencyMS["popularity"] {
+		if v := all.StageLatencyMS["popularity"][q]; iv[0] != iv[1] || iv[0] != v {
+			t.Errorf("%s: interval %v around %v from every step", q, iv, v)
+		}
+	}
+	if iv := part.CI.StageLatencyMS["popularity"]["p50"]; !(iv[0] < iv[1]) {
+		t.Errorf("p50 interval %v from 300 steps", iv)
 	}
 }
