@@ -115,8 +115,8 @@ func table(rows []row, dir, config string) string {
 	fmt.Fprintln(&b, "|---|---:|---|---:|---:|---:|---:|")
 	for _, s := range sizes(rows) {
 		for _, r := range rows {
-			if r.size != s.size {
-				continue
+			if r.size != s.size || strings.Contains(r.stage, "/") && r.wall < 0.05 && r.cpu < 0.05 {
+				continue // another size, or a stage with nothing to do (popularity's tuning)
 			}
 			stage := r.stage
 			if strings.Contains(stage, "/") {
@@ -177,8 +177,25 @@ func curve(rows []row, path, config string) error {
 	p.X.Label.Text = "events (log scale)"
 	p.Y.Label.Text = "seconds (log scale)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{}, plot.LogTicks{}
-	p.Legend.Top, p.Legend.Left = true, true
+	p.Y.Tick.Marker = plot.LogTicks{}
+	var ticks plot.ConstantTicks // one per size run, named as the script names it
+	for _, s := range sizes(rows) {
+		ticks = append(ticks, plot.Tick{Value: s.events, Label: s.size})
+	}
+	p.X.Tick.Marker = ticks
+	if n := len(ticks); n > 0 {
+		p.X.Min, p.X.Max = ticks[0].Value/1.5, ticks[n-1].Value*1.5
+	}
+	p.Legend.Top, p.Legend.Left = false, false
+	lo, hi := math.Inf(1), 0.0
+	for _, r := range rows {
+		if !strings.Contains(r.stage, "/") && r.stage != "gen" && r.cpu > 0 {
+			lo, hi = min(lo, r.cpu, r.wall), max(hi, r.wall)
+		}
+	}
+	if hi > 0 {
+		p.Y.Min, p.Y.Max = lo/20, hi*2 // room below the lines for the legend
+	}
 	i := 0
 	for _, stage := range []string{"train", "replay"} {
 		for _, c := range []struct {
