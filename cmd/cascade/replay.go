@@ -49,6 +49,9 @@ func (c *replayCmd) Run(g *Globals) error {
 	if ratings, err := ratingsFiles(files); err != nil {
 		return err
 	} else if ratings != nil {
+		if c.Sample > 0 {
+			return errors.New("replay: --sample samples replay steps, and a ratings file has none (its test ratings are all scored)")
+		}
 		return c.replayRatings(g, ratings)
 	}
 	if c.Models == "" {
