@@ -201,6 +201,12 @@ func (t *tuner) rung(r, n, budget, full int) rung {
 	return at
 }
 
+// halves says whether the grid of trials is searched by halving: the file asks for it and the grid
+// trains more than one model (a grid of serving parameters alone trains one).
+func (c *Config) halves(trials []Trial, kind *modelKind) bool {
+	return c.Tuning.Strategy == StrategyHalving && len(trainingGroups(trials, kind.serving)) > 1
+}
+
 // trainingGroups partitions the trials (indices, in grid order) by their training parameters:
 // trials of a group differ only in serving parameters and share one trained model.
 func trainingGroups(trials []Trial, serving []string) [][]int {
@@ -299,7 +305,7 @@ func (c *Config) validateHalving() error {
 		if err != nil {
 			return err
 		}
-		if len(trainingGroups(trials, kind.serving)) < 2 {
+		if !c.halves(trials, kind) {
 			continue // one training: nothing to halve
 		}
 		if kind.resource == "" {

@@ -133,7 +133,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			t := &tuner{ctx: ctx, cfg: cfg, name: name, kind: kind, typ: mc.Type, env: validEnv, valid: valid,
 				fallback: validFallback, ds: ds, opt: opt, entry: entry, trained: map[string]Model{}}
 			search := t.grid
-			if cfg.Tuning.Strategy == StrategyHalving && len(trainingGroups(trials, kind.serving)) > 1 {
+			if cfg.halves(trials, kind) {
 				search = t.halving
 			}
 			var score float64
@@ -242,7 +242,7 @@ func planTrain(cfg *Config, opt Options) error {
 		if len(trials) > 1 {
 			kind := kinds[cfg.Models[name].Type]
 			n := len(trials)
-			if cfg.Tuning.Strategy == StrategyHalving && len(trainingGroups(trials, kind.serving)) > 1 {
+			if cfg.halves(trials, kind) {
 				n = halvingTrials(trials, kind, cfg.Tuning.Eta)
 			}
 			opt.plan.add(unitTrial, n)
