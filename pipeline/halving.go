@@ -150,9 +150,9 @@ func (t *tuner) halving(trials []Trial) (best int, score float64, m Model, err e
 		alive = alive[:min(keep[r], len(alive))]
 		last := r == len(keep)-1
 		type result struct {
-			group, trial int
-			score        float64
-			model        Model
+			trial int
+			score float64
+			model Model
 		}
 		var results []result
 		groupScore := map[int]float64{}
@@ -165,13 +165,13 @@ func (t *tuner) halving(trials []Trial) (best int, score float64, m Model, err e
 				}
 				groupScore[g] = max(groupScore[g], s)
 				if last {
-					results = append(results, result{g, i, s, tm})
+					results = append(results, result{i, s, tm})
 				}
 			}
 		}
 		if last {
 			score = -1
-			for _, res := range results { // grid order within the survivors: the first of equals wins
+			for _, res := range results { // of equal scores, the first in grid order wins
 				if res.score > score || res.score == score && res.trial < best {
 					best, score, m = res.trial, res.score, res.model
 				}
