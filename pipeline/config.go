@@ -240,9 +240,16 @@ type FinalConfig struct {
 	K int `yaml:"k"`
 }
 
-// TuningConfig picks the validation metric that grids are judged by.
+// TuningConfig picks the validation metric that grids are judged by, and how a model's grid is
+// searched.
 type TuningConfig struct {
 	Metric string `yaml:"metric"`
+	// Strategy is "grid" (every combination trained on its full budget) or "halving" (successive
+	// halving over the model's training budget, halving.go).
+	Strategy string `yaml:"strategy"`
+	// Eta is halving's factor: each rung keeps the best 1/Eta of the combinations and trains them
+	// on Eta times the budget.
+	Eta int `yaml:"eta"`
 }
 
 // RatingsConfig is how a ratings file's grid is chosen: on a seeded random holdout of the
@@ -253,6 +260,12 @@ type RatingsConfig struct {
 	Folds int    `yaml:"folds"`
 	Seed  uint64 `yaml:"seed"` // draws the holdout or the folds
 }
+
+// Tuning strategies.
+const (
+	StrategyGrid    = "grid"
+	StrategyHalving = "halving"
+)
 
 // defaultConfig holds every default; the file is decoded over it, so that an explicit zero
 // (negatives: 0 meaning all, say) stays zero.
@@ -269,7 +282,7 @@ func defaultConfig() Config {
 			HorizonDays: OneOrMore[float64]{0}, MaxPerUser: OneOrMore[int]{0}, MaxRequests: 8000, Negatives: 100, StackFraction: 0.5, ValidFraction: 0.2, Seed: 1,
 		},
 		Final:   FinalConfig{K: 100},
-		Tuning:  TuningConfig{Metric: "ndcg@10"},
+		Tuning:  TuningConfig{Metric: "ndcg@10", Strategy: StrategyGrid, Eta: 3},
 		Ratings: RatingsConfig{Holdout: 0.2, Seed: 1},
 	}
 }

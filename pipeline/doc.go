@@ -18,6 +18,8 @@
 // event type weights, drops and positives, checked against the data's types at load).
 //
 // Training and the bundle: train.go (Train: grids tuned on the validation split, refits),
+// halving.go (judging a grid: every point in full, or by successive halving), cost.go (what each
+// training stage used, for the manifest),
 // rankdata.go (the ranking requests rankers learn from: the candidates at validation events, or
 // the slates of an impressions log — ranking_data.source), rankers.go (ranker kinds), stack.go
 // (choosing the ranking stack on validation), cache.go (trained models keyed by what determines

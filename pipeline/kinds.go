@@ -26,6 +26,9 @@ type modelKind struct {
 	// each serving value with serve.
 	serving []string
 	serve   func(m Model, params any) (Model, error)
+	// resource is the integer parameter that sets the training budget, which successive halving
+	// scales ("" for none).
+	resource string
 }
 
 // NoParams is the parameter set of a model without parameters.
@@ -52,7 +55,8 @@ var kinds = map[string]*modelKind{
 			m, _, err := als.TrainIALSWeighted(ctx, env.Events, env.NumUsers, env.NumItems, env.Weights, p, env.Progress)
 			return m, err
 		},
-		load: func(path string) (Model, error) { return als.LoadIALS(path) },
+		load:     func(path string) (Model, error) { return als.LoadIALS(path) },
+		resource: "iterations",
 	},
 	"als": {
 		source:    true,
@@ -68,7 +72,8 @@ var kinds = map[string]*modelKind{
 			m, _, err := als.TrainALS(ctx, env.Events, env.NumUsers, env.NumItems, p, env.Progress)
 			return m, err
 		},
-		load: func(path string) (Model, error) { return als.LoadALS(path) },
+		load:     func(path string) (Model, error) { return als.LoadALS(path) },
+		resource: "iterations",
 	},
 	"twotower": {
 		source:    true,
@@ -88,7 +93,8 @@ var kinds = map[string]*modelKind{
 			}
 			return towerModel{m}, nil
 		},
-		serving: []string{"prior_beta"},
+		serving:  []string{"prior_beta"},
+		resource: "epochs",
 		serve: func(m Model, params any) (Model, error) {
 			t, err := m.(towerModel).WithPriorBeta(params.(*twotower.Params).PriorBeta)
 			if err != nil {

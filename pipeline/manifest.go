@@ -70,6 +70,8 @@ type Manifest struct {
 	StackSelection *StackSelection `json:"stack_selection,omitempty"`
 	// RankingData describes the requests the rankers were trained on.
 	RankingData *RankingDataInfo `json:"ranking_data,omitempty"`
+	// Costs are the training stages in order, with the time and memory each used.
+	Costs []StageCost `json:"costs,omitempty"`
 
 	checksum string // of manifest.json as read
 }
@@ -123,16 +125,20 @@ type SplitInfo struct {
 
 // ModelEntry is one model of the bundle.
 type ModelEntry struct {
-	Type         string         `json:"type"`
-	Chosen       map[string]any `json:"params"`
-	Params       any            `json:"resolved_params,omitempty"`
-	Trials       []TrialResult  `json:"trials,omitempty"`
-	TrainSeconds float64        `json:"train_seconds"`
-	Cached       bool           `json:"cached,omitempty"` // loaded from the model cache, not trained
-	DataSpan     DataSpan       `json:"data_span"`
-	Info         any            `json:"info,omitempty"` // model-specific build facts, e.g. the ANN index report
-	Artifact     string         `json:"artifact"`
-	SHA256       string         `json:"sha256"`
+	Type   string         `json:"type"`
+	Chosen map[string]any `json:"params"`
+	Params any            `json:"resolved_params,omitempty"`
+	Trials []TrialResult  `json:"trials,omitempty"`
+	// Strategy is set when the grid was searched by successive halving; TuningBudget counts the
+	// budget units (the kind's resource: iterations, epochs) trained while tuning, by any strategy.
+	Strategy     string   `json:"strategy,omitempty"`
+	TuningBudget int      `json:"tuning_budget,omitempty"`
+	TrainSeconds float64  `json:"train_seconds"`
+	Cached       bool     `json:"cached,omitempty"` // loaded from the model cache, not trained
+	DataSpan     DataSpan `json:"data_span"`
+	Info         any      `json:"info,omitempty"` // model-specific build facts, e.g. the ANN index report
+	Artifact     string   `json:"artifact"`
+	SHA256       string   `json:"sha256"`
 }
 
 // TrialResult is one grid combination's validation outcome.
@@ -141,6 +147,11 @@ type TrialResult struct {
 	Metrics map[string]float64 `json:"validation"`
 	Seconds float64            `json:"seconds"`
 	Cached  bool               `json:"cached,omitempty"`
+	// Rung (1-based), Budget and Steps are halving's: the round, the resource value trained with
+	// and the validation steps replayed when a rung replays a sample of them.
+	Rung   int `json:"rung,omitempty"`
+	Budget int `json:"budget,omitempty"`
+	Steps  int `json:"validation_steps,omitempty"`
 }
 
 // DataSpan is the time window of a model's training events.

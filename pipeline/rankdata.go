@@ -47,6 +47,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 			if chosen, man.StackSelection, err = chooseStack(ctx, cfg, ds, valid, validModels, st, params, stacks, opt); err != nil {
 				return err
 			}
+			opt.costs.mark("stack selection")
 		}
 		start := time.Now()
 		p, err := assemble(cfg, validModels, st, nil, ds, valid.TrainItems)
@@ -70,6 +71,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 			info.Impressions = &set.Impressions
 		}
 		log.Info("ranking data built", "source", chosen.data.Source, "requests", set.Stats.Requests, "with_target", set.Stats.WithTarget, "with_positive", set.Stats.WithPositive, "features", len(set.FeatureNames), "seconds", fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+		opt.costs.mark("ranking data")
 		trained, err := newStackTrainer(cfg, set, validModels, valid.TrainItems, opt).train(ctx, chosen.stack)
 		if err != nil {
 			return err
@@ -86,6 +88,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 		}
 		info.Seconds = time.Since(start).Seconds()
 		man.RankingData = info
+		opt.costs.mark("rankers")
 	}
 	st, err := features.Build(ctx, split.Train, split.TrainItems, ds, fc)
 	if err != nil {
@@ -101,6 +104,7 @@ func trainRankingStages(ctx context.Context, cfg *Config, ds *dataset.Dataset, s
 	}
 	e.Schema = p.extract.FeatureNames()
 	man.Features = e
+	opt.costs.mark("feature statistics")
 	return nil
 }
 

@@ -29,6 +29,10 @@ type ModelKind struct {
 	// combination of the others and applies each serving value with Serve (nil when none).
 	Serving []string
 	Serve   func(m Model, params any) (Model, error)
+	// Resource names the integer parameter that sets the training budget (iterations, epochs):
+	// successive halving (tuning.strategy: halving) trains grid points on fractions of it. ""
+	// when the kind has none; halving then refuses its grids.
+	Resource string
 }
 
 // ErrKindExists is returned when a kind is registered under a name that is taken.
@@ -50,7 +54,7 @@ func RegisterModel(name string, kind ModelKind) error {
 	if _, ok := kinds[name]; ok {
 		return fmt.Errorf("register model %q: %w", name, ErrKindExists)
 	}
-	kinds[name] = &modelKind{source: kind.Source, newParams: kind.NewParams, train: kind.Train, load: kind.Load, serving: kind.Serving, serve: kind.Serve}
+	kinds[name] = &modelKind{source: kind.Source, newParams: kind.NewParams, train: kind.Train, load: kind.Load, serving: kind.Serving, serve: kind.Serve, resource: kind.Resource}
 	return nil
 }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/ranker"
-	"github.com/cascade-rec/cascade/replay"
 )
 
 // TrainEnv is what a model kind's trainer sees: the events of one training window and the
@@ -58,6 +57,7 @@ type Options struct {
 
 	plan   *plan       // the run's units of work, for "trial 3/12, about 14 min left"
 	events eventPolicy // the file's events section resolved against the data
+	costs  *costMeter  // what each stage used, for the manifest
 }
 
 func (o Options) logger() *slog.Logger {
@@ -76,6 +76,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 	if err := cfg.notRatings("train"); err != nil {
 		return nil, err
 	}
+	opt.costs = newCostMeter(log)
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: %w", err)
 	}
@@ -121,6 +122,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 	if err != nil {
 		return nil, err
 	}
+	opt.costs.mark("split")
 	// validModels are the first-stage models trained on the validation split's train part: the
 	// candidate and feature stages that ranker training data is built with.
 	validModels := map[string]Model{}
@@ -136,50 +138,26 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		best := 0
 		if len(trials) > 1 {
 			log.Info("tuning on the validation split", "model", name, "type", mc.Type, "combinations", len(trials), "metric", cfg.Tuning.Metric)
-			bestScore := -1.0
-			trainedBy := map[string]Model{} // by the combination of non-serving parameters
-			for i, tr := range trials {
-				start := time.Now()
-				key := tr.labelWithout(kind.serving)
-				m, ok := trainedBy[key]
-				cached := false
-				if !ok {
-					if m, cached, err = trainModel(ctx, opt.Cache, mc.Type, validEnv, tr.Params); err != nil {
-						return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
-					}
-					trainedBy[key] = m
-				}
-				if kind.serve != nil {
-					if m, err = kind.serve(m, tr.Params); err != nil {
-						return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
-					}
-				}
-				tp, err := trialPipeline(name, m, validFallback, 100, valid.TrainItems)
-				if err != nil {
-					return nil, fmt.Errorf("model %s (%s): %w", name, tr.Label(), err)
-				}
-				rep, err := replay.Run(ctx, valid, tp.Replay(), replay.Options{
-					Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(),
-					Workers: opt.Workers, Progress: progress.Options{Disabled: true},
-				})
-				if err != nil {
-					return nil, fmt.Errorf("model %s (%s): validation replay: %w", name, tr.Label(), err)
-				}
-				score := rep.Metrics[cfg.Tuning.Metric]
-				entry.Trials = append(entry.Trials, TrialResult{Params: tr.Values, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(start).Seconds(), Cached: cached})
-				prog, left := opt.plan.finish(unitTrial, time.Since(start))
-				log.Info("trial", "model", name, "trial", prog, "params", tr.Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", score), "left", left)
-				if score > bestScore {
-					best, bestScore = i, score
-					validModels[name] = m
-				}
+			t := &tuner{ctx: ctx, cfg: cfg, name: name, kind: kind, typ: mc.Type, env: validEnv, valid: valid,
+				fallback: validFallback, ds: ds, opt: opt, entry: entry, trained: map[string]Model{}}
+			search := t.grid
+			if cfg.halves(trials, kind) {
+				search = t.halving
 			}
-			log.Info("chosen", "model", name, "params", trials[best].Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", bestScore))
+			var score float64
+			if best, score, validModels[name], err = search(trials); err != nil {
+				return nil, err
+			}
+			log.Info("chosen", "model", name, "params", trials[best].Label(), cfg.Tuning.Metric, fmt.Sprintf("%.5f", score))
 		}
 		if _, ok := validModels[name]; !ok && (cfg.Features != nil || len(cfg.Rankers) > 0) {
 			if validModels[name], _, err = trainModel(ctx, opt.Cache, mc.Type, validEnv, trials[best].Params); err != nil {
 				return nil, fmt.Errorf("model %s: %w", name, err)
 			}
+			opt.costs.mark("validation-window " + name)
+		}
+		if len(trials) > 1 {
+			opt.costs.mark("tune " + name)
 		}
 		entry.Chosen = trials[best].Values
 		entry.Params = trials[best].Params
@@ -203,6 +181,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		man.Models[name] = entry
 		prog, left := opt.plan.finish(unitRefit, time.Since(start))
 		log.Info("trained", "model", name, "type", mc.Type, "refit", prog, "seconds", fmt.Sprintf("%.2f", entry.TrainSeconds), "left", left)
+		opt.costs.mark("refit " + name)
 	}
 	if cfg.FallbackModel() == fallbackName && !opt.OnlyRankingData {
 		m, _, err := trainModel(ctx, opt.Cache, "popularity", fullEnv, kinds["popularity"].newParams())
@@ -214,6 +193,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			return nil, err
 		}
 		man.Models[fallbackName] = entry
+		opt.costs.mark("fallback")
 	}
 	if cfg.FallbackModel() == fallbackName {
 		validModels[fallbackName] = validFallback
@@ -223,6 +203,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 			return nil, err
 		}
 	}
+	man.Costs = opt.costs.costs
 	if err := man.write(outDir); err != nil {
 		return nil, err
 	}
@@ -276,7 +257,12 @@ func planTrain(cfg *Config, opt Options) error {
 			return err
 		}
 		if len(trials) > 1 {
-			opt.plan.add(unitTrial, len(trials))
+			kind := kinds[cfg.Models[name].Type]
+			n := len(trials)
+			if cfg.halves(trials, kind) {
+				n = halvingTrials(trials, kind, cfg.Tuning.Eta)
+			}
+			opt.plan.add(unitTrial, n)
 		}
 	}
 	if cfg.Features != nil && len(cfg.Rankers) > 0 && !opt.OnlyRankingData {

@@ -65,7 +65,7 @@ func (c *Config) validate() error {
 	if !validMetric(c.Tuning.Metric) {
 		return c.errorf("tuning.metric", "unknown metric %q (want hr@K, ndcg@K or mrr@K with K in 10, 20, 50, 100)", c.Tuning.Metric)
 	}
-	return nil
+	return c.validateHalving()
 }
 
 // validateSources checks a list of candidate sources (retrieve.sources, a variant's) at key.

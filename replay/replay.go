@@ -68,6 +68,10 @@ type Options struct {
 	// report adds a slice "event:NAME" per type over the steps whose target is of that type
 	// (e.g. how well purchases are predicted); the main metrics still count every step.
 	EventTypes []string
+	// Sample, when positive, replays a uniform sample of that many counted steps instead of all
+	// of them, drawn with Seed (sample.go), and the report carries 95% intervals (Report.CI).
+	Sample int
+	Seed   uint64
 }
 
 // Source adapts a candidate source to a Recommender: its top n items are both the final list and
@@ -96,6 +100,7 @@ func (s *sourceRec) Recommend(ctx context.Context, q candidates.Query, skip func
 // step is one test event's outcome.
 type step struct {
 	counted, warm bool
+	replayed      bool // counted and in the sample (every counted step without one)
 	degraded      bool
 	rank          int // 1-based rank of the target in the final list, 0 if absent
 	top10         []int32
@@ -133,9 +138,19 @@ func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options)
 		tests[e.User] = append(tests[e.User], i)
 	}
 	steps := make([]step, len(split.Test))
+	if opt.Sample < 0 {
+		return nil, fmt.Errorf("replay: sample size must be positive, got %d", opt.Sample)
+	}
+	var picked []bool // nil: every step
+	var info *SampleInfo
+	total := len(split.Test)
+	if opt.Sample > 0 {
+		picked, info = sampleSteps(users, hist, tests, len(split.Test), opt.Sample, opt.Seed)
+		total = info.Steps
+	}
 
 	started := time.Now()
-	rep := progress.New("replay", int64(len(split.Test)), opt.Progress)
+	rep := progress.New("replay", int64(total), opt.Progress)
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
@@ -158,7 +173,7 @@ func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options)
 				u := users[next]
 				next++
 				mu.Unlock()
-				if err := r.user(ctx, rec, hist[u], tests[u], steps); err != nil {
+				if err := r.user(ctx, rec, hist[u], tests[u], steps, picked); err != nil {
 					mu.Lock()
 					if firstErr == nil {
 						firstErr = err
@@ -167,7 +182,7 @@ func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options)
 					mu.Unlock()
 					return
 				}
-				rep.Add(len(tests[u]))
+				rep.Add(pickedOf(tests[u], picked))
 			}
 		}()
 	}
@@ -179,7 +194,11 @@ func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options)
 	out := summarize(split, steps, opt)
 	out.Seconds = time.Since(started).Seconds()
 	if out.Seconds > 0 {
-		out.StepsPerSecond = float64(out.TestSteps) / out.Seconds
+		out.StepsPerSecond = float64(total) / out.Seconds
+	}
+	if info != nil {
+		out.Sample = info
+		out.CI = intervals(split, steps, opt, out)
 	}
 	return out, nil
 }
@@ -198,7 +217,9 @@ func newReplayer(split dataset.Split, opt Options) *replayer {
 	return &replayer{split: split, opt: opt, seen: map[int32]struct{}{}}
 }
 
-func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Event, testIdx []int, steps []step) error {
+// user replays one user's test steps; picked, when not nil, names the steps to evaluate (the
+// others only grow the history, as they would in a full replay).
+func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Event, testIdx []int, steps []step, picked []bool) error {
 	r.history, r.times, r.values = r.history[:0], r.times[:0], r.values[:0]
 	clear(r.seen)
 	push := func(e dataset.Event) {
@@ -215,7 +236,9 @@ func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Ev
 	for _, ti := range testIdx {
 		e := r.split.Test[ti]
 		st := &steps[ti]
-		if len(r.history) > 0 {
+		if len(r.history) > 0 && picked != nil && !picked[ti] {
+			st.counted, st.warm = true, warm
+		} else if len(r.history) > 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -226,7 +249,7 @@ func (r *replayer) user(ctx context.Context, rec Recommender, train []dataset.Ev
 			if err != nil {
 				return fmt.Errorf("replay step (user %d, time %d): %w", e.User, e.Time, err)
 			}
-			st.counted, st.warm, st.degraded = true, warm, resp.Degraded
+			st.counted, st.warm, st.replayed, st.degraded = true, warm, true, resp.Degraded
 			st.rank = rankOf(resp.Items, e.Item)
 			n := min(10, len(resp.Items))
 			st.top10 = make([]int32, n)
@@ -278,9 +301,14 @@ type Report struct {
 	// StageMaxItems is the longest list each stage returned: a stage whose lists never reach N
 	// has no recall@N of its own (the value repeats its recall at its length).
 	StageMaxItems map[string]int `json:"stage_max_items,omitempty"`
-	// Seconds is the replay's wall time; StepsPerSecond its throughput over all test steps.
+	// Seconds is the replay's wall time; StepsPerSecond its throughput over all test steps (over
+	// the sampled steps when sampled).
 	Seconds        float64 `json:"seconds"`
 	StepsPerSecond float64 `json:"steps_per_second"`
+	// Sample and CI are set by a sampled replay (Options.Sample): the counts above stay the whole
+	// log's, every metric is the sample's estimate, and CI holds its 95% interval.
+	Sample *SampleInfo `json:"sample,omitempty"`
+	CI     *Intervals  `json:"ci,omitempty"`
 }
 
 // TypeSlice names the report slice of the steps whose target is of event type name.
@@ -320,31 +348,31 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 		}
 		u := split.Test[i].User
 		users[u] = true
+		if st.warm {
+			rep.WarmSteps++
+			warmUsers[u] = true
+		} else {
+			rep.ColdSteps++
+		}
+		if !st.replayed {
+			continue // outside the sample: counted, not evaluated
+		}
 		if st.degraded {
 			rep.DegradedSteps++
 		}
 		all.add(st.rank)
 		if st.warm {
-			rep.WarmSteps++
-			warmUsers[u] = true
 			warm.add(st.rank)
 		} else {
-			rep.ColdSteps++
 			cold.add(st.rank)
 		}
 		if t := int(split.Test[i].Type); t < len(byType) {
 			byType[t].add(st.rank)
 		}
-		p := 0.0
 		for _, it := range st.top10 {
 			covered[it] = true
-			if int(it) < len(pct) {
-				p += pct[it]
-			}
 		}
-		if len(st.top10) > 0 {
-			popSum += p / float64(len(st.top10))
-		}
+		popSum += topPopularity(st.top10, pct)
 		for j, name := range st.stageNames {
 			h, ok := stageHits[name]
 			if !ok {
@@ -362,10 +390,10 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 				}
 			}
 			if d := st.stageTimes[j]; d > 0 {
-				stageLat[name] = append(stageLat[name], float64(d)/float64(time.Millisecond))
+				stageLat[name] = append(stageLat[name], ms(d))
 			}
 		}
-		lat = append(lat, float64(st.latency)/float64(time.Millisecond))
+		lat = append(lat, ms(st.latency))
 	}
 	rep.Users, rep.WarmUsers = len(users), len(warmUsers)
 	counted := float64(all.n)
@@ -388,7 +416,7 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 	for name, h := range stageHits {
 		m := map[string]float64{}
 		for k, n := range opt.Ns {
-			m[fmt.Sprintf("recall@%d", n)] = h[k] / counted
+			m[recallKey(n)] = h[k] / counted
 		}
 		rep.Stages[name] = m
 	}
@@ -397,14 +425,29 @@ func summarize(split dataset.Split, steps []step, opt Options) *Report {
 		if rep.StageLatencyMS == nil {
 			rep.StageLatencyMS = map[string]map[string]float64{}
 		}
-		rep.StageLatencyMS[name] = map[string]float64{"p50": quantile(l, 0.5), "p95": quantile(l, 0.95), "p99": quantile(l, 0.99)}
+		m := map[string]float64{}
+		for _, q := range latencyQuantiles {
+			m[percentileKey(q)] = quantile(l, q)
+		}
+		rep.StageLatencyMS[name] = m
 	}
 	sort.Float64s(lat)
-	for _, q := range []float64{50, 95, 99} {
-		rep.LatencyMS[fmt.Sprintf("p%d", int(q))] = quantile(lat, q/100)
+	for _, q := range latencyQuantiles {
+		rep.LatencyMS[percentileKey(q)] = quantile(lat, q)
 	}
 	return rep
 }
+
+// latencyQuantiles are the reported latency percentiles.
+var latencyQuantiles = []float64{0.5, 0.95, 0.99}
+
+func percentileKey(q float64) string { return fmt.Sprintf("p%d", int(math.Round(q*100))) }
+
+func metricKey(name string, k int) string { return fmt.Sprintf("%s@%d", name, k) }
+
+func recallKey(n int) string { return metricKey("recall", n) }
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
 // acc accumulates hr/ndcg/mrr at every cut-off over steps. Sums run in step order, so the
 // result does not depend on the number of workers.
@@ -425,12 +468,35 @@ func (a *acc) add(rank int) {
 		return
 	}
 	for i, k := range a.ks {
-		if rank <= k {
-			a.hr[i]++
-			a.ndcg[i] += 1 / math.Log2(float64(rank)+1)
-			a.mrr[i] += 1 / float64(rank)
+		hr, ndcg, mrr := gains(rank, k)
+		a.hr[i] += hr
+		a.ndcg[i] += ndcg
+		a.mrr[i] += mrr
+	}
+}
+
+// gains are one step's hr@k, ndcg@k and mrr@k for the target at 1-based rank (0: absent),
+// replay-v1 §4.
+func gains(rank, k int) (hr, ndcg, mrr float64) {
+	if rank <= 0 || rank > k {
+		return 0, 0, 0
+	}
+	return 1, 1 / math.Log2(float64(rank)+1), 1 / float64(rank)
+}
+
+// topPopularity is one step's popularity@10 term: the mean percentile of its top-10 list (0 for
+// an empty list).
+func topPopularity(top10 []int32, pct []float64) float64 {
+	if len(top10) == 0 {
+		return 0
+	}
+	p := 0.0
+	for _, it := range top10 {
+		if int(it) < len(pct) {
+			p += pct[it]
 		}
 	}
+	return p / float64(len(top10))
 }
 
 func (a *acc) write(m map[string]float64) {
@@ -439,9 +505,9 @@ func (a *acc) write(m map[string]float64) {
 	}
 	n := float64(a.n)
 	for i, k := range a.ks {
-		m[fmt.Sprintf("hr@%d", k)] = a.hr[i] / n
-		m[fmt.Sprintf("ndcg@%d", k)] = a.ndcg[i] / n
-		m[fmt.Sprintf("mrr@%d", k)] = a.mrr[i] / n
+		m[metricKey("hr", k)] = a.hr[i] / n
+		m[metricKey("ndcg", k)] = a.ndcg[i] / n
+		m[metricKey("mrr", k)] = a.mrr[i] / n
 	}
 }
 

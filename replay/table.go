@@ -24,10 +24,20 @@ func WriteTable(w io.Writer, names []string, reps []*Report) error {
 		fmt.Fprintf(tw, "%s\t", n)
 	}
 	fmt.Fprintln(tw)
-	num := func(get func(*Report) (float64, bool)) func(*Report) string {
+	// A sampled report's cells add the interval: "0.1234 [0.1200, 0.1270]".
+	cell := func(format string, v float64, r *Report, ci func(*Intervals) ([2]float64, bool)) string {
+		s := fmt.Sprintf(format, v)
+		if r.CI != nil {
+			if iv, ok := ci(r.CI); ok {
+				s += fmt.Sprintf(" ["+format+", "+format+"]", iv[0], iv[1])
+			}
+		}
+		return s
+	}
+	num := func(get func(*Report) (float64, bool), ci func(*Intervals) ([2]float64, bool)) func(*Report) string {
 		return func(r *Report) string {
 			if v, ok := get(r); ok {
-				return fmt.Sprintf("%.4f", v)
+				return cell("%.4f", v, r, ci)
 			}
 			return "-"
 		}
@@ -38,19 +48,32 @@ func WriteTable(w io.Writer, names []string, reps []*Report) error {
 	row("test steps", cnt(func(r *Report) int { return r.TestSteps }))
 	row("no-history steps", cnt(func(r *Report) int { return r.NoHistorySteps }))
 	row("warm / cold steps", func(r *Report) string { return fmt.Sprintf("%d / %d", r.WarmSteps, r.ColdSteps) })
+	if sampled(reps) {
+		row("sampled steps", func(r *Report) string {
+			if r.Sample == nil {
+				return "all"
+			}
+			return fmt.Sprintf("%d of %d (seed %d, %g%% CI)", r.Sample.Steps, r.Sample.Of, r.Sample.Seed, 100*r.Sample.Level)
+		})
+	}
 	for _, k := range metricKeys(reps) {
-		row(k, num(func(r *Report) (float64, bool) { v, ok := r.Metrics[k]; return v, ok }))
+		row(k, num(func(r *Report) (float64, bool) { v, ok := r.Metrics[k]; return v, ok },
+			func(c *Intervals) ([2]float64, bool) { v, ok := c.Metrics[k]; return v, ok }))
 	}
 	for _, slice := range append([]string{"warm", "cold"}, typeSlices(reps)...) {
-		row(slice+" ndcg@10", num(func(r *Report) (float64, bool) { v, ok := r.Slices[slice]["ndcg@10"]; return v, ok }))
+		row(slice+" ndcg@10", num(func(r *Report) (float64, bool) { v, ok := r.Slices[slice]["ndcg@10"]; return v, ok },
+			func(c *Intervals) ([2]float64, bool) { v, ok := c.Slices[slice]["ndcg@10"]; return v, ok }))
 	}
 	for _, st := range stageNames(reps) {
 		for _, k := range RecallKeys(reps) {
-			row(st+" "+k, num(func(r *Report) (float64, bool) { v, ok := r.Stages[st][k]; return v, ok }))
+			row(st+" "+k, num(func(r *Report) (float64, bool) { v, ok := r.Stages[st][k]; return v, ok },
+				func(c *Intervals) ([2]float64, bool) { v, ok := c.Stages[st][k]; return v, ok }))
 		}
 	}
 	for _, q := range []string{"p50", "p95", "p99"} {
-		row("latency "+q+" ms", func(r *Report) string { return fmt.Sprintf("%.3f", r.LatencyMS[q]) })
+		row("latency "+q+" ms", func(r *Report) string {
+			return cell("%.3f", r.LatencyMS[q], r, func(c *Intervals) ([2]float64, bool) { v, ok := c.LatencyMS[q]; return v, ok })
+		})
 	}
 	for _, st := range stageNames(reps) {
 		if !anyStageLatency(reps, st) {
@@ -58,7 +81,7 @@ func WriteTable(w io.Writer, names []string, reps []*Report) error {
 		}
 		row(st+" p99 ms", func(r *Report) string {
 			if m, ok := r.StageLatencyMS[st]; ok {
-				return fmt.Sprintf("%.3f", m["p99"])
+				return cell("%.3f", m["p99"], r, func(c *Intervals) ([2]float64, bool) { v, ok := c.StageLatencyMS[st]["p99"]; return v, ok })
 			}
 			return "-"
 		})
@@ -160,6 +183,15 @@ func RecallKeys(reps []*Report) []string {
 		return a < b
 	})
 	return keys
+}
+
+func sampled(reps []*Report) bool {
+	for _, r := range reps {
+		if r.Sample != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func anyStageLatency(reps []*Report, name string) bool {

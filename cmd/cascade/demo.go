@@ -49,7 +49,7 @@ func (c *demoCmd) Run(g *Globals) error {
 		if err != nil {
 			return err
 		}
-		rep, err := runReplay(g, ev, out, 0)
+		rep, err := runReplay(g, ev, out, 0, 0, 0)
 		if err != nil {
 			return err
 		}

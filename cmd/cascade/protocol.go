@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/usage"
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/replay"
 )
@@ -55,6 +56,7 @@ func newEvaluation(protocol string, cfg *pipeline.Config, ds *dataset.Dataset) (
 // openEvaluation loads a pipeline file and its data, and applies protocol: what train and replay
 // both start from.
 func openEvaluation(g *Globals, file, data string, skip malformedFlag, protocol string) (*evaluation, error) {
+	start := usage.Now()
 	cfg, err := loadConfig(file)
 	if err != nil {
 		return nil, err
@@ -63,5 +65,6 @@ func openEvaluation(g *Globals, file, data string, skip malformedFlag, protocol 
 	if err != nil {
 		return nil, err
 	}
+	defer logCost(g, "load data", start)
 	return newEvaluation(protocol, cfg, ds)
 }

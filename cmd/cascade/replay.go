@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/usage"
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/replay"
@@ -24,8 +25,18 @@ type replayCmd struct {
 	JSON    string   `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name); a ratings file's report has its test errors under \"ratings\": {mse, mae, n}."`
 	Report  string   `help:"Write a Markdown report with PNG plots (ndcg@K per configuration, recall@N per stage) to this directory."`
 	Workers int      `help:"Parallel workers (0: GOMAXPROCS)."`
+	Sample  int      `help:"Replay a uniform random sample of N counted steps (0: every step); every figure gets its 95% interval (table and JSON \"ci\")."`
+	Seed    uint64   `default:"1" help:"Seed of --sample: the same seed draws the same steps of the same split (so --compare judges every pipeline on the same steps)."`
 	protocolFlag
 	malformedFlag
+}
+
+// Validate checks the flags before anything runs.
+func (c *replayCmd) Validate() error {
+	if c.Sample < 0 {
+		return fmt.Errorf("--sample must be a positive number of steps (or 0 for every step), got %d", c.Sample)
+	}
+	return nil
 }
 
 func (c *replayCmd) Run(g *Globals) error {
@@ -39,6 +50,9 @@ func (c *replayCmd) Run(g *Globals) error {
 	if ratings, err := ratingsFiles(files); err != nil {
 		return err
 	} else if ratings != nil {
+		if c.Sample > 0 {
+			return errors.New("replay: --sample samples replay steps, and a ratings file has none (its test ratings are all scored)")
+		}
 		return c.replayRatings(g, ratings)
 	}
 	if c.Models == "" {
@@ -71,7 +85,7 @@ func (c *replayCmd) Run(g *Globals) error {
 				}
 			}
 		}
-		rep, err := runReplay(g, ev, dir, c.Workers)
+		rep, err := runReplay(g, ev, dir, c.Workers, c.Sample, c.Seed)
 		if err != nil {
 			return err
 		}
@@ -104,17 +118,24 @@ func (c *replayCmd) Run(g *Globals) error {
 }
 
 // runReplay replays the evaluation's split through the bundle in dir.
-func runReplay(g *Globals, ev *evaluation, dir string, workers int) (*replay.Report, error) {
+// sample > 0 replays that many steps drawn with seed (replay.Options.Sample).
+func runReplay(g *Globals, ev *evaluation, dir string, workers, sample int, seed uint64) (*replay.Report, error) {
+	start := usage.Now()
 	p, err := pipeline.Open(ev.cfg, dir, ev.data)
 	if err != nil {
 		return nil, protocolHint(err, dir, ev.protocol)
 	}
+	logCost(g, "open bundle", start)
+	start = usage.Now()
+	defer logCost(g, "replay", start)
 	return replay.Run(g.Ctx, ev.split, p.Replay(), replay.Options{
 		Dataset:  ev.dataset,
 		Protocol: ev.protocol,
 		ItemIDs:  ev.data.Items.IDs(),
 		Workers:  workers,
 		Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log},
+		Sample:   sample,
+		Seed:     seed,
 		// A slice per event type (purchases predicted, say); nothing for data without types.
 		EventTypes: eventTypeNames(ev.data),
 	})
@@ -125,6 +146,11 @@ func eventTypeNames(ds *dataset.Dataset) []string {
 		return nil
 	}
 	return ds.EventTypes.IDs()
+}
+
+// logCost logs what the stage that began at start used (wall, CPU, the process's peak RSS).
+func logCost(g *Globals, stage string, start usage.Sample) {
+	g.Log.Info("stage cost", append([]any{"stage", stage}, usage.Since(start).Attrs()...)...)
 }
 
 // protocolHint adds to a bundle's refusal which protocol it was trained for, when that is the

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"text/tabwriter"
 
+	"github.com/cascade-rec/cascade/internal/usage"
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
 )
@@ -20,10 +21,12 @@ type trainCmd struct {
 }
 
 func (c *trainCmd) Run(g *Globals) error {
+	start := usage.Now()
 	ev, err := openEvaluation(g, c.Config, c.Data, c.malformedFlag, c.Protocol)
 	if err != nil {
 		return err
 	}
+	load := usage.Since(start)
 	cfg := ev.cfg
 	opt := pipeline.Options{Logger: g.Log, Progress: progress.Options{Disabled: g.NoProgress, Logger: g.Log}, Workers: c.Workers}
 	if c.Cache != "" {
@@ -39,7 +42,22 @@ func (c *trainCmd) Run(g *Globals) error {
 		hits, misses := opt.Cache.Stats()
 		fmt.Fprintf(g.Stdout, "model cache %s: %d loaded, %d trained\n", c.Cache, hits, misses)
 	}
-	return printTrained(g, cfg, man, c.Out, ev.protocol)
+	if err := printTrained(g, cfg, man, c.Out, ev.protocol); err != nil {
+		return err
+	}
+	return printCosts(g, load, man.Costs)
+}
+
+// printCosts prints what each stage of the run used: loading the data, then the training stages
+// the manifest records (costs).
+func printCosts(g *Globals, load usage.Cost, costs []pipeline.StageCost) error {
+	tw := tabwriter.NewWriter(g.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "stage	wall s	cpu s	peak RSS MB	")
+	fmt.Fprintf(tw, "load data	%.2f	%.2f	%.0f	\n", load.Wall.Seconds(), load.CPU.Seconds(), usage.MB(load.PeakRSS))
+	for _, c := range costs {
+		fmt.Fprintf(tw, "%s	%.2f	%.2f	%.0f	\n", c.Stage, c.WallSeconds, c.CPUSeconds, c.PeakRSSMB)
+	}
+	return tw.Flush()
 }
 
 // printTrained prints what train chose: per model and ranker its type, training time and
@@ -53,7 +71,10 @@ func printTrained(g *Globals, cfg *pipeline.Config, man *pipeline.Manifest, out,
 		if params == "" {
 			params = "(defaults)"
 		}
-		if n := len(e.Trials); n > 1 {
+		switch n := len(e.Trials); {
+		case e.Strategy == pipeline.StrategyHalving:
+			params += fmt.Sprintf("   (successive halving: %d trials on the validation split by %s, %d budget units)", n, cfg.Tuning.Metric, e.TuningBudget)
+		case n > 1:
 			params += fmt.Sprintf("   (best of %d on the validation split by %s)", n, cfg.Tuning.Metric)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.2f\t%s\n", name, e.Type, e.TrainSeconds, params)

@@ -6,6 +6,3 @@ import "time"
 
 // threadCPU is not available on this platform; reports show wall time only.
 func threadCPU() time.Duration { return 0 }
-
-// processCPU is not available on this platform.
-func processCPU() time.Duration { return 0 }

@@ -26,6 +26,7 @@ import (
 	"github.com/cascade-rec/cascade/candidates/ann"
 	"github.com/cascade-rec/cascade/candidates/ann/internal/vecgen"
 	"github.com/cascade-rec/cascade/internal/kernel"
+	"github.com/cascade-rec/cascade/internal/usage"
 )
 
 func main() {
@@ -79,13 +80,13 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	start, cpu0 := time.Now(), processCPU()
+	start, cpu0 := time.Now(), usage.Now().CPU
 	truth, err := exact.SearchBatch(qs, *k, nil, nil)
 	if err != nil {
 		log.Fatal(err)
 	}
 	fmt.Printf("- ground truth (exact SearchBatch, all cores): %.1f s wall, %.1f CPU-s (%.2f ms CPU per query)\n",
-		time.Since(start).Seconds(), (processCPU() - cpu0).Seconds(), (processCPU()-cpu0).Seconds()*1e3/float64(*nq))
+		time.Since(start).Seconds(), (usage.Now().CPU - cpu0).Seconds(), (usage.Now().CPU-cpu0).Seconds()*1e3/float64(*nq))
 
 	runtime.GC()
 	var before runtime.MemStats
@@ -116,14 +117,14 @@ func main() {
 			log.Fatal(err)
 		}
 	}
-	start, cpu0 = time.Now(), processCPU()
+	start, cpu0 = time.Now(), usage.Now().CPU
 	h, err := ann.NewHNSW(vecs, *dim, ann.HNSWOptions{
 		M: *m, EfConstruction: *efc, Seed: *seed, Workers: *workers, DropPrunedConnections: *dropPrun,
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	build, buildCPU := time.Since(start), processCPU()-cpu0
+	build, buildCPU := time.Since(start), usage.Now().CPU-cpu0
 	pprof.StopCPUProfile()
 	runtime.GC()
 	var after runtime.MemStats
