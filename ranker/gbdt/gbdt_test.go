@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cascade-rec/cascade/ranker/gbdt/internal/lambdapairs"
 )
 
 // synthRank makes a ranking set: informative features drive graded labels 0-4 through a
@@ -161,7 +163,7 @@ func TestTrainerMatchesLeaves(t *testing.T) {
 
 // bruteLambdas recomputes LightGBM's λ-gradients from the pair definition: every pair with
 // different labels where either document ranks within the truncation level.
-func bruteLambdas(label, score []float64, trunc int, table *sigmoidTable) (lam, hes []float64) {
+func bruteLambdas(label, score []float64, trunc int, table *lambdapairs.Table) (lam, hes []float64) {
 	n := len(label)
 	gain := defaultLabelGain()
 	rank := make([]int, n)
@@ -205,7 +207,7 @@ func bruteLambdas(label, score []float64, trunc int, table *sigmoidTable) (lam, 
 			if best != worst {
 				dndcg /= float64(float32(0.01)) + math.Abs(ds)
 			}
-			p := table.at(ds)
+			p := table.At(ds)
 			l := -p * dndcg
 			h := p * (1 - p) * dndcg
 			lam[a] += l

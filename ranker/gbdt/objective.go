@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"sync/atomic"
+
+	"github.com/cascade-rec/cascade/ranker/gbdt/internal/lambdapairs"
 )
 
 // objective computes first and second derivatives of the loss at the current scores.
@@ -26,7 +28,7 @@ type lambdarank struct {
 	workers    int
 	disc       []float64 // discount by rank, up to the largest group
 	order      []int32   // per query, the documents by the previous round's scores
-	table      *sigmoidTable
+	table      *lambdapairs.Table
 	scratch    []rankScratch
 }
 
@@ -96,8 +98,8 @@ func newLambdarank(d *Dataset, p *Params, workers int) (*lambdarank, error) {
 	for _, g := range d.Groups {
 		maxGroup = max(maxGroup, g)
 	}
-	o.disc = make([]float64, maxGroup)
-	for i := range o.disc {
+	o.disc = make([]float64, maxGroup+pairPad) // zeros past the largest group: the kernel's padding
+	for i := range o.disc[:maxGroup] {
 		o.disc[i] = discount(i)
 	}
 	o.order = make([]int32, len(d.Labels))
@@ -107,7 +109,10 @@ func newLambdarank(d *Dataset, p *Params, workers int) (*lambdarank, error) {
 		}
 	}
 	o.scratch = make([]rankScratch, workers)
-	o.table = newSigmoidTable(o.sigmoid)
+	o.table = lambdapairs.NewTable(o.sigmoid)
+	for w := range o.scratch {
+		o.scratch[w].row.Init(o.table, o.sigmoid)
+	}
 	return o, nil
 }
 
@@ -176,49 +181,32 @@ func (o *lambdarank) query(label, score, lambdas, hessians []float64, invMaxDCG 
 	}
 	best, worst := score[idx[0]], score[idx[n-1]]
 	norm := o.norm && best != worst
-	lab, sc, gain, lam, hes := w.lab[:n], w.sc[:n], w.gain[:n], w.lam[:n], w.hes[:n]
+	// Documents in rank order, then padding lanes (NaN labels) that round each document's
+	// pairs up to a multiple of four for the kernel; the discounts carry their padding from
+	// newLambdarank.
+	lab, sc, gain := w.lab[:n+pairPad], w.sc[:n+pairPad], w.gain[:n+pairPad]
+	lam, hes := w.lam[:n+pairPad], w.hes[:n+pairPad]
 	for r, i := range idx {
 		lab[r] = label[i]
 		sc[r] = score[i]
 		gain[r] = o.labelGain[int(label[i])]
 		lam[r], hes[r] = 0, 0
 	}
-	disc := o.disc
-	sig := o.sigmoid
-	sumLambdas := 0.0
-	sig2 := sig * sig
-	for i := 0; i < n-1 && i < o.truncation; i++ {
-		li, si, gi, di := lab[i], sc[i], gain[i], disc[i]
-		// lam[i] and hes[i] only change in this inner loop now: keep them in registers.
-		lamI, hesI := lam[i], hes[i]
-		for j := i + 1; j < n; j++ {
-			lj := lab[j]
-			if lj == li {
-				continue
-			}
-			// sgn is +1 when i is the better-labelled document of the pair, -1 when j is.
-			// Negating a difference is exact, so this equals LightGBM's high/low form bit
-			// for bit while sparing an unpredictable branch.
-			sgn := 2*float64(b2i(li > lj)) - 1
-			delta := sgn * (si - sc[j])
-			dNDCG := sgn * (gi - gain[j]) * math.Abs(di-disc[j]) * invMaxDCG
-			if norm {
-				dNDCG /= float32Hundredth + math.Abs(delta)
-			}
-			p := o.table.at(delta)
-			pLambda := p * (-sig * dNDCG)
-			pHess := p * (1 - p) * (sig2 * dNDCG)
-			// LightGBM accumulates in float32 (score_t).
-			l32 := float32(sgn * pLambda)
-			h32 := float32(pHess)
-			lamI += l32
-			hesI += h32
-			lam[j] -= l32
-			hes[j] += h32
-			sumLambdas -= 2 * pLambda
-		}
-		lam[i], hes[i] = lamI, hesI
+	for r := n; r < n+pairPad; r++ {
+		lab[r], sc[r], gain[r] = math.NaN(), 0, 0
 	}
+	// For each document within the truncation level, its pairs with the documents below it
+	// (lambdapairs: four at a time, summed in pair order as LightGBM does).
+	row := &w.row
+	row.Query(invMaxDCG, norm)
+	for i := 0; i < n-1 && i < o.truncation; i++ {
+		m := (n - 1 - i + pairPad) &^ pairPad
+		row.Doc(lab[i], sc[i], gain[i], o.disc[i], lam[i], hes[i])
+		j := i + 1
+		row.Run(lab[j:j+m], sc[j:j+m], gain[j:j+m], o.disc[j:j+m], lam[j:j+m], hes[j:j+m])
+		lam[i], hes[i], _ = row.Sums()
+	}
+	_, _, sumLambdas := row.Sums()
 	f := 1.0
 	if o.norm && sumLambdas > 0 {
 		f = math.Log2(1+sumLambdas) / sumLambdas
@@ -230,38 +218,11 @@ func (o *lambdarank) query(label, score, lambdas, hessians []float64, invMaxDCG 
 }
 
 // float32Hundredth is LightGBM's 0.01f, promoted to double where it regularises ΔNDCG.
-const float32Hundredth = float64(float32(0.01))
+const float32Hundredth = lambdapairs.Hundredth
 
-// sigmoidTable is LightGBM's lookup table for the pair probability 1/(1+exp(σx)): 2^20 bins
-// over [-25/σ, 25/σ], clamped outside. Using it (rather than exp) reproduces LightGBM's
-// gradients, and with them its trees.
-type sigmoidTable struct {
-	lo, hi, factor float64
-	v              []float64
-}
-
-func newSigmoidTable(sigma float64) *sigmoidTable {
-	const bins = 1 << 20
-	t := &sigmoidTable{lo: -50 / sigma / 2}
-	t.hi = -t.lo
-	t.factor = bins / (t.hi - t.lo)
-	t.v = make([]float64, bins)
-	for i := range t.v {
-		x := float64(i)/t.factor + t.lo
-		t.v[i] = 1 / (1 + math.Exp(x*sigma))
-	}
-	return t
-}
-
-func (t *sigmoidTable) at(x float64) float64 {
-	switch {
-	case x <= t.lo:
-		return t.v[0]
-	case x >= t.hi:
-		return t.v[len(t.v)-1]
-	}
-	return t.v[int((x-t.lo)*t.factor)]
-}
+// pairPad is the padding the pair kernel needs past a query's last document (it takes
+// documents four at a time).
+const pairPad = 3
 
 // rankScratch holds one worker's per-query buffers.
 type rankScratch struct {
@@ -269,6 +230,7 @@ type rankScratch struct {
 	idx           []int
 	lab, sc, gain []float64
 	lam, hes      []float32
+	row           lambdapairs.Row
 }
 
 type rankKey struct {
@@ -282,11 +244,11 @@ func (w *rankScratch) grow(n int) {
 	}
 	w.idx = make([]int, n)
 	w.keys = make([]rankKey, n)
-	w.lab = make([]float64, n)
-	w.sc = make([]float64, n)
-	w.gain = make([]float64, n)
-	w.lam = make([]float32, n)
-	w.hes = make([]float32, n)
+	w.lab = make([]float64, n+pairPad)
+	w.sc = make([]float64, n+pairPad)
+	w.gain = make([]float64, n+pairPad)
+	w.lam = make([]float32, n+pairPad)
+	w.hes = make([]float32, n+pairPad)
 }
 
 // binaryLogloss is LightGBM's binary objective with sigmoid 1 and labels {0, 1}.

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/cascade-rec/cascade/ranker/gbdt/internal/lambdapairs"
 )
 
 // refLambdas is LightGBM's LambdarankNDCG::GetGradientsForOneQuery transcribed loop for loop
@@ -49,7 +51,7 @@ func refLambdas(o *lambdarank, label, score []float64, invMaxDCG float64) (lam, 
 			if o.norm && best != worst {
 				dNDCG /= float32Hundredth + math.Abs(delta)
 			}
-			p := o.table.at(delta)
+			p := o.table.At(delta)
 			pHess := p * (1 - p)
 			pLambda := p * (-o.sigmoid * dNDCG)
 			pHess *= o.sigmoid * o.sigmoid * dNDCG
@@ -73,8 +75,22 @@ func refLambdas(o *lambdarank, label, score []float64, invMaxDCG float64) (lam, 
 
 // The kernel equals the transcription bit for bit, over rounds (it reuses the previous
 // round's order), with ties in labels and scores, truncation, many label values and one
-// or two workers.
+// or two workers; with the pair kernel in assembly (where the machine has it) and with the
+// portable loop.
 func TestLambdaGradientsExact(t *testing.T) {
+	saved := lambdapairs.UseAVX2
+	defer func() { lambdapairs.UseAVX2 = saved }()
+	for _, kernel := range []bool{false, true} {
+		if kernel && !saved {
+			t.Log("no assembly pair kernel here: the portable loop only")
+			continue
+		}
+		lambdapairs.UseAVX2 = kernel
+		t.Run(map[bool]string{false: "portable", true: "avx2"}[kernel], testLambdaGradientsExact)
+	}
+}
+
+func testLambdaGradientsExact(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 9))
 	for _, tc := range []struct {
 		name            string
