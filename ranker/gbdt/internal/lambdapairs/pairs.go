@@ -54,18 +54,29 @@ type Row struct {
 	inv, hund, lo, factor       [4]float64 // 1/maxDCG, 0.01f, table start, bins per unit
 	last, negSigma, sigma2, one [4]float64 // last table index, -σ, σ², 1
 	negZero, zero               [4]float64 // -0 (the sign bit), +0
-	table                       *float64
-	norm                        int64 // divide ΔNDCG by 0.01+|Δs|
+	pbuf                        *float64   // &p[0]
+	norm                        int64      // divide ΔNDCG by 0.01+|Δs|
 	sum                         float64
 	lamI, hesI                  float32
+	exp                         expConsts
 	t                           *Table
 	sigma                       float64
+	p                           []float64 // each lane's p, then scratch: the kernel's
+}
+
+// expConsts are σ and math.Exp's constants (src/math/exp_amd64.s), broadcast: the kernel
+// computes the table's entries again rather than loading them (a gather from 8 MB misses the
+// cache; the arithmetic does not).
+type expConsts struct {
+	sigma, log2e, ln2u, ln2l, sixteenth [4]float64
+	c64, c56, c48, c40, c32, c24, half  [4]float64
+	two                                 [4]float64
+	bias                                [4]int64 // the float64 exponent bias, 1023
 }
 
 // Init sets the table and σ; call it once.
 func (r *Row) Init(t *Table, sigma float64) {
 	r.t, r.sigma = t, sigma
-	r.table = &t.v[0]
 	r.hund = splat(Hundredth)
 	r.lo = splat(t.lo)
 	r.factor = splat(t.factor)
@@ -74,6 +85,17 @@ func (r *Row) Init(t *Table, sigma float64) {
 	r.sigma2 = splat(sigma * sigma)
 	r.one = splat(1)
 	r.negZero = splat(math.Copysign(0, -1))
+	r.exp = expConsts{
+		sigma:     splat(sigma),
+		log2e:     splat(1.4426950408889634073599246810018920),
+		ln2u:      splat(0.69314718055966295651160180568695068359375),
+		ln2l:      splat(0.28235290563031577122588448175013436025525412068e-12),
+		sixteenth: splat(0.0625),
+		c64:       splat(2.4801587301587301587e-5), c56: splat(1.9841269841269841270e-4),
+		c48: splat(1.3888888888888888889e-3), c40: splat(8.3333333333333333333e-3),
+		c32: splat(4.1666666666666666667e-2), c24: splat(1.6666666666666666667e-1),
+		half: splat(0.5), two: splat(2), bias: [4]int64{1023, 1023, 1023, 1023},
+	}
 }
 
 // Query sets the query's 1/maxDCG and whether ΔNDCG is normalised by the score distance, and
@@ -110,10 +132,22 @@ func (r *Row) Run(lab, sc, gain, disc []float64, lam, hes []float32) {
 		panic("lambdapairs: Run needs slices of one length, a multiple of 4")
 	}
 	if UseAVX2 {
+		r.probs(lab, sc)
 		pairsAVX2(r, m, &lab[0], &sc[0], &gain[0], &disc[0], &lam[0], &hes[0])
 		return
 	}
 	r.runGo(lab, sc, gain, disc, lam, hes)
+}
+
+// probs fills r.p[:len(lab)] with the kernel's p of each lane (UseAVX2 only).
+func (r *Row) probs(lab, sc []float64) {
+	m := len(lab)
+	if cap(r.p) < 2*m {
+		r.p = make([]float64, 2*m)
+	}
+	r.p = r.p[:2*m]
+	r.pbuf = &r.p[0]
+	probsAVX2(r, m, &lab[0], &sc[0])
 }
 
 // runGo is the portable loop and the oracle: the scalar loop the trainer had before the

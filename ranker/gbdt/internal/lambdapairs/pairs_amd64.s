@@ -17,11 +17,80 @@
 #define ONE 352
 #define NEGZERO 384
 #define ZERO 416
-#define TABLE 448
+#define PBUF 448
 #define NORM 456
 #define SUM 464
 #define LAMI 472
 #define HESI 476
+#define SIGMA 480
+#define LOG2E 512
+#define LN2U 544
+#define LN2L 576
+#define SIXTEENTH 608
+#define C64 640
+#define C56 672
+#define C48 704
+#define C40 736
+#define C32 768
+#define C24 800
+#define HALF 832
+#define TWO 864
+#define BIAS 896
+
+// The sigmoid table's entry for the differences d, computed as NewTable filled it rather than
+// loaded (a load from the 8 MB table misses the cache): k = int((d - lo)·factor) clamped to
+// [0, last] as Table.At clamps (NaN goes to 0), then 1/(1 + exp((k/factor + lo)·σ)), exp
+// being math.Exp's FMA path (src/math/exp_amd64.s; |x| ≤ 25 needs none of its special cases)
+// operation for operation: the same bits. It is split in two halves, each a loop of its own:
+// a loop of short independent iterations lets the core overlap many of them, one long
+// dependency chain per iteration does not.
+//
+// PROB1 leaves the reduced argument in s and 2^n, n the exponent, in scale; d is read first,
+// so ti may be its low half; t is clobbered.
+#define PROB1(d, s, scale, t, ti) \
+	VSUBPD       LO(AX), d, s;          \
+	VMULPD       FACTOR(AX), s, s;      \
+	VMAXPD       ZERO(AX), s, s;        \
+	VMINPD       LAST(AX), s, s;        \
+	VCVTTPD2DQY  s, ti;                 \
+	VCVTDQ2PD    ti, s;                 \
+	VDIVPD       FACTOR(AX), s, s;      \
+	VADDPD       LO(AX), s, s;          \
+	VMULPD       SIGMA(AX), s, s;       \
+	VMULPD       LOG2E(AX), s, t;       \
+	VCVTPD2DQY   t, ti;                 \
+	VCVTDQ2PD    ti, t;                 \
+	VFNMADD231PD LN2U(AX), t, s;        \
+	VFNMADD231PD LN2L(AX), t, s;        \
+	VMULPD       SIXTEENTH(AX), s, s;   \
+	VPMOVSXDQ    ti, scale;             \
+	VPADDQ       BIAS(AX), scale, scale; \
+	VPSLLQ       $52, scale, scale
+
+// PROB2 turns the reduced argument s (clobbered) and the scale at memory operand scale into
+// the entry p.
+#define PROB2(s, scale, p) \
+	VMOVUPD      C64(AX), p;            \
+	VFMADD213PD  C56(AX), s, p;         \
+	VFMADD213PD  C48(AX), s, p;         \
+	VFMADD213PD  C40(AX), s, p;         \
+	VFMADD213PD  C32(AX), s, p;         \
+	VFMADD213PD  C24(AX), s, p;         \
+	VFMADD213PD  HALF(AX), s, p;        \
+	VFMADD213PD  ONE(AX), s, p;         \
+	VMULPD       p, s, s;               \
+	VADDPD       TWO(AX), s, p;         \
+	VMULPD       p, s, s;               \
+	VADDPD       TWO(AX), s, p;         \
+	VMULPD       p, s, s;               \
+	VADDPD       TWO(AX), s, p;         \
+	VMULPD       p, s, s;               \
+	VADDPD       TWO(AX), s, p;         \
+	VFMADD213PD  ONE(AX), p, s;         \
+	VMULPD       scale, s, s;           \
+	VADDPD       ONE(AX), s, s;         \
+	VMOVUPD      ONE(AX), p;            \
+	VDIVPD       s, p, p
 
 // Adds the four float32 lanes of x to the scalar in acc, lane 0 first (the scalar loop's order);
 // tmp is clobbered.
@@ -49,7 +118,7 @@ TEXT ·pairsAVX2(SB), NOSPLIT, $0-64
 	MOVQ disc+40(FP), R9
 	MOVQ lam+48(FP), R10
 	MOVQ hes+56(FP), R11
-	MOVQ TABLE(AX), BX
+	MOVQ PBUF(AX), BX
 	MOVQ NORM(AX), R12
 	VMOVUPD SI_(AX), Y11
 	VMOVUPD NEGZERO(AX), Y12
@@ -58,6 +127,7 @@ TEXT ·pairsAVX2(SB), NOSPLIT, $0-64
 	VMOVSS LAMI(AX), X8
 	VMOVSS HESI(AX), X9
 	VMOVSD SUM(AX), X10
+
 	XORQ CX, CX
 
 loop:
@@ -81,15 +151,7 @@ loop:
 	VDIVPD  Y5, Y4, Y4         // dNDCG /= ...
 
 nonorm:
-	// p = table[int((delta - lo)·factor)], the index clamped to [0, last]: the same as
-	// Table.At, whose end cases give indices 0 and last (NaN goes to 0).
-	VSUBPD      LO(AX), Y3, Y6
-	VMULPD      FACTOR(AX), Y6, Y6
-	VMAXPD      ZERO(AX), Y6, Y6
-	VMINPD      LAST(AX), Y6, Y6
-	VCVTTPD2DQY Y6, X6
-	VPCMPEQD    Y0, Y0, Y0
-	VGATHERDPD  Y0, (BX)(X6*8), Y7 // p
+	VMOVUPD (BX)(CX*8), Y7 // p
 
 	VMULPD  NEGSIGMA(AX), Y4, Y3 // -σ·dNDCG
 	VMULPD  Y3, Y7, Y3           // pLambda = p·(-σ·dNDCG)
@@ -133,5 +195,45 @@ nonorm:
 	VMOVSS X8, LAMI(AX)
 	VMOVSS X9, HESI(AX)
 	VMOVSD X10, SUM(AX)
+	VZEROUPPER
+	RET
+
+// func probsAVX2(r *Row, m int, lab, sc *float64)
+//
+// Sets r.pbuf[j] to the table's entry for delta_j = sgn_j·(si - sc[j]), j < m, with
+// r.pbuf[m:2m] as scratch.
+TEXT ·probsAVX2(SB), NOSPLIT, $0-32
+	MOVQ    r+0(FP), AX
+	MOVQ    m+8(FP), DX
+	MOVQ    lab+16(FP), SI
+	MOVQ    sc+24(FP), DI
+	MOVQ    PBUF(AX), BX
+	LEAQ    (BX)(DX*8), R13
+	VMOVUPD SI_(AX), Y11
+	VMOVUPD NEGZERO(AX), Y12
+	XORQ    CX, CX
+
+probs1:
+	VMOVUPD (SI)(CX*8), Y0
+	VCMPPD  $0x01, LI(AX), Y0, Y2
+	VANDNPD Y12, Y2, Y2
+	VSUBPD  (DI)(CX*8), Y11, Y3
+	VXORPD  Y2, Y3, Y3
+	PROB1(Y3, Y6, Y5, Y7, X3)
+	VMOVUPD Y6, (BX)(CX*8)
+	VMOVUPD Y5, (R13)(CX*8)
+	ADDQ    $4, CX
+	CMPQ    CX, DX
+	JLT     probs1
+
+	XORQ CX, CX
+
+probs2:
+	VMOVUPD (BX)(CX*8), Y6
+	PROB2(Y6, (R13)(CX*8), Y7)
+	VMOVUPD Y7, (BX)(CX*8)
+	ADDQ    $4, CX
+	CMPQ    CX, DX
+	JLT     probs2
 	VZEROUPPER
 	RET

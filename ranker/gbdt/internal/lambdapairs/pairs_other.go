@@ -8,3 +8,7 @@ var UseAVX2 = false
 func pairsAVX2(r *Row, m int, lab, sc, gain, disc *float64, lam, hes *float32) {
 	panic("lambdapairs: no assembly kernel on this platform")
 }
+
+func probsAVX2(r *Row, m int, lab, sc *float64) {
+	panic("lambdapairs: no assembly kernel on this platform")
+}

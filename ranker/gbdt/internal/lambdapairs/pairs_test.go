@@ -21,13 +21,60 @@ func TestRowLayout(t *testing.T) {
 		{"last", unsafe.Offsetof(r.last), 256}, {"negSigma", unsafe.Offsetof(r.negSigma), 288},
 		{"sigma2", unsafe.Offsetof(r.sigma2), 320}, {"one", unsafe.Offsetof(r.one), 352},
 		{"negZero", unsafe.Offsetof(r.negZero), 384}, {"zero", unsafe.Offsetof(r.zero), 416},
-		{"table", unsafe.Offsetof(r.table), 448}, {"norm", unsafe.Offsetof(r.norm), 456},
+		{"pbuf", unsafe.Offsetof(r.pbuf), 448}, {"norm", unsafe.Offsetof(r.norm), 456},
 		{"sum", unsafe.Offsetof(r.sum), 464}, {"lamI", unsafe.Offsetof(r.lamI), 472},
-		{"hesI", unsafe.Offsetof(r.hesI), 476},
+		{"hesI", unsafe.Offsetof(r.hesI), 476}, {"exp", unsafe.Offsetof(r.exp), 480},
+		{"exp.sigma", unsafe.Offsetof(r.exp.sigma), 0}, {"exp.log2e", unsafe.Offsetof(r.exp.log2e), 32},
+		{"exp.ln2u", unsafe.Offsetof(r.exp.ln2u), 64}, {"exp.ln2l", unsafe.Offsetof(r.exp.ln2l), 96},
+		{"exp.sixteenth", unsafe.Offsetof(r.exp.sixteenth), 128}, {"exp.c64", unsafe.Offsetof(r.exp.c64), 160},
+		{"exp.c56", unsafe.Offsetof(r.exp.c56), 192}, {"exp.c48", unsafe.Offsetof(r.exp.c48), 224},
+		{"exp.c40", unsafe.Offsetof(r.exp.c40), 256}, {"exp.c32", unsafe.Offsetof(r.exp.c32), 288},
+		{"exp.c24", unsafe.Offsetof(r.exp.c24), 320}, {"exp.half", unsafe.Offsetof(r.exp.half), 352},
+		{"exp.two", unsafe.Offsetof(r.exp.two), 384}, {"exp.bias", unsafe.Offsetof(r.exp.bias), 416},
 	} {
 		if c.got != c.want {
 			t.Errorf("Row.%s at offset %d, the assembly reads %d", c.name, c.got, c.want)
 		}
+	}
+}
+
+// The kernel's sigmoid, computed rather than loaded, equals every entry of the table, for
+// several σ, and the table's clamping outside its range (and NaN, which goes to the first
+// entry where At would panic).
+func TestKernelSigmoidIsTheTable(t *testing.T) {
+	if !UseAVX2 {
+		t.Skip("no assembly kernel on this machine or build")
+	}
+	for _, sigma := range []float64{1, 0.5, 2.5} {
+		tab := NewTable(sigma)
+		var r Row
+		r.Init(tab, sigma)
+		// Document i has label 1 and score 0, the others label 0 and score -Δ: Δ_j = Δ.
+		r.Doc(1, 0, 1, 1, 0, 0)
+		check := func(delta []float64) {
+			t.Helper()
+			lab, sc := make([]float64, len(delta)), make([]float64, len(delta))
+			for k, d := range delta {
+				sc[k] = -d
+			}
+			r.probs(lab, sc)
+			for k, d := range delta {
+				want := tab.v[0] // for NaN, where At would panic
+				if d == d {
+					want = tab.At(d)
+				}
+				if math.Float64bits(r.p[k]) != math.Float64bits(want) {
+					t.Fatalf("σ %v: Δ %v: %v, table %v", sigma, d, r.p[k], want)
+				}
+			}
+		}
+		delta := make([]float64, len(tab.v))
+		for k := range delta {
+			delta[k] = tab.lo + (float64(k)+0.5)/tab.factor // the middle of bin k
+		}
+		check(delta)
+		check([]float64{tab.lo, tab.hi, tab.lo - 1e-9, tab.hi + 1e-9, -1e300, 1e300, math.Inf(-1), math.Inf(1),
+			tab.lo + 1e-12, tab.hi - 1e-12, 0, math.Copysign(0, -1), 1e-300, -1e-300, math.NaN(), 3.7})
 	}
 }
 
