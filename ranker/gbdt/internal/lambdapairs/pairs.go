@@ -123,6 +123,10 @@ func (r *Row) Sums() (lamI, hesI float32, sum float64) { return r.lamI, r.hesI, 
 // λ_i += l, λ_j -= l, h_i += h, h_j += h in float32 and sum -= 2·pλ, in j order. len(lab) is a
 // multiple of 4; lanes with a NaN label are padding and change nothing. All slices have
 // len(lab) elements.
+//
+// No sum may be -0 (λ_i, h_i and Query's sum start at +0 and λ_j, h_j are set to +0 before a
+// query, and sums of finite values that start at +0 never reach -0): the kernel adds ±0 for
+// the pairs it skips, which is the identity on every other value.
 func (r *Row) Run(lab, sc, gain, disc []float64, lam, hes []float32) {
 	m := len(lab)
 	if m == 0 {
