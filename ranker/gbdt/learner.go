@@ -1,6 +1,11 @@
 package gbdt
 
-import "math"
+import (
+	"math"
+	"unsafe"
+
+	"github.com/cascade-rec/cascade/ranker/gbdt/internal/hist"
+)
 
 // histBin accumulates the gradients and hessians of one bin. Counts are not kept: like
 // LightGBM 4, min_data_in_leaf is checked against counts estimated from hessians.
@@ -324,47 +329,40 @@ func (l *learner) featHist(hist []histBin, f int) *[256]histBin {
 	return (*[256]histBin)(hist[l.off[f] : l.off[f]+256])
 }
 
-// buildHist sums the leaf's ordered gradients into hist for the features fs, four features
-// per pass over the rows: each (gradient, hessian) load then serves four columns, the four
-// histograms (16 KB) stay in L1, and the four updates of a row are independent. Every bin
+// buildHist sums the leaf's ordered gradients into dst for the features fs, four features
+// per pass over the rows (hist.Add4): each (gradient, hessian) load then serves four columns,
+// the four histograms (16 KB) stay in L1, and the four updates of a row are independent. A
+// last group of fewer than four features fills the pass with a scratch histogram. Every bin
 // still adds its rows in row order.
-func (l *learner) buildHist(rows []int32, ordered, hist []histBin, fs []int) {
+func (l *learner) buildHist(rows []int32, ordered, dst []histBin, fs []int) {
 	ordered = ordered[:len(rows)]
-	k := 0
-	for ; k+4 <= len(fs); k += 4 {
-		f0, f1, f2, f3 := fs[k], fs[k+1], fs[k+2], fs[k+3]
-		h0, h1 := l.featHist(hist, f0), l.featHist(hist, f1)
-		h2, h3 := l.featHist(hist, f2), l.featHist(hist, f3)
-		clear(h0[:])
-		clear(h1[:])
-		clear(h2[:])
-		clear(h3[:])
-		c0, c1, c2, c3 := l.data.cols[f0], l.data.cols[f1], l.data.cols[f2], l.data.cols[f3]
-		for i, r := range rows {
-			g := ordered[i]
-			b0, b1, b2, b3 := &h0[c0[r]], &h1[c1[r]], &h2[c2[r]], &h3[c3[r]]
-			b0.g += g.g
-			b0.h += g.h
-			b1.g += g.g
-			b1.h += g.h
-			b2.g += g.g
-			b2.h += g.h
-			b3.g += g.g
-			b3.h += g.h
+	var scratch [512]float64
+	for k := 0; k < len(fs); k += 4 {
+		var cols [4][]uint8
+		var hs [4]*[512]float64
+		for j := range 4 {
+			if k+j < len(fs) {
+				h := l.featHist(dst, fs[k+j])
+				clear(h[:])
+				cols[j], hs[j] = l.data.cols[fs[k+j]], binPairs(h)
+			} else {
+				cols[j], hs[j] = cols[0], &scratch
+			}
 		}
-	}
-	for _, f := range fs[k:] {
-		h := l.featHist(hist, f)
-		clear(h[:])
-		col := l.data.cols[f]
-		for i, r := range rows {
-			b := &h[col[r]]
-			g := ordered[i]
-			b.g += g.g
-			b.h += g.h
-		}
+		hist.Add4(rows, pairs(ordered), cols[0], cols[1], cols[2], cols[3], hs[0], hs[1], hs[2], hs[3])
 	}
 }
+
+// pairs views bins as the (gradient, hessian) pairs of float64 that package hist takes.
+func pairs(b []histBin) []float64 {
+	if len(b) == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float64)(unsafe.Pointer(&b[0])), 2*len(b))
+}
+
+// binPairs views a feature's 256 bins as 512 float64 (histBin is two float64, no padding).
+func binPairs(h *[256]histBin) *[512]float64 { return (*[512]float64)(unsafe.Pointer(h)) }
 
 // splitLimits are what both sides of a leaf's split must hold: the leaf's totals and the minimums.
 type splitLimits struct {
