@@ -71,7 +71,8 @@ type expConsts struct {
 	sigma, log2e, ln2u, ln2l, sixteenth [4]float64
 	c64, c56, c48, c40, c32, c24, half  [4]float64
 	two                                 [4]float64
-	bias                                [4]int64 // the float64 exponent bias, 1023
+	bias                                [4]int64   // the float64 exponent bias, 1023
+	magic                               [4]float64 // 1.5·2^52
 }
 
 // Init sets the table and σ; call it once.
@@ -94,7 +95,7 @@ func (r *Row) Init(t *Table, sigma float64) {
 		c64:       splat(2.4801587301587301587e-5), c56: splat(1.9841269841269841270e-4),
 		c48: splat(1.3888888888888888889e-3), c40: splat(8.3333333333333333333e-3),
 		c32: splat(4.1666666666666666667e-2), c24: splat(1.6666666666666666667e-1),
-		half: splat(0.5), two: splat(2), bias: [4]int64{1023, 1023, 1023, 1023},
+		half: splat(0.5), two: splat(2), bias: [4]int64{1023, 1023, 1023, 1023}, magic: splat(0x1.8p52),
 	}
 }
 

@@ -36,6 +36,7 @@
 #define HALF 832
 #define TWO 864
 #define BIAS 896
+#define MAGIC 928
 
 // The sigmoid table's entry for the differences d, computed as NewTable filled it rather than
 // loaded (a load from the 8 MB table misses the cache): k = int((d - lo)·factor) clamped to
@@ -45,25 +46,26 @@
 // a loop of short independent iterations lets the core overlap many of them, one long
 // dependency chain per iteration does not.
 //
-// PROB1 leaves the reduced argument in s and 2^n, n the exponent, in scale; d is read first,
-// so ti may be its low half; t is clobbered.
-#define PROB1(d, s, scale, t, ti) \
+// PROB1 leaves the reduced argument in s and 2^n, n the exponent, in scale; t is clobbered.
+// The integer conversions are roundings in double: int(y) for 0 ≤ y < 2^20 is VROUNDPD's
+// truncation, CVTSD2SL's round-to-nearest-even of |x·log2e| ≤ 37 is VROUNDPD's nearest, and
+// n + 1.5·2^52 holds n in its low mantissa bits, so that adding the bias and shifting left by 52
+// leaves the bits of 2^n (the bits above are shifted out).
+#define PROB1(d, s, scale, t) \
 	VSUBPD       LO(AX), d, s;          \
 	VMULPD       FACTOR(AX), s, s;      \
 	VMAXPD       ZERO(AX), s, s;        \
 	VMINPD       LAST(AX), s, s;        \
-	VCVTTPD2DQY  s, ti;                 \
-	VCVTDQ2PD    ti, s;                 \
+	VROUNDPD     $3, s, s;              \
 	VDIVPD       FACTOR(AX), s, s;      \
 	VADDPD       LO(AX), s, s;          \
 	VMULPD       SIGMA(AX), s, s;       \
 	VMULPD       LOG2E(AX), s, t;       \
-	VCVTPD2DQY   t, ti;                 \
-	VCVTDQ2PD    ti, t;                 \
+	VROUNDPD     $0, t, t;              \
 	VFNMADD231PD LN2U(AX), t, s;        \
 	VFNMADD231PD LN2L(AX), t, s;        \
 	VMULPD       SIXTEENTH(AX), s, s;   \
-	VPMOVSXDQ    ti, scale;             \
+	VADDPD       MAGIC(AX), t, scale;   \
 	VPADDQ       BIAS(AX), scale, scale; \
 	VPSLLQ       $52, scale, scale
 
@@ -209,7 +211,7 @@ probs1:
 	VANDNPD Y12, Y2, Y2
 	VSUBPD  (DI)(CX*8), Y11, Y3
 	VXORPD  Y2, Y3, Y3
-	PROB1(Y3, Y6, Y5, Y7, X3)
+	PROB1(Y3, Y6, Y5, Y7)
 	VMOVUPD Y6, (BX)(CX*8)
 	VMOVUPD Y5, (R13)(CX*8)
 	ADDQ    $4, CX

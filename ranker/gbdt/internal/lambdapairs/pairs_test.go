@@ -31,6 +31,7 @@ func TestRowLayout(t *testing.T) {
 		{"exp.c40", unsafe.Offsetof(r.exp.c40), 256}, {"exp.c32", unsafe.Offsetof(r.exp.c32), 288},
 		{"exp.c24", unsafe.Offsetof(r.exp.c24), 320}, {"exp.half", unsafe.Offsetof(r.exp.half), 352},
 		{"exp.two", unsafe.Offsetof(r.exp.two), 384}, {"exp.bias", unsafe.Offsetof(r.exp.bias), 416},
+		{"exp.magic", unsafe.Offsetof(r.exp.magic), 448},
 	} {
 		if c.got != c.want {
 			t.Errorf("Row.%s at offset %d, the assembly reads %d", c.name, c.got, c.want)
