@@ -2,10 +2,12 @@
 // documents ranked below it, with LightGBM's sigmoid table and float32 accumulation, so that the
 // trainer reproduces LightGBM's trees bit for bit.
 //
-// Row.Run computes every pair's λ and hessian four pairs at a time (AVX2 assembly on amd64,
-// gathered table lookups, one division per four pairs) and then adds them in pair order, so
-// the sums are the ones the scalar loop gives. The portable loop runs elsewhere, under the
-// purego build tag, or when UseAVX2 is off; the tests hold the two to the same bits.
+// Row.Run computes every pair's λ and hessian four pairs at a time (AVX2 and FMA assembly on
+// amd64) and adds them in pair order, so the sums are the ones the scalar loop gives. The
+// kernel computes each pair's sigmoid table entry with the operations that filled the table
+// (math.Exp's FMA path) instead of loading it: the table is 8 MB and its loads miss the
+// cache. The portable loop runs elsewhere, under the purego build tag, or when UseAVX2 is off;
+// the tests hold the two to the same bits.
 package lambdapairs
 
 import "math"
