@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync/atomic"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
@@ -90,30 +89,9 @@ func TrainALSMatrix(ctx context.Context, r *dataset.Matrix, p ALSParams, opt pro
 // explicitSweep solves every row of m (its factors in dst; side names them in errors) against
 // fixed with λ·n_row.
 func explicitSweep(ctx context.Context, side string, m *dataset.Matrix, fixed, dst []float32, k int, reg float64, solvers []*rowSolver) error {
-	var bad atomic.Int64
-	bad.Store(-1)
-	err := kernel.For(ctx, m.Rows, rowChunk, len(solvers), func(w, lo, hi int) error {
-		s := solvers[w]
-		for row := lo; row < hi; row++ {
-			idx, vals := m.Row(row)
-			x := dst[row*k : row*k+k]
-			if len(idx) == 0 {
-				clear(x)
-				continue
-			}
-			if !s.explicitExact(fixed, idx, vals, reg*float64(len(idx)), x) {
-				bad.Store(int64(row))
-			}
-		}
-		return nil
+	return solveRows(ctx, side, m, dst, k, solvers, func(s *rowSolver, _ int, idx []int32, vals, x []float32) bool {
+		return s.explicitExact(fixed, idx, vals, reg*float64(len(idx)), x)
 	})
-	if err != nil {
-		return err
-	}
-	if row := bad.Load(); row >= 0 {
-		return fmt.Errorf("%s %d: normal equations are not positive definite (increase reg)", side, row)
-	}
-	return nil
 }
 
 // explicitObjective is Σ (r − x_uᵀy_i)² over rated pairs + λ·(Σ_u n_u‖x_u‖² + Σ_i n_i‖y_i‖²),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 
@@ -133,33 +132,13 @@ func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix,
 			t.g32[i] = float32(v)
 		}
 	}
-	var bad atomic.Int64
-	bad.Store(-1)
-	err := kernel.For(ctx, m.Rows, rowChunk, len(t.solvers), func(w, lo, hi int) error {
-		s := t.solvers[w]
-		for row := lo; row < hi; row++ {
-			idx, cnt := m.Row(row)
-			x := dst[row*k : row*k+k]
-			switch {
-			case len(idx) == 0:
-				clear(x) // the exact minimiser when nothing is observed
-			case cg:
-				s.implicitCG(t.g32, fixed, idx, cnt, float32(p.Alpha), float32(reg[row]), p.CGSteps, x)
-			default:
-				if !s.implicitExact(t.g, fixed, idx, cnt, p.Alpha, reg[row], x) {
-					bad.Store(int64(row))
-				}
-			}
+	return solveRows(ctx, side, m, dst, k, t.solvers, func(s *rowSolver, row int, idx []int32, cnt, x []float32) bool {
+		if cg {
+			s.implicitCG(t.g32, fixed, idx, cnt, float32(p.Alpha), float32(reg[row]), p.CGSteps, x)
+			return true
 		}
-		return nil
+		return s.implicitExact(t.g, fixed, idx, cnt, p.Alpha, reg[row], x)
 	})
-	if err != nil {
-		return err
-	}
-	if row := bad.Load(); row >= 0 {
-		return fmt.Errorf("%s %d: normal equations are not positive definite (increase reg)", side, row)
-	}
-	return nil
 }
 
 // objective evaluates the iALS objective with the Gramian trick: Σ_u x_uᵀ·(YᵀY)·x_u covers every
