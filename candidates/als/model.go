@@ -149,13 +149,12 @@ func (m *factorModel) checkLossMatrix(r *dataset.Matrix, nonNeg bool) error {
 // save writes the file layout both models share: the parameters (params, see fields), then the
 // training matrix's shape and the two factor matrices.
 func (m *factorModel) save(path string, version int, params []any) (string, error) {
-	return artifact.Save(path, artifact.Header{Kind: m.kind, Version: version}, func(e *artifact.Encoder) error {
+	return artifact.Save(path, m.kind, version, func(e *artifact.Encoder) {
 		putFields(e, params)
 		e.Int(m.numUsers)
 		e.Int(m.numItems)
 		e.Float32s(m.users)
 		e.Float32s(m.items)
-		return nil
 	})
 }
 
