@@ -97,25 +97,18 @@ func explicitSweep(ctx context.Context, side string, m *dataset.Matrix, fixed, d
 // explicitObjective is Σ (r − x_uᵀy_i)² over rated pairs + λ·(Σ_u n_u‖x_u‖² + Σ_i n_i‖y_i‖²),
 // evaluated per row in parallel and summed in order.
 func explicitObjective(ctx context.Context, r, rt *dataset.Matrix, k int, users, items []float32, reg float64, workers int, rowLoss []float64) (float64, error) {
-	err := kernel.For(ctx, r.Rows, rowChunk, workers, func(_, lo, hi int) error {
-		for u := lo; u < hi; u++ {
-			x := users[u*k : u*k+k]
-			idx, vals := r.Row(u)
-			l := reg * float64(len(idx)) * blasImpl.Dsdot(k, x, 1, x, 1)
-			for n, i := range idx {
-				e := float64(vals[n]) - blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
-				l += e * e
-			}
-			rowLoss[u] = l
+	total, err := sumRows(ctx, workers, rowLoss[:r.Rows], func(_, u int) float64 {
+		x := users[u*k : u*k+k]
+		idx, vals := r.Row(u)
+		l := reg * float64(len(idx)) * blasImpl.Dsdot(k, x, 1, x, 1)
+		for n, i := range idx {
+			e := float64(vals[n]) - blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
+			l += e * e
 		}
-		return nil
+		return l
 	})
 	if err != nil {
 		return 0, err
-	}
-	var total float64
-	for _, l := range rowLoss {
-		total += l
 	}
 	for i := range rt.Rows {
 		y := items[i*k : i*k+k]

@@ -146,32 +146,25 @@ func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix,
 // evaluated in parallel into rowLoss and summed in order, so the value is reproducible.
 func objective(ctx context.Context, r *dataset.Matrix, k int, users, items []float32, g, userReg, itemReg []float64,
 	alpha float64, solvers []*rowSolver, rowLoss []float64) (float64, error) {
-	err := kernel.For(ctx, r.Rows, rowChunk, len(solvers), func(w, lo, hi int) error {
+	total, err := sumRows(ctx, len(solvers), rowLoss[:r.Rows], func(w, u int) float64 {
 		s := solvers[w]
-		for u := lo; u < hi; u++ {
-			x := users[u*k : u*k+k]
-			for j, v := range x {
-				s.x64[j] = float64(v)
-			}
-			blasImpl.Dgemv(blas.NoTrans, k, k, 1, g, k, s.x64, 1, 0, s.gx, 1)
-			xx := kernel.Dot64(s.x64, s.x64)
-			l := kernel.Dot64(s.x64, s.gx) + userReg[u]*xx
-			idx, cnt := r.Row(u)
-			for n, i := range idx {
-				sc := blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
-				c := 1 + alpha*float64(cnt[n])
-				l += c*(1-sc)*(1-sc) - sc*sc
-			}
-			rowLoss[u] = l
+		x := users[u*k : u*k+k]
+		for j, v := range x {
+			s.x64[j] = float64(v)
 		}
-		return nil
+		blasImpl.Dgemv(blas.NoTrans, k, k, 1, g, k, s.x64, 1, 0, s.gx, 1)
+		xx := kernel.Dot64(s.x64, s.x64)
+		l := kernel.Dot64(s.x64, s.gx) + userReg[u]*xx
+		idx, cnt := r.Row(u)
+		for n, i := range idx {
+			sc := blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
+			c := 1 + alpha*float64(cnt[n])
+			l += c*(1-sc)*(1-sc) - sc*sc
+		}
+		return l
 	})
 	if err != nil {
 		return 0, err
-	}
-	var total float64
-	for _, l := range rowLoss {
-		total += l
 	}
 	for i, lambda := range itemReg {
 		y := items[i*k : i*k+k]

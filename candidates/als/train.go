@@ -88,3 +88,23 @@ func solveRows(ctx context.Context, side string, m *dataset.Matrix, dst []float3
 	}
 	return nil
 }
+
+// sumRows is the per-user part of an objective: loss(w, u) for every row u of rowLoss, in
+// parallel chunks on workers goroutines (w names the worker, for its scratch), stored in rowLoss
+// and summed in row order, so that the value does not depend on the schedule.
+func sumRows(ctx context.Context, workers int, rowLoss []float64, loss func(w, u int) float64) (float64, error) {
+	err := kernel.For(ctx, len(rowLoss), rowChunk, workers, func(w, lo, hi int) error {
+		for u := lo; u < hi; u++ {
+			rowLoss[u] = loss(w, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for _, l := range rowLoss {
+		total += l
+	}
+	return total, nil
+}
