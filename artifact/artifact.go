@@ -127,16 +127,18 @@ func ReadFile(path, want string, maxVersion int) (Header, []byte, error) {
 
 // Save is the one way a model writes itself, behind every model's
 // Save(path string) (checksum string, err error): put encodes the payload, which is written to
-// path as an artifact with header h (atomically, see WriteFile). It returns the file's hex
-// SHA-256, for manifests. Errors read "save <kind> model: …".
-func Save(path string, h Header, put func(e *Encoder) error) (string, error) {
+// path as an artifact of kind at format version (atomically, see WriteFile). It returns the
+// file's hex SHA-256, for manifests. An encoding error (see Encoder.Err) writes nothing. Errors
+// read "save <kind> model: …".
+func Save(path, kind string, version int, put func(e *Encoder)) (string, error) {
 	var e Encoder
-	if err := put(&e); err != nil {
-		return "", fmt.Errorf("save %s model: %w", h.Kind, err)
+	put(&e)
+	if e.err != nil {
+		return "", fmt.Errorf("save %s model: %w", kind, e.err)
 	}
-	sum, err := WriteFile(path, h, e.Bytes())
+	sum, err := WriteFile(path, Header{Kind: kind, Version: version}, e.Bytes())
 	if err != nil {
-		return "", fmt.Errorf("save %s model: %w", h.Kind, err)
+		return "", fmt.Errorf("save %s model: %w", kind, err)
 	}
 	return sum, nil
 }
@@ -161,8 +163,15 @@ func Load[T any](path, kind string, maxVersion int, decode func(payload []byte) 
 	return v, nil
 }
 
-// Encoder appends little-endian values to a payload.
-type Encoder struct{ buf []byte }
+// Encoder appends little-endian values to a payload. Like Decoder, its first error sticks (only
+// JSON can fail): later writes are still appended, Err reports it, and Save writes nothing.
+type Encoder struct {
+	buf []byte
+	err error
+}
+
+// Err returns the first encoding error.
+func (e *Encoder) Err() error { return e.err }
 
 // Bytes returns the encoded payload.
 func (e *Encoder) Bytes() []byte { return e.buf }
@@ -184,14 +193,16 @@ func (e *Encoder) Int32s(v []int32)     { appendWords(e, v) }
 func (e *Encoder) Strings(v []string)   { appendList(e, v, e.String) }
 
 // JSON writes v's JSON encoding as a String. Models store their parameters or configuration this
-// way, by field name rather than by position.
-func (e *Encoder) JSON(v any) error {
+// way, by field name rather than by position. A value JSON cannot encode is the Encoder's error.
+func (e *Encoder) JSON(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		return err
+		if e.err == nil {
+			e.err = err
+		}
+		return
 	}
 	e.String(string(b))
-	return nil
 }
 
 // appendList writes the length of v and each element with put.

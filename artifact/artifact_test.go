@@ -3,6 +3,7 @@ package artifact
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -107,10 +108,8 @@ func TestDecoderOverrun(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.bin")
-	h := Header{Kind: "test", Version: 1}
-	sum, err := Save(path, h, func(e *Encoder) error {
+	sum, err := Save(path, "test", 1, func(e *Encoder) {
 		e.Float32s([]float32{1, 2, 3})
-		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -131,13 +130,18 @@ func TestSaveLoad(t *testing.T) {
 		t.Fatalf("Load: %v, %v", v, err)
 	}
 
-	boom := errors.New("boom")
-	if _, err := Save(filepath.Join(dir, "bad.bin"), h, func(*Encoder) error { return boom }); !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "save test model: ") {
+	// A value JSON cannot encode fails the save, however much is written after it.
+	var unsupported *json.UnsupportedValueError
+	if _, err := Save(filepath.Join(dir, "bad.bin"), "test", 1, func(e *Encoder) {
+		e.JSON(math.Inf(1))
+		e.Int(1)
+	}); !errors.As(err, &unsupported) || !strings.HasPrefix(err.Error(), "save test model: ") {
 		t.Errorf("failing put: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "bad.bin")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed save left a file: %v", err)
 	}
+	boom := errors.New("boom")
 	for _, tc := range []struct {
 		name   string
 		kind   string

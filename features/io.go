@@ -20,10 +20,8 @@ const (
 // hex SHA-256. Only the raw tables are stored, sorted runs as varint gaps; Load recomputes the
 // derived tables with the same code, so loaded statistics give bit-identical features.
 func (s *Stats) Save(path string) (string, error) {
-	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
-		if err := e.JSON(s.cfg); err != nil {
-			return err
-		}
+	return artifact.Save(path, Kind, version, func(e *artifact.Encoder) {
+		e.JSON(s.cfg)
 		e.Int(s.numItems)
 		e.Int(int(s.base))
 		putOffsets(e, s.itemOff)
@@ -43,7 +41,6 @@ func (s *Stats) Save(path string) (string, error) {
 		for _, v := range s.numVals {
 			e.Float32s(v)
 		}
-		return nil
 	})
 }
 

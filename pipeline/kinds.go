@@ -46,7 +46,7 @@ var kinds = map[string]*modelKind{
 	},
 	"ials": {
 		source:    true,
-		newParams: func() any { p := als.DefaultIALSParams(); return &p },
+		newParams: defaults(als.DefaultIALSParams),
 		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
 			p := *params.(*als.IALSParams)
 			if p.Workers == 0 {
@@ -60,7 +60,7 @@ var kinds = map[string]*modelKind{
 	},
 	"als": {
 		source:    true,
-		newParams: func() any { p := als.DefaultALSParams(); return &p },
+		newParams: defaults(als.DefaultALSParams),
 		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
 			if !env.Dataset.HasValues {
 				return nil, fmt.Errorf("als needs explicit ratings, and data set %s has no values (use ials)", env.Dataset.Name)
@@ -77,39 +77,26 @@ var kinds = map[string]*modelKind{
 	},
 	"twotower": {
 		source:    true,
-		newParams: func() any { p := twotower.DefaultParams(); return &p },
+		newParams: defaults(twotower.DefaultParams),
 		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
 			data := twotower.TrainData{Events: env.Events, NumUsers: env.NumUsers, NumItems: env.NumItems, ItemAttrs: env.Dataset.ItemAttrs, Targets: env.Targets}
 			m, _, err := twotower.Train(ctx, data, *params.(*twotower.Params), twotower.Options{Workers: env.Workers, Progress: env.Progress, Logger: env.Logger})
-			if err != nil {
-				return nil, err
-			}
-			return towerModel{m}, nil
+			return asTower(m, err)
 		},
-		load: func(path string) (Model, error) {
-			m, err := twotower.Load(path)
-			if err != nil {
-				return nil, err
-			}
-			return towerModel{m}, nil
-		},
+		load:     func(path string) (Model, error) { return asTower(twotower.Load(path)) },
 		serving:  []string{"prior_beta"},
 		resource: "epochs",
 		serve: func(m Model, params any) (Model, error) {
-			t, err := m.(towerModel).WithPriorBeta(params.(*twotower.Params).PriorBeta)
-			if err != nil {
-				return nil, err
-			}
-			return towerModel{t}, nil
+			return asTower(m.(towerModel).WithPriorBeta(params.(*twotower.Params).PriorBeta))
 		},
 	},
 	"explicit_mf": {
 		ratings:   true,
-		newParams: func() any { p := coat.DefaultParams(); return &p },
+		newParams: defaults(coat.DefaultParams),
 	},
 	"imported": {
 		source:    true,
-		newParams: func() any { p := imported.DefaultParams(); return &p },
+		newParams: defaults(imported.DefaultParams),
 		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
 			cat := imported.Catalog{Items: env.Dataset.Items, NumItems: env.NumItems, Users: env.Dataset.Users, NumUsers: env.NumUsers}
 			m, err := imported.Train(ctx, *params.(*imported.Params), cat)
@@ -132,6 +119,20 @@ var kinds = map[string]*modelKind{
 type towerModel struct{ *twotower.Model }
 
 func (t towerModel) Info() any { return t.IndexReport() }
+
+// asTower adapts what trains, loads or re-serves a two-tower model: the model as a towerModel, or
+// the error.
+func asTower(m *twotower.Model, err error) (Model, error) {
+	if err != nil {
+		return nil, err
+	}
+	return towerModel{m}, nil
+}
+
+// defaults makes a kind's newParams from its package's defaults: a pointer to a fresh copy.
+func defaults[P any](def func() P) func() any {
+	return func() any { p := def(); return &p }
+}
 
 func kindNames() []string {
 	names := make([]string, 0, len(kinds))

@@ -45,7 +45,7 @@ type rankerKind struct {
 
 var rankerKinds = map[string]*rankerKind{
 	"attention": {
-		newParams: func() any { p := attention.DefaultParams(); return &p },
+		newParams: defaults(attention.DefaultParams),
 		train: func(ctx context.Context, env RankerEnv, train, valid *ranker.Set, params any) (Ranker, error) {
 			p := *params.(*attention.Params)
 			if p.Workers == 0 {
@@ -55,42 +55,31 @@ var rankerKinds = map[string]*rankerKind{
 				return nil, fmt.Errorf("item_init vectors do not have the ranker's dim %d", p.Dim)
 			}
 			m, _, err := attention.Train(ctx, train, valid, env.NumItems, p, attention.TrainOptions{ItemInit: env.ItemInit, Progress: env.Progress})
-			if err != nil {
-				return nil, err
-			}
-			return attentionRanker{m}, nil
+			return asAttention(m, err)
 		},
-		load: func(path string) (Ranker, error) {
-			m, err := attention.Load(path)
-			if err != nil {
-				return nil, err
-			}
-			return attentionRanker{m}, nil
-		},
+		load: func(path string) (Ranker, error) { return asAttention(attention.Load(path)) },
 	},
 	"lightgbm": {
-		newParams: func() any { p := lightGBMDefaults(); return &p },
+		newParams: defaults(lightGBMDefaults),
 		train: func(ctx context.Context, env RankerEnv, train, valid *ranker.Set, params any) (Ranker, error) {
 			p := *params.(*gbdt.Params)
 			p.NumThreads = env.Workers
-			m, err := gbdt.Train(ctx, LightGBMData(train), LightGBMData(valid), p, gbdt.WithLogger(env.Logger))
-			if err != nil {
-				return nil, err
-			}
-			return newLightGBMRanker(m), nil
+			return asLightGBM(gbdt.Train(ctx, LightGBMData(train), LightGBMData(valid), p, gbdt.WithLogger(env.Logger)))
 		},
-		load: func(path string) (Ranker, error) {
-			m, err := gbdt.LoadFile(path)
-			if err != nil {
-				return nil, err
-			}
-			return newLightGBMRanker(m), nil
-		},
+		load: func(path string) (Ranker, error) { return asLightGBM(gbdt.LoadFile(path)) },
 	},
 }
 
 // attentionRanker adapts the DIN-style ranker.
 type attentionRanker struct{ *attention.Model }
+
+// asAttention adapts what trains or loads an attention ranker: the ranker, or the error.
+func asAttention(m *attention.Model, err error) (Ranker, error) {
+	if err != nil {
+		return nil, err
+	}
+	return attentionRanker{m}, nil
+}
 
 func (a attentionRanker) Score(ctx context.Context, q candidates.Query, items []int32, dense, dst []float32) error {
 	return a.Model.Score(ctx, q.History, items, dense, dst)
@@ -143,8 +132,12 @@ type lightGBMRanker struct {
 	pool sync.Pool // *[]float64
 }
 
-func newLightGBMRanker(m *gbdt.Model) *lightGBMRanker {
-	return &lightGBMRanker{m: m, pool: sync.Pool{New: func() any { return new([]float64) }}}
+// asLightGBM adapts what trains or loads a LightGBM model: the ranker, or the error.
+func asLightGBM(m *gbdt.Model, err error) (Ranker, error) {
+	if err != nil {
+		return nil, err
+	}
+	return &lightGBMRanker{m: m, pool: sync.Pool{New: func() any { return new([]float64) }}}, nil
 }
 
 func (l *lightGBMRanker) FeatureNames() []string { return l.m.FeatureNames }

@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Stages propose a query's candidates and fill their features: the candidate and feature stages a
@@ -117,42 +116,31 @@ func Build(ctx context.Context, s dataset.Split, st Stages, opt BuildOptions) (*
 }
 
 // forShares calls fn(i, rng) for i in [0, n), split into workers contiguous shares (0 =
-// GOMAXPROCS), each on its own goroutine with its own random stream seeded by (seed, the share's
-// first index). The first error cancels the context fn gets and is returned; fn is to check it.
+// GOMAXPROCS), each on its own goroutine (kernel.For) with its own random stream seeded by (seed,
+// the share's first index). The first error cancels the context fn gets and is returned; fn is to
+// check it.
 func forShares(ctx context.Context, n, workers int, seed uint64, fn func(ctx context.Context, i int, rng *rand.Rand) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-	)
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers = kernel.Workers(workers)
 	chunk := (n + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, n)
-		if lo >= hi {
-			continue
-		}
-		wg.Go(func() {
-			rng := rand.New(rand.NewPCG(seed, uint64(lo)))
-			for i := lo; i < hi; i++ {
-				if err := fn(ctx, i, rng); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
-					return
-				}
+	// fn checks ctx, so that its error (which names the step) is the one returned, not For's.
+	err := kernel.For(context.Background(), n, chunk, workers, func(_, lo, hi int) error {
+		rng := rand.New(rand.NewPCG(seed, uint64(lo)))
+		for i := lo; i < hi; i++ {
+			if err := fn(ctx, i, rng); err != nil {
+				cancel(err)
+				return err
 			}
-		})
+		}
+		return nil
+	})
+	if err != nil && parent.Err() == nil {
+		// Another share may have stopped on the cancellation first: the cause is fn's first error.
+		return context.Cause(ctx)
 	}
-	wg.Wait()
-	return firstErr
+	return err
 }
 
 // keep says whether a request was built, or why not.

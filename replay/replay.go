@@ -9,13 +9,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
 	"sort"
-	"sync"
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/progress"
 )
 
@@ -120,10 +119,7 @@ func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options)
 	if len(opt.Ns) == 0 {
 		opt.Ns = []int{100, 200, 500}
 	}
-	workers := opt.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
+	workers := kernel.Workers(opt.Workers)
 	// Per-user train histories and test steps, in time order.
 	hist := map[int32][]dataset.Event{}
 	for _, e := range split.Train {
@@ -151,45 +147,22 @@ func Run(ctx context.Context, split dataset.Split, rec Recommender, opt Options)
 
 	started := time.Now()
 	rep := progress.New("replay", int64(total), opt.Progress)
-	var (
-		wg       sync.WaitGroup
-		mu       sync.Mutex
-		firstErr error
-		next     int
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := newReplayer(split, opt)
-			for {
-				mu.Lock()
-				if next >= len(users) || firstErr != nil {
-					mu.Unlock()
-					return
-				}
-				u := users[next]
-				next++
-				mu.Unlock()
-				if err := r.user(ctx, rec, hist[u], tests[u], steps, picked); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
-					return
-				}
-				rep.Add(pickedOf(tests[u], picked))
-			}
-		}()
-	}
-	wg.Wait()
+	// One user a chunk, taken in order by the workers, each with its own scratch.
+	replayers := make([]*replayer, workers)
+	err := kernel.For(ctx, len(users), 1, workers, func(w, lo, _ int) error {
+		if replayers[w] == nil {
+			replayers[w] = newReplayer(split, opt)
+		}
+		u := users[lo]
+		if err := replayers[w].user(ctx, rec, hist[u], tests[u], steps, picked); err != nil {
+			return err
+		}
+		rep.Add(pickedOf(tests[u], picked))
+		return nil
+	})
 	rep.Finish()
-	if firstErr != nil {
-		return nil, firstErr
+	if err != nil {
+		return nil, err
 	}
 	out := summarize(split, steps, opt)
 	out.Seconds = time.Since(started).Seconds()

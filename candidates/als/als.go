@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sync/atomic"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/dataset"
@@ -29,7 +28,7 @@ var (
 
 func newALSModel(p ALSParams, numUsers, numItems int, users, items []float32) *ALSModel {
 	m := &ALSModel{params: p}
-	m.init(KindALS, p.Factors, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
+	m.init(KindALS, alsVersion, m.params.fields(), p.Factors, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
 		return m.foldIn(s, q.History, q.HistoryValues)
 	})
 	return m
@@ -90,54 +89,26 @@ func TrainALSMatrix(ctx context.Context, r *dataset.Matrix, p ALSParams, opt pro
 // explicitSweep solves every row of m (its factors in dst; side names them in errors) against
 // fixed with λ·n_row.
 func explicitSweep(ctx context.Context, side string, m *dataset.Matrix, fixed, dst []float32, k int, reg float64, solvers []*rowSolver) error {
-	var bad atomic.Int64
-	bad.Store(-1)
-	err := kernel.For(ctx, m.Rows, rowChunk, len(solvers), func(w, lo, hi int) error {
-		s := solvers[w]
-		for row := lo; row < hi; row++ {
-			idx, vals := m.Row(row)
-			x := dst[row*k : row*k+k]
-			if len(idx) == 0 {
-				clear(x)
-				continue
-			}
-			if !s.explicitExact(fixed, idx, vals, reg*float64(len(idx)), x) {
-				bad.Store(int64(row))
-			}
-		}
-		return nil
+	return solveRows(ctx, side, m, dst, k, solvers, func(s *rowSolver, _ int, idx []int32, vals, x []float32) bool {
+		return s.explicitExact(fixed, idx, vals, reg*float64(len(idx)), x)
 	})
-	if err != nil {
-		return err
-	}
-	if row := bad.Load(); row >= 0 {
-		return fmt.Errorf("%s %d: normal equations are not positive definite (increase reg)", side, row)
-	}
-	return nil
 }
 
 // explicitObjective is Σ (r − x_uᵀy_i)² over rated pairs + λ·(Σ_u n_u‖x_u‖² + Σ_i n_i‖y_i‖²),
 // evaluated per row in parallel and summed in order.
 func explicitObjective(ctx context.Context, r, rt *dataset.Matrix, k int, users, items []float32, reg float64, workers int, rowLoss []float64) (float64, error) {
-	err := kernel.For(ctx, r.Rows, rowChunk, workers, func(_, lo, hi int) error {
-		for u := lo; u < hi; u++ {
-			x := users[u*k : u*k+k]
-			idx, vals := r.Row(u)
-			l := reg * float64(len(idx)) * blasImpl.Dsdot(k, x, 1, x, 1)
-			for n, i := range idx {
-				e := float64(vals[n]) - blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
-				l += e * e
-			}
-			rowLoss[u] = l
+	total, err := sumRows(ctx, workers, rowLoss[:r.Rows], func(_, u int) float64 {
+		x := users[u*k : u*k+k]
+		idx, vals := r.Row(u)
+		l := reg * float64(len(idx)) * blasImpl.Dsdot(k, x, 1, x, 1)
+		for n, i := range idx {
+			e := float64(vals[n]) - blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
+			l += e * e
 		}
-		return nil
+		return l
 	})
 	if err != nil {
 		return 0, err
-	}
-	var total float64
-	for _, l := range rowLoss {
-		total += l
 	}
 	for i := range rt.Rows {
 		y := items[i*k : i*k+k]

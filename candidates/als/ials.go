@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 
@@ -31,7 +30,7 @@ func newIALSModel(p IALSParams, numUsers, numItems int, users, items []float32) 
 	k := p.Factors
 	m := &IALSModel{params: p, gram: make([]float64, k*k)}
 	kernel.Gram(items, k, m.gram)
-	m.init(KindIALS, k, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
+	m.init(KindIALS, ialsVersion, m.params.fields(), k, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
 		return m.foldIn(s, q.History)
 	})
 	return m
@@ -133,33 +132,13 @@ func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix,
 			t.g32[i] = float32(v)
 		}
 	}
-	var bad atomic.Int64
-	bad.Store(-1)
-	err := kernel.For(ctx, m.Rows, rowChunk, len(t.solvers), func(w, lo, hi int) error {
-		s := t.solvers[w]
-		for row := lo; row < hi; row++ {
-			idx, cnt := m.Row(row)
-			x := dst[row*k : row*k+k]
-			switch {
-			case len(idx) == 0:
-				clear(x) // the exact minimiser when nothing is observed
-			case cg:
-				s.implicitCG(t.g32, fixed, idx, cnt, float32(p.Alpha), float32(reg[row]), p.CGSteps, x)
-			default:
-				if !s.implicitExact(t.g, fixed, idx, cnt, p.Alpha, reg[row], x) {
-					bad.Store(int64(row))
-				}
-			}
+	return solveRows(ctx, side, m, dst, k, t.solvers, func(s *rowSolver, row int, idx []int32, cnt, x []float32) bool {
+		if cg {
+			s.implicitCG(t.g32, fixed, idx, cnt, float32(p.Alpha), float32(reg[row]), p.CGSteps, x)
+			return true
 		}
-		return nil
+		return s.implicitExact(t.g, fixed, idx, cnt, p.Alpha, reg[row], x)
 	})
-	if err != nil {
-		return err
-	}
-	if row := bad.Load(); row >= 0 {
-		return fmt.Errorf("%s %d: normal equations are not positive definite (increase reg)", side, row)
-	}
-	return nil
 }
 
 // objective evaluates the iALS objective with the Gramian trick: Σ_u x_uᵀ·(YᵀY)·x_u covers every
@@ -167,32 +146,25 @@ func (t *ialsTrainer) sweep(ctx context.Context, side string, m *dataset.Matrix,
 // evaluated in parallel into rowLoss and summed in order, so the value is reproducible.
 func objective(ctx context.Context, r *dataset.Matrix, k int, users, items []float32, g, userReg, itemReg []float64,
 	alpha float64, solvers []*rowSolver, rowLoss []float64) (float64, error) {
-	err := kernel.For(ctx, r.Rows, rowChunk, len(solvers), func(w, lo, hi int) error {
+	total, err := sumRows(ctx, len(solvers), rowLoss[:r.Rows], func(w, u int) float64 {
 		s := solvers[w]
-		for u := lo; u < hi; u++ {
-			x := users[u*k : u*k+k]
-			for j, v := range x {
-				s.x64[j] = float64(v)
-			}
-			blasImpl.Dgemv(blas.NoTrans, k, k, 1, g, k, s.x64, 1, 0, s.gx, 1)
-			xx := kernel.Dot64(s.x64, s.x64)
-			l := kernel.Dot64(s.x64, s.gx) + userReg[u]*xx
-			idx, cnt := r.Row(u)
-			for n, i := range idx {
-				sc := blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
-				c := 1 + alpha*float64(cnt[n])
-				l += c*(1-sc)*(1-sc) - sc*sc
-			}
-			rowLoss[u] = l
+		x := users[u*k : u*k+k]
+		for j, v := range x {
+			s.x64[j] = float64(v)
 		}
-		return nil
+		blasImpl.Dgemv(blas.NoTrans, k, k, 1, g, k, s.x64, 1, 0, s.gx, 1)
+		xx := kernel.Dot64(s.x64, s.x64)
+		l := kernel.Dot64(s.x64, s.gx) + userReg[u]*xx
+		idx, cnt := r.Row(u)
+		for n, i := range idx {
+			sc := blasImpl.Dsdot(k, x, 1, items[int(i)*k:int(i)*k+k], 1)
+			c := 1 + alpha*float64(cnt[n])
+			l += c*(1-sc)*(1-sc) - sc*sc
+		}
+		return l
 	})
 	if err != nil {
 		return 0, err
-	}
-	var total float64
-	for _, l := range rowLoss {
-		total += l
 	}
 	for i, lambda := range itemReg {
 		y := items[i*k : i*k+k]

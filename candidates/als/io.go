@@ -14,24 +14,12 @@ const (
 	alsVersion  = 1
 )
 
-// Save writes the model to path as an artifact of kind "ials" and returns the file's hex SHA-256.
-func (m *IALSModel) Save(path string) (string, error) {
-	p := m.params
-	return m.save(path, ialsVersion, p.fields())
-}
-
 // LoadIALS reads a model written by IALSModel.Save. A damaged or inconsistent file is refused
 // with an error wrapping artifact.ErrCorrupt.
 func LoadIALS(path string) (*IALSModel, error) {
 	var p IALSParams
 	return loadFactors(path, KindIALS, ialsVersion, p.fields(), &p.Factors, func() error { return p.Validate() },
 		func(f savedFactors) *IALSModel { return newIALSModel(p, f.numUsers, f.numItems, f.users, f.items) })
-}
-
-// Save writes the model to path as an artifact of kind "als" and returns the file's hex SHA-256.
-func (m *ALSModel) Save(path string) (string, error) {
-	p := m.params
-	return m.save(path, alsVersion, p.fields())
 }
 
 // LoadALS reads a model written by ALSModel.Save. A damaged or inconsistent file is refused with

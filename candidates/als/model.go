@@ -17,7 +17,9 @@ import (
 // the file layout. The models embed it and differ only in how a history is folded in (fold),
 // their parameters and their training.
 type factorModel struct {
-	kind     string // KindALS or KindIALS, for errors
+	kind     string // KindALS or KindIALS, for errors and the artifact
+	version  int    // the artifact's payload format version
+	params   []any  // the model's parameters as stored, in file order (see fields)
 	numUsers int
 	numItems int
 	k        int
@@ -29,9 +31,11 @@ type factorModel struct {
 	fold func(s *foldScratch, q candidates.Query) bool
 }
 
-// init sets up m in place (the pool must not be copied).
-func (m *factorModel) init(kind string, k, numUsers, numItems int, users, items []float32, fold func(*foldScratch, candidates.Query) bool) {
-	m.kind, m.k, m.numUsers, m.numItems, m.users, m.items, m.fold = kind, k, numUsers, numItems, users, items, fold
+// init sets up m in place (the pool must not be copied); the artifact is of kind at version, and
+// stores the parameters params points to.
+func (m *factorModel) init(kind string, version int, params []any, k, numUsers, numItems int, users, items []float32, fold func(*foldScratch, candidates.Query) bool) {
+	m.kind, m.version, m.params = kind, version, params
+	m.k, m.numUsers, m.numItems, m.users, m.items, m.fold = k, numUsers, numItems, users, items, fold
 	m.pool.New = func() any { return newFoldScratch(k, numItems) }
 }
 
@@ -146,16 +150,16 @@ func (m *factorModel) checkLossMatrix(r *dataset.Matrix, nonNeg bool) error {
 	return nil
 }
 
-// save writes the file layout both models share: the parameters (params, see fields), then the
+// Save writes the model to path as an artifact of its kind ("ials" or "als") and returns the
+// file's hex SHA-256. Both models store the same layout: their parameters (see fields), then the
 // training matrix's shape and the two factor matrices.
-func (m *factorModel) save(path string, version int, params []any) (string, error) {
-	return artifact.Save(path, artifact.Header{Kind: m.kind, Version: version}, func(e *artifact.Encoder) error {
-		putFields(e, params)
+func (m *factorModel) Save(path string) (string, error) {
+	return artifact.Save(path, m.kind, m.version, func(e *artifact.Encoder) {
+		putFields(e, m.params)
 		e.Int(m.numUsers)
 		e.Int(m.numItems)
 		e.Float32s(m.users)
 		e.Float32s(m.items)
-		return nil
 	})
 }
 

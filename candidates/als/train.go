@@ -3,8 +3,11 @@ package als
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
+	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/progress"
 )
 
@@ -52,4 +55,56 @@ func runIterations(ctx context.Context, kind string, iterations int, opt progres
 		bar.Add(1)
 	}
 	return stats, nil
+}
+
+// solveRows is one sweep of ALS or iALS: it solves every row of m into its k factors in dst, in
+// parallel chunks on the workers' solvers. A row with no entries gets zero factors (the exact
+// minimiser when nothing is observed); solve does the others and returns false when the row's
+// normal equations are not positive definite, which fails the sweep naming side and the row.
+func solveRows(ctx context.Context, side string, m *dataset.Matrix, dst []float32, k int, solvers []*rowSolver,
+	solve func(s *rowSolver, row int, idx []int32, vals, x []float32) bool) error {
+	var bad atomic.Int64
+	bad.Store(-1)
+	err := kernel.For(ctx, m.Rows, rowChunk, len(solvers), func(w, lo, hi int) error {
+		s := solvers[w]
+		for row := lo; row < hi; row++ {
+			idx, vals := m.Row(row)
+			x := dst[row*k : row*k+k]
+			if len(idx) == 0 {
+				clear(x)
+				continue
+			}
+			if !solve(s, row, idx, vals, x) {
+				bad.Store(int64(row))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if row := bad.Load(); row >= 0 {
+		return fmt.Errorf("%s %d: normal equations are not positive definite (increase reg)", side, row)
+	}
+	return nil
+}
+
+// sumRows is the per-user part of an objective: loss(w, u) for every row u of rowLoss, in
+// parallel chunks on workers goroutines (w names the worker, for its scratch), stored in rowLoss
+// and summed in row order, so that the value does not depend on the schedule.
+func sumRows(ctx context.Context, workers int, rowLoss []float64, loss func(w, u int) float64) (float64, error) {
+	err := kernel.For(ctx, len(rowLoss), rowChunk, workers, func(w, lo, hi int) error {
+		for u := lo; u < hi; u++ {
+			rowLoss[u] = loss(w, u)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	var total float64
+	for _, l := range rowLoss {
+		total += l
+	}
+	return total, nil
 }

@@ -29,10 +29,7 @@ type ExactOptions struct {
 // so its recall is 1; it is the ground truth for [HNSW] and the right choice
 // for small catalogues.
 type Exact struct {
-	mu           sync.RWMutex // searches read; Add and Delete (live.go) write
-	deleted      tombstones
-	vecs         []float32
-	dim, n       int
+	rows             // the vectors; searches read-lock them, Add and Delete (live.go) write
 	block        int // rows scored per Sgemv call: ~64 KiB of vectors, so a block stays in L2
 	workers      int
 	parallelRows int
@@ -68,9 +65,7 @@ func NewExact(vectors []float32, dim int, opts ExactOptions) (*Exact, error) {
 		return nil, err
 	}
 	x := &Exact{
-		vecs:         vectors[: n*dim : n*dim],
-		dim:          dim,
-		n:            n,
+		rows:         rows{vecs: vectors[: n*dim : n*dim], dim: dim, n: n},
 		block:        max(16, 16384/dim),
 		workers:      kernel.Workers(opts.Workers),
 		parallelRows: opts.ParallelRows,
@@ -93,23 +88,6 @@ func (x *Exact) newScratch() *exactScratch {
 		}
 	}
 	return s
-}
-
-// Len returns the number of stored vectors.
-func (x *Exact) Len() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return x.n
-}
-
-// Dim returns the vector dimension.
-func (x *Exact) Dim() int { return x.dim }
-
-// Vectors returns the stored row-major matrix. It must not be modified.
-func (x *Exact) Vectors() []float32 {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return x.vecs
 }
 
 // Search returns the k stored vectors with the largest inner product with q.

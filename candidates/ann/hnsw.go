@@ -63,11 +63,8 @@ type HNSWOptions struct {
 // Searches may run concurrently; Add and Delete (live.go) take a write lock
 // that searches share for reading.
 type HNSW struct {
-	mu             sync.RWMutex // searches read; Add and Delete write
-	deleted        tombstones
+	rows                      // the vectors; searches read-lock them, Add and Delete write
 	levelRNG       *rand.Rand // levels of added nodes
-	vecs           []float32
-	dim, n         int
 	m, m0          int
 	efConstruction int
 	efSearch       atomic.Int64
@@ -168,9 +165,7 @@ func NewHNSW(vectors []float32, dim int, opts HNSWOptions) (*HNSW, error) {
 		return nil, fmt.Errorf("ann: HNSW efConstruction = %d and efSearch = %d must be positive", opts.EfConstruction, opts.EfSearch)
 	}
 	h := &HNSW{
-		vecs:           vectors[: n*dim : n*dim],
-		dim:            dim,
-		n:              n,
+		rows:           rows{vecs: vectors[: n*dim : n*dim], dim: dim, n: n},
 		m:              opts.M,
 		m0:             2 * opts.M,
 		efConstruction: opts.EfConstruction,

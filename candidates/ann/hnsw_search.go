@@ -6,23 +6,6 @@ import (
 	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
-// Len returns the number of stored vectors.
-func (h *HNSW) Len() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.n
-}
-
-// Dim returns the vector dimension.
-func (h *HNSW) Dim() int { return h.dim }
-
-// Vectors returns the stored row-major matrix. It must not be modified.
-func (h *HNSW) Vectors() []float32 {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return h.vecs
-}
-
 // EfSearch returns the default beam width of Search.
 func (h *HNSW) EfSearch() int { return int(h.efSearch.Load()) }
 

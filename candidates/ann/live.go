@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 )
 
 // Growable is an Index that takes vectors after it is built: a catalog that changes between
@@ -25,6 +26,39 @@ var (
 	_ Growable = (*Exact)(nil)
 	_ Growable = (*HNSW)(nil)
 )
+
+// rows is what both indexes store and serve the same way: the row-major matrix of n vectors of
+// dim values and its tombstones, under the lock searches read and Add and Delete write.
+type rows struct {
+	mu      sync.RWMutex
+	deleted tombstones
+	vecs    []float32
+	dim, n  int
+}
+
+// Len returns the number of stored vectors.
+func (r *rows) Len() int {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.n
+}
+
+// Dim returns the vector dimension.
+func (r *rows) Dim() int { return r.dim }
+
+// Vectors returns the stored row-major matrix. It must not be modified.
+func (r *rows) Vectors() []float32 {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	return r.vecs
+}
+
+// Delete marks id deleted. See [Growable].
+func (r *rows) Delete(id int32) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.deleted.mark(id, r.n)
+}
 
 // tombstones is the deleted set of a growable index, nil until the first Delete.
 type tombstones []bool
@@ -78,13 +112,6 @@ func (x *Exact) Add(vec []float32) (int32, error) {
 	return int32(x.n - 1), nil
 }
 
-// Delete marks id deleted. See [Growable].
-func (x *Exact) Delete(id int32) error {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	return x.deleted.mark(id, x.n)
-}
-
 // Add inserts vec as a new node (Alg. 1, as in the build) and returns its ID. See [Growable].
 func (h *HNSW) Add(vec []float32) (int32, error) {
 	h.mu.Lock()
@@ -119,13 +146,6 @@ func (h *HNSW) Add(vec []float32) (int32, error) {
 	h.insert(s, id, &builder{})
 	h.pool.Put(s)
 	return id, nil
-}
-
-// Delete marks id deleted. See [Growable].
-func (h *HNSW) Delete(id int32) error {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.deleted.mark(id, h.n)
 }
 
 // scratch takes a pooled scratch sized for the current node count (nodes added since it was

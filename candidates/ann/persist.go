@@ -105,8 +105,7 @@ func ReadHNSW(r io.Reader) (*HNSW, error) {
 	}
 
 	h := &HNSW{
-		dim:            int(dim),
-		n:              int(n),
+		rows:           rows{dim: int(dim), n: int(n)},
 		m:              int(m),
 		m0:             2 * int(m),
 		efConstruction: int(efc),

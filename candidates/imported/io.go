@@ -19,7 +19,7 @@ const (
 // file's hex SHA-256. The artifact holds everything serving needs (the files it came from are
 // named for the record only), so a bundle serves without them.
 func (m *Model) Save(path string) (string, error) {
-	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
+	return artifact.Save(path, Kind, version, func(e *artifact.Encoder) {
 		p := m.p
 		for _, s := range []string{p.Format, p.Path, p.Items, p.Users, p.ItemIDs, p.UserIDs, p.fold()} {
 			e.String(s)
@@ -41,7 +41,6 @@ func (m *Model) Save(path string) (string, error) {
 		for _, v := range []int{r.FileItems, r.Items, r.ItemsSkipped, r.CatalogItemsWithout, r.FileUsers, r.Users, r.UsersSkipped} {
 			e.Int(v)
 		}
-		return nil
 	})
 }
 

@@ -157,13 +157,12 @@ const (
 // Save writes the model to path as an artifact of kind "popularity" and returns the file's hex
 // SHA-256. The ranking is stored, so a loaded model needs no item IDs to break ties.
 func (m *Model) Save(path string) (string, error) {
-	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
+	return artifact.Save(path, Kind, version, func(e *artifact.Encoder) {
 		e.Int(len(m.counts))
 		for _, c := range m.counts {
 			e.Int(int(c))
 		}
 		e.Int32s(m.ranking)
-		return nil
 	})
 }
 

@@ -285,10 +285,8 @@ const (
 // Save writes the model to path as an artifact of kind "twotower" and returns the file's hex
 // SHA-256.
 func (m *Model) Save(path string) (string, error) {
-	return artifact.Save(path, artifact.Header{Kind: artifactKind, Version: artifactVersion}, func(e *artifact.Encoder) error {
-		if err := e.JSON(m.p); err != nil {
-			return err
-		}
+	return artifact.Save(path, artifactKind, artifactVersion, func(e *artifact.Encoder) {
+		e.JSON(m.p)
 		a := &m.net.a
 		e.Int(m.numUsers)
 		e.Int(a.numItems)
@@ -301,7 +299,6 @@ func (m *Model) Save(path string) (string, error) {
 		nn.WriteParams(e, m.net.ps)
 		e.Float32s(m.items)
 		e.Float32s(m.logPrior)
-		return nil
 	})
 }
 

@@ -132,52 +132,37 @@ func (p Params) Validate() error {
 	); err != nil {
 		return err
 	}
-	switch p.Correction {
-	case CorrectionNone:
-	case CorrectionLogQ:
-		if p.Loss != LossSoftmax {
-			return params.Must("correction", fmt.Sprintf("%q", p.Correction), fmt.Sprintf("be %q with loss %q (logQ corrects sampled softmax)", CorrectionNone, p.Loss))
-		}
-	default:
-		return params.OneOf("correction", p.Correction, CorrectionNone, CorrectionLogQ)
+	if err := params.First(
+		params.In("correction", p.Correction, CorrectionNone, CorrectionLogQ),
+		params.Check(p.Correction != CorrectionLogQ || p.Loss == LossSoftmax, "correction", fmt.Sprintf("%q", p.Correction),
+			fmt.Sprintf("be %q with loss %q (logQ corrects sampled softmax)", CorrectionNone, p.Loss)),
+		params.In("logq_estimator", p.LogQEstimator, EstimatorStreaming, EstimatorCounts),
+	); err != nil {
+		return err
 	}
-	switch p.LogQEstimator {
-	case EstimatorStreaming:
+	if p.LogQEstimator == EstimatorStreaming {
 		if err := params.First(
 			params.AtLeast("logq_buckets", p.LogQBuckets, 1),
 			params.Check(p.LogQAlpha > 0 && p.LogQAlpha <= 1, "logq_alpha", p.LogQAlpha, "be in (0, 1]"),
 		); err != nil {
 			return err
 		}
-	case EstimatorCounts:
-	default:
-		return params.OneOf("logq_estimator", p.LogQEstimator, EstimatorStreaming, EstimatorCounts)
 	}
-	switch p.Negatives {
-	case NegativesInBatch:
-	case NegativesMixed:
-		if p.MixedNegatives < 1 {
-			return params.Must("mixed_negatives", p.MixedNegatives, fmt.Sprintf("be ≥ 1 with negatives %q", NegativesMixed))
-		}
-	default:
-		return params.OneOf("negatives", p.Negatives, NegativesInBatch, NegativesMixed)
-	}
-	if err := params.AtLeast("mixed_negatives", p.MixedNegatives, 0); err != nil {
+	if err := params.First(
+		params.In("negatives", p.Negatives, NegativesInBatch, NegativesMixed),
+		params.Check(p.Negatives != NegativesMixed || p.MixedNegatives >= 1, "mixed_negatives", p.MixedNegatives,
+			fmt.Sprintf("be ≥ 1 with negatives %q", NegativesMixed)),
+		params.AtLeast("mixed_negatives", p.MixedNegatives, 0),
+	); err != nil {
 		return err
 	}
 	if p.Loss == LossGramian {
-		if err := params.NonNegative("gramian_weight", p.GramianWeight); err != nil {
-			return err
-		}
-		switch p.GramianItems {
-		case GramianBatch:
-		case GramianCatalog:
-			if p.MixedNegatives < 1 {
-				return params.Must("mixed_negatives", p.MixedNegatives, fmt.Sprintf("be ≥ 1 with gramian_items %q (they are the catalog sample)", GramianCatalog))
-			}
-		default:
-			return params.OneOf("gramian_items", p.GramianItems, GramianBatch, GramianCatalog)
-		}
+		return params.First(
+			params.NonNegative("gramian_weight", p.GramianWeight),
+			params.In("gramian_items", p.GramianItems, GramianBatch, GramianCatalog),
+			params.Check(p.GramianItems != GramianCatalog || p.MixedNegatives >= 1, "mixed_negatives", p.MixedNegatives,
+				fmt.Sprintf("be ≥ 1 with gramian_items %q (they are the catalog sample)", GramianCatalog)),
+		)
 	}
 	return nil
 }

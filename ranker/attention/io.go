@@ -21,16 +21,13 @@ const (
 // SHA-256. The file holds the parameters, the item count, the feature schema with its
 // standardisation, and every weight by name and shape.
 func (m *Model) Save(path string) (string, error) {
-	return artifact.Save(path, artifact.Header{Kind: Kind, Version: version}, func(e *artifact.Encoder) error {
-		if err := e.JSON(m.p); err != nil {
-			return err
-		}
+	return artifact.Save(path, Kind, version, func(e *artifact.Encoder) {
+		e.JSON(m.p)
 		e.Int(m.net.numItems)
 		e.Strings(m.features)
 		e.Float32s(m.net.mean)
 		e.Float32s(m.net.std)
 		nn.WriteParams(e, m.net.params())
-		return nil
 	})
 }
 
