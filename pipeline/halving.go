@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/cascade-rec/cascade/dataset"
-	"github.com/cascade-rec/cascade/progress"
-	"github.com/cascade-rec/cascade/replay"
 )
 
 // A model's grid is judged on the validation split, by one of two strategies (tuning.strategy):
@@ -56,9 +54,6 @@ type rung struct {
 // combinations against each other on the same steps, and fewer would rank them by noise.
 const minRungSteps = 1000
 
-// rungSeed draws the rungs' validation samples.
-const rungSeed = 1
-
 // try trains trial tr's model (or reuses one trained with the same training parameters) on the
 // rung's budget, applies its serving parameters and replays the rung's validation steps.
 func (t *tuner) try(tr Trial, at rung) (float64, Model, error) {
@@ -94,11 +89,7 @@ func (t *tuner) try(tr Trial, at rung) (float64, Model, error) {
 	if err != nil {
 		return 0, nil, fmt.Errorf("model %s (%s): %w", t.name, tr.Label(), err)
 	}
-	rep, err := replay.Run(t.ctx, t.valid, tp.Replay(), replay.Options{
-		Dataset: t.ds.Name + "/validation", ItemIDs: t.ds.Items.IDs(),
-		Workers: t.opt.Workers, Progress: progress.Options{Disabled: true},
-		Sample: at.steps, Seed: rungSeed,
-	})
+	rep, err := validationReplay(t.ctx, t.valid, tp.Replay(), t.ds, at.steps, t.opt)
 	if err != nil {
 		return 0, nil, fmt.Errorf("model %s (%s): validation replay: %w", t.name, tr.Label(), err)
 	}
@@ -109,10 +100,10 @@ func (t *tuner) try(tr Trial, at rung) (float64, Model, error) {
 	if at.n > 0 {
 		res.Rung, res.Budget = at.n, at.budget
 		args = append(args, "rung", at.n, t.kind.resource, at.budget)
-		if rep.Sample != nil {
-			res.Steps = rep.Sample.Steps
-			args = append(args, "steps", rep.Sample.Steps)
-		}
+	}
+	if rep.Sample != nil {
+		res.Steps = rep.Sample.Steps
+		args = append(args, "steps", rep.Sample.Steps)
 	}
 	t.entry.Trials = append(t.entry.Trials, res)
 	prog, left := t.opt.plan.finish(unitTrial, time.Since(start))
@@ -190,11 +181,12 @@ func (t *tuner) halving(trials []Trial) (best int, score float64, m Model, err e
 }
 
 // rung describes rung r of n: budget units of full, and the same share of the validation steps
-// below the last rung.
+// (of at most Options.validationCap, what the last rung replays) below the last rung.
 func (t *tuner) rung(r, n, budget, full int) rung {
 	at := rung{n: r + 1, budget: budget}
 	if r < n-1 {
-		if steps := max(minRungSteps, len(t.valid.Test)*budget/full); steps < len(t.valid.Test) {
+		all := min(len(t.valid.Test), t.opt.validationCap())
+		if steps := max(minRungSteps, all*budget/full); steps < all {
 			at.steps = steps
 		}
 	}

@@ -11,10 +11,8 @@ import (
 
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/features"
-	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/ranker"
 	"github.com/cascade-rec/cascade/ranker/attention"
-	"github.com/cascade-rec/cascade/replay"
 )
 
 // A ranking stack is the rankers that run, in file order, each with one combination of its grid.
@@ -256,6 +254,9 @@ type StackTrial struct {
 	Stack   string             `json:"stack"`
 	Metrics map[string]float64 `json:"validation"`
 	Seconds float64            `json:"seconds"`
+	// Steps is the size of the validation sample replayed when the split has more steps than a
+	// trial replays (maxValidationSteps); absent, every step was replayed.
+	Steps int `json:"validation_steps,omitempty"`
 }
 
 // chooseStack compares the stacks, each on every ranking data configuration of the grid, as they
@@ -333,15 +334,16 @@ func chooseStack(ctx context.Context, cfg *Config, ds *dataset.Dataset, valid da
 			if err != nil {
 				return choice{}, nil, err
 			}
-			rep, err := replay.Run(ctx, valid, vp.Replay(), replay.Options{
-				Dataset: ds.Name + "/validation", ItemIDs: ds.Items.IDs(),
-				Workers: opt.Workers, Progress: progress.Options{Disabled: true},
-			})
+			rep, err := validationReplay(ctx, valid, vp.Replay(), ds, 0, opt)
 			if err != nil {
 				return choice{}, nil, fmt.Errorf("ranking stack %s: validation replay: %w", label, err)
 			}
 			score := rep.Metrics[cfg.Tuning.Metric]
-			sel.Trials = append(sel.Trials, StackTrial{Stack: label, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(t0).Seconds()})
+			trial := StackTrial{Stack: label, Metrics: pick(rep.Metrics, "ndcg@10", "hr@10", "hr@100", cfg.Tuning.Metric), Seconds: time.Since(t0).Seconds()}
+			if rep.Sample != nil {
+				trial.Steps = rep.Sample.Steps
+			}
+			sel.Trials = append(sel.Trials, trial)
 			prog, left := opt.plan.finish(unitStack, time.Since(t0))
 			log.Info("stack trial", "trial", prog, "stack", label, cfg.Tuning.Metric, fmt.Sprintf("%.5f", score), "left", left)
 			if score > bestScore {

@@ -55,6 +55,9 @@ type Options struct {
 	// with the same parameters and code is loaded instead (manifest.json marks it "cached").
 	Cache *ModelCache
 
+	// maxSteps caps the validation steps a trial replays (0: maxValidationSteps); tests lower it.
+	maxSteps int
+
 	plan   *plan       // the run's units of work, for "trial 3/12, about 14 min left"
 	events eventPolicy // the file's events section resolved against the data
 	costs  *costMeter  // what each stage used, for the manifest
