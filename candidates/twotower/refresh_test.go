@@ -94,7 +94,9 @@ func TestQueryRefreshEvicts(t *testing.T) {
 	if err := m.SetQueryRefresh(time.Hour, cacheShards); err != nil {
 		t.Fatal(err)
 	}
-	q := func(u int32, at int64) { m.QueryEmbedding(candidates.Query{User: u, History: []int32{1, 2, 3}, Time: at}, nil) }
+	q := func(u int32, at int64) {
+		m.QueryEmbedding(candidates.Query{User: u, History: []int32{1, 2, 3}, Time: at}, nil)
+	}
 	q(0, 100)
 	q(0, 101) // reused
 	q(64, 102)
