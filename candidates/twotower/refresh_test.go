@@ -211,3 +211,30 @@ func TestQueryRefreshConcurrent(t *testing.T) {
 		t.Errorf("stats %+v: want ≥ %d computed and %d requests in all", st, users, 8*200)
 	}
 }
+
+// BenchmarkQueryTower: one query tower evaluation (reference architecture, 50-item history), the
+// work query_refresh_hours saves on each reused request.
+func BenchmarkQueryTower(b *testing.B) {
+	m := benchModel(b, 10_000)
+	qs := benchQueries(10_000)
+	dst := make([]float32, 0, m.Dim())
+	benchRequests(b, func(i int) { dst = m.QueryEmbedding(qs[i%len(qs)], dst) })
+}
+
+// BenchmarkRecommendReused: BenchmarkRecommend's requests answered with a cached query
+// embedding (every request within the refresh interval): the top-500 search alone.
+func BenchmarkRecommendReused(b *testing.B) {
+	m := benchModel(b, 10_000)
+	qs := benchQueries(10_000)
+	if err := m.SetQueryRefresh(time.Hour, 0); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	dst := make([]candidates.Candidate, 0, 500)
+	benchRequests(b, func(i int) {
+		var err error
+		if dst, err = m.Recommend(ctx, qs[i%len(qs)], 500, nil, dst); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
