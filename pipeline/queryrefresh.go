@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -80,7 +81,7 @@ func applyQueryRefresh(cfg *Config, models map[string]Model) error {
 		if !ok {
 			return fmt.Errorf("model %q (%T) has no query tower to refresh every %v hours", name, models[name], h)
 		}
-		if err := r.SetQueryRefresh(time.Duration(h*float64(time.Hour)), 0); err != nil {
+		if err := r.SetQueryRefresh(time.Duration(math.Round(h*float64(time.Hour))), 0); err != nil {
 			return fmt.Errorf("model %q: %w", name, err)
 		}
 	}

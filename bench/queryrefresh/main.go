@@ -85,7 +85,7 @@ func run(file, data, models string, hours []float64, workers, runs int) error {
 		}
 		rw := row{label: "every request"}
 		if h > 0 {
-			rw.label = fmt.Sprintf("%g h", h)
+			rw.label = fmt.Sprintf("%.4g h", h)
 		}
 		var walls, cpus []float64
 		for r := 0; r < runs; r++ {
@@ -116,8 +116,8 @@ func run(file, data, models string, hours []float64, workers, runs int) error {
 		rw.wall, rw.cpu = median(walls), median(cpus)
 		rows = append(rows, rw)
 	}
-	fmt.Printf("| refresh every | ndcg@10 | hr@10 | recall@500 (two-tower) | query tower runs / calls | replay wall s | replay CPU s |\n")
-	fmt.Printf("|---|---|---|---|---|---|---|\n")
+	fmt.Printf("| refresh every | ndcg@10 | warm ndcg@10 | cold ndcg@10 | hr@10 | recall@500 (two-tower) | query tower runs / calls | replay wall s | replay CPU s |\n")
+	fmt.Printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, rw := range rows {
 		if rw.calls == 0 { // every request: the tower runs on every call
 			rw.computed, rw.calls = calls, calls
@@ -126,7 +126,9 @@ func run(file, data, models string, hours []float64, workers, runs int) error {
 		for _, st := range rw.rep.Stages {
 			recall = st["recall@500"]
 		}
-		fmt.Printf("| %s | %.4f | %.4f | %.4f | %d / %d (%.1f%%) | %.1f | %.1f |\n", rw.label, rw.rep.Metrics["ndcg@10"], rw.rep.Metrics["hr@10"],
+		m := rw.rep.Metrics
+		fmt.Printf("| %s | %.4f | %.4f | %.4f | %.4f | %.4f | %d / %d (%.1f%%) | %.1f | %.1f |\n", rw.label, m["ndcg@10"],
+			rw.rep.Slices["warm"]["ndcg@10"], rw.rep.Slices["cold"]["ndcg@10"], m["hr@10"],
 			recall, rw.computed, rw.calls, 100*float64(rw.computed)/float64(max(rw.calls, 1)), rw.wall, rw.cpu)
 	}
 	return nil

@@ -2,7 +2,6 @@ package twotower
 
 import (
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -93,8 +92,12 @@ type cacheShard struct {
 }
 
 func newQueryCache(every time.Duration, dim, users int) *queryCache {
-	secs := every.Seconds()
-	c := &queryCache{every: int64(math.Ceil(secs)), dim: dim}
+	// Request times are whole seconds: an interval is rounded up to one.
+	secs := int64(every / time.Second)
+	if every%time.Second != 0 {
+		secs++
+	}
+	c := &queryCache{every: secs, dim: dim}
 	per := (users + cacheShards - 1) / cacheShards
 	for i := range c.shards {
 		c.shards[i] = cacheShard{capacity: max(per, 1), slot: map[int32]int32{}, head: -1, tail: -1}
