@@ -50,9 +50,11 @@ func benchQueries(numItems int) []candidates.Query {
 // BenchmarkRecommend: query tower over a 50-item history + top-500 retrieval from 10K items.
 // Reports p50/p99 wall-clock latency of single requests on one goroutine, and (on Linux) the
 // p50/p99 of the CPU time each request used, which excludes waiting for a CPU on a busy machine.
-func BenchmarkRecommend(b *testing.B) {
-	m := benchModel(b, 10_000)
-	qs := benchQueries(10_000)
+func BenchmarkRecommend(b *testing.B) { benchRecommend(b, benchModel(b, 10_000)) }
+
+// benchRecommend times m's top-500 answers to benchQueries over its catalog.
+func benchRecommend(b *testing.B, m *Model) {
+	qs := benchQueries(m.NumItems())
 	ctx := context.Background()
 	dst := make([]candidates.Candidate, 0, 500)
 	benchRequests(b, func(i int) {

@@ -225,16 +225,8 @@ func BenchmarkQueryTower(b *testing.B) {
 // embedding (every request within the refresh interval): the top-500 search alone.
 func BenchmarkRecommendReused(b *testing.B) {
 	m := benchModel(b, 10_000)
-	qs := benchQueries(10_000)
 	if err := m.SetQueryRefresh(time.Hour, 0); err != nil {
 		b.Fatal(err)
 	}
-	ctx := context.Background()
-	dst := make([]candidates.Candidate, 0, 500)
-	benchRequests(b, func(i int) {
-		var err error
-		if dst, err = m.Recommend(ctx, qs[i%len(qs)], 500, nil, dst); err != nil {
-			b.Fatal(err)
-		}
-	})
+	benchRecommend(b, m)
 }
