@@ -71,8 +71,11 @@ func (c *Config) queryRefreshHours() map[string]float64 {
 	return out
 }
 
-// applyQueryRefresh sets the file's query refresh intervals on the loaded models.
-func applyQueryRefresh(cfg *Config, models map[string]Model) error {
+// applyQueryRefresh sets the file's query refresh intervals on the loaded models, with caches
+// sized for the bundle's users (every user of its data set, test-window users included) and a
+// quarter more: a replay never evicts a user, so it gives the same figures for any number of
+// workers.
+func applyQueryRefresh(cfg *Config, models map[string]Model, users int) error {
 	for name, h := range cfg.queryRefreshHours() {
 		if h == 0 {
 			continue
@@ -81,7 +84,7 @@ func applyQueryRefresh(cfg *Config, models map[string]Model) error {
 		if !ok {
 			return fmt.Errorf("model %q (%T) has no query tower to refresh every %v hours", name, models[name], h)
 		}
-		if err := r.SetQueryRefresh(time.Duration(math.Round(h*float64(time.Hour))), 0); err != nil {
+		if err := r.SetQueryRefresh(time.Duration(math.Round(h*float64(time.Hour))), users+users/4); err != nil {
 			return fmt.Errorf("model %q: %w", name, err)
 		}
 	}

@@ -32,14 +32,15 @@ type QueryRefreshStats struct {
 
 // SetQueryRefresh makes the model reuse a user's query embedding for every (0: compute it on
 // every request, the default) in a cache of at most users entries (0: the trained users and a
-// quarter more, so that a replay over trained users never evicts one). When more users than that
-// are served, the least recently served of a shard is evicted and recomputed on its next request.
+// quarter more). When more users than that are served, the least recently served of a shard is
+// evicted and recomputed on its next request. Dense user IDs spread evenly over the shards, so a
+// cache of users ≥ n never evicts a user of IDs [0, n).
 // Calling it again starts an empty cache. Requests running meanwhile use the old setting or the
 // new one.
 //
 // The model's results stay deterministic for a fixed order of each user's requests as long as no
-// user is evicted: replay, which runs each user's steps in order on one worker, gives the same
-// figures for any number of workers.
+// user is evicted: replay, which runs each user's steps in order on one worker, then gives the
+// same figures for any number of workers.
 func (m *Model) SetQueryRefresh(every time.Duration, users int) error {
 	if every < 0 {
 		return fmt.Errorf("twotower: query refresh interval %v: must be ≥ 0 (0: every request)", every)
