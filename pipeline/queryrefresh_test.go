@@ -1,14 +1,11 @@
 package pipeline
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/cascade-rec/cascade/dataset"
-	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/replay"
 )
 
@@ -26,17 +23,7 @@ func refreshReplay(t *testing.T, source string, workers int) ([]byte, *Pipeline)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Open(cfg, dir, ds)
-	if err != nil {
-		t.Fatal(err)
-	}
-	split := dataset.TemporalSplit(ds.Events, cfg.Split.TrainFraction)
-	rep, err := replay.Run(context.Background(), split, p.Replay(), replay.Options{
-		ItemIDs: ds.Items.IDs(), Workers: workers, Sample: 800, Seed: 3, Progress: progress.Options{Disabled: true},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep, p := openAndReplay(t, cfg, dir, ds, replay.Options{Workers: workers, Sample: 800, Seed: 3})
 	rep.LatencyMS, rep.StageLatencyMS, rep.Seconds, rep.StepsPerSecond = nil, nil, 0, 0
 	rep.CI.LatencyMS, rep.CI.StageLatencyMS = nil, nil
 	b, err := json.Marshal(rep)
