@@ -233,6 +233,10 @@ func (OneOrMore[T]) oneOrMore() {}
 type SourceConfig struct {
 	Model string `yaml:"model"`
 	K     int    `yaml:"k"`
+	// QueryRefreshHours reuses a user's query embedding (two-tower) until this many hours of
+	// request time have passed since it was computed; 0 computes it on every request. Serving
+	// only: it needs no retraining (queryrefresh.go).
+	QueryRefreshHours float64 `yaml:"query_refresh_hours"`
 }
 
 // FinalConfig sizes the answer.

@@ -70,6 +70,9 @@ func Open(cfg *Config, dir string, ds *dataset.Dataset) (*Pipeline, error) {
 			return nil, fmt.Errorf("model bundle: model %q: %w", name, err)
 		}
 	}
+	if err := applyQueryRefresh(cfg, models, man.Dataset.Users); err != nil {
+		return nil, fmt.Errorf("model bundle %s: %w", dir, err)
+	}
 	var stats *features.Stats
 	if cfg.Features != nil {
 		if man.Features == nil {

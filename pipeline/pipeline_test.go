@@ -82,18 +82,24 @@ func trainAndReplay(t *testing.T, ds *dataset.Dataset, source string) (*replay.R
 	if err != nil {
 		t.Fatal(err)
 	}
+	rep, _ := openAndReplay(t, cfg, dir, ds, replay.Options{})
+	return rep, man, dir
+}
+
+// openAndReplay opens the bundle in dir with cfg and replays the replay-v1 test split of ds
+// through it with opt (item IDs and silence added).
+func openAndReplay(t *testing.T, cfg *Config, dir string, ds *dataset.Dataset, opt replay.Options) (*replay.Report, *Pipeline) {
+	t.Helper()
 	p, err := Open(cfg, dir, ds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	split := dataset.TemporalSplit(ds.Events, cfg.Split.TrainFraction)
-	rep, err := replay.Run(context.Background(), split, p.Replay(), replay.Options{
-		ItemIDs: ds.Items.IDs(), Progress: progress.Options{Disabled: true},
-	})
+	opt.ItemIDs, opt.Progress = ds.Items.IDs(), progress.Options{Disabled: true}
+	rep, err := replay.Run(context.Background(), dataset.TemporalSplit(ds.Events, cfg.Split.TrainFraction), p.Replay(), opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return rep, man, dir
+	return rep, p
 }
 
 func TestTrainReplayIALSBeatsPopularity(t *testing.T) {

@@ -85,6 +85,9 @@ func (c *Config) validateSources(key string, sources []SourceConfig) error {
 		if s.K <= 0 || s.K > 100_000 {
 			return c.errorf(at+".k", "must be in 1..100000, got %d", s.K)
 		}
+		if err := c.validateQueryRefresh(at, s); err != nil {
+			return err
+		}
 	}
 	return nil
 }

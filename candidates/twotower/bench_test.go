@@ -33,22 +33,41 @@ func benchModel(b testing.TB, numItems int) *Model {
 	return m
 }
 
-// BenchmarkRecommend: query tower over a 50-item history + top-500 retrieval from 10K items.
-// Reports p50/p99 wall-clock latency of single requests on one goroutine, and (on Linux) the
-// p50/p99 of the CPU time each request used, which excludes waiting for a CPU on a busy machine.
-func BenchmarkRecommend(b *testing.B) {
-	m := benchModel(b, 10_000)
+// benchQueries are 64 requests of distinct users with 50-item histories over numItems items.
+func benchQueries(numItems int) []candidates.Query {
 	rng := rand.New(rand.NewPCG(3, 4))
 	qs := make([]candidates.Query, 64)
 	for i := range qs {
 		h := make([]int32, 50)
 		for j := range h {
-			h[j] = int32(rng.IntN(10_000))
+			h[j] = int32(rng.IntN(numItems))
 		}
 		qs[i] = candidates.Query{User: int32(i), History: h, Time: 1_700_000_000 + int64(i)*977}
 	}
+	return qs
+}
+
+// BenchmarkRecommend: query tower over a 50-item history + top-500 retrieval from 10K items.
+// Reports p50/p99 wall-clock latency of single requests on one goroutine, and (on Linux) the
+// p50/p99 of the CPU time each request used, which excludes waiting for a CPU on a busy machine.
+func BenchmarkRecommend(b *testing.B) { benchRecommend(b, benchModel(b, 10_000)) }
+
+// benchRecommend times m's top-500 answers to benchQueries over its catalog.
+func benchRecommend(b *testing.B, m *Model) {
+	qs := benchQueries(m.NumItems())
 	ctx := context.Background()
 	dst := make([]candidates.Candidate, 0, 500)
+	benchRequests(b, func(i int) {
+		var err error
+		if dst, err = m.Recommend(ctx, qs[i%len(qs)], 500, nil, dst); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// benchRequests runs request(i) b.N times on one locked thread and reports the p50/p99 of each
+// call's wall-clock latency and (on Linux) CPU time.
+func benchRequests(b *testing.B, request func(i int)) {
 	lat := make([]time.Duration, 0, b.N)
 	cpu := make([]time.Duration, 0, b.N)
 	runtime.LockOSThread()
@@ -58,11 +77,7 @@ func BenchmarkRecommend(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		c0, ok := threadCPUTime()
 		start := time.Now()
-		var err error
-		dst, err = m.Recommend(ctx, qs[i%len(qs)], 500, nil, dst)
-		if err != nil {
-			b.Fatal(err)
-		}
+		request(i)
 		lat = append(lat, time.Since(start))
 		if c1, _ := threadCPUTime(); ok {
 			cpu = append(cpu, c1-c0)

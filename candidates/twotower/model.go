@@ -41,6 +41,9 @@ type Model struct {
 	live      atomic.Pointer[liveItems]
 	liveMu    sync.Mutex
 	coldPrior float32
+
+	// queries, when set, reuses users' query embeddings between requests (refresh.go).
+	queries atomic.Pointer[queryCache]
 }
 
 var (
@@ -169,11 +172,19 @@ func (m *Model) QueryEmbedding(q candidates.Query, dst []float32) []float32 {
 	return append(dst[:0], s.u...)
 }
 
-// embed runs the query tower on q into s.u.
+// embed runs the query tower on q into s.u, or copies the user's cached embedding when
+// SetQueryRefresh allows it.
 func (m *Model) embed(s *scratch, q candidates.Query) {
+	c := m.queries.Load()
+	if c != nil && c.get(q.User, q.Time, s.u) {
+		return
+	}
 	s.w.resetQueries()
 	s.w.addQuery(&m.net.a, q.History, q.User, q.Time)
 	m.net.queryForward(&s.w, s.u)
+	if c != nil {
+		c.put(q.User, q.Time, s.u)
+	}
 }
 
 // Recommend returns the n best items for q, best first, leaving out q.History and the items for
