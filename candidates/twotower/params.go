@@ -52,12 +52,12 @@ type Params struct {
 	IDDropout float64 `yaml:"id_dropout"`
 
 	// Objective.
-	Temperature    float64 `yaml:"temperature"`     // τ: score = u·v/τ
-	Loss           string  `yaml:"loss"`            // softmax | gramian
-	Correction     string  `yaml:"correction"`      // none | logq (softmax only)
-	LogQEstimator  string  `yaml:"logq_estimator"`  // streaming | counts
-	LogQBuckets    int     `yaml:"logq_buckets"`    // hash array size of the streaming estimator
-	LogQAlpha      float64 `yaml:"logq_alpha"`      // learning rate of the streaming estimator
+	Temperature   float64 `yaml:"temperature"`    // τ: score = u·v/τ
+	Loss          string  `yaml:"loss"`           // softmax | gramian
+	Correction    string  `yaml:"correction"`     // none | logq (softmax only)
+	LogQEstimator string  `yaml:"logq_estimator"` // streaming | counts
+	LogQBuckets   int     `yaml:"logq_buckets"`   // hash array size of the streaming estimator
+	LogQAlpha     float64 `yaml:"logq_alpha"`     // learning rate of the streaming estimator
 	// Examples is where the positives come from: events (every event) or impressions (the
 	// clicked items of logged slates, each with its slate's unclicked items as negatives). The
 	// article's question: a generator that learns only from impressions tells apart only items

@@ -140,7 +140,7 @@ type trainer struct {
 
 	seq     *seqs
 	samples []sample
-	negs    []int32 // the impression examples' own negatives (sample.negLo:negHi)
+	negs    []int32   // the impression examples' own negatives (sample.negLo:negHi)
 	prior   []float32 // log P(item) from the fit events, for validation with PriorBeta
 	val     []sample
 	valSeq  *seqs
