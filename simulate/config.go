@@ -46,6 +46,8 @@ type Config struct {
 	Reranker RerankerConfig `yaml:"reranker"`
 	// Workers bounds the goroutines serving users (0: GOMAXPROCS); it never changes the result.
 	Workers int `yaml:"workers"`
+	// Towers adds two-tower candidate generators by training mode (candgen.go; issue 13, 3a).
+	Towers TowerConfig `yaml:"towers"`
 }
 
 // WorldConfig sizes the synthetic world; the other parameters are synth.DefaultConfig's.
@@ -91,6 +93,7 @@ func DefaultConfig() Config {
 		Temperature:   1,
 		Retrain:       true,
 		Reranker:      RerankerConfig{Trees: 100, Leaves: 15, LearningRate: 0.1, MinDataInLeaf: 20, PositionFeature: true},
+		Towers:        TowerConfig{Params: DefaultTowerParams()},
 	}
 }
 
@@ -135,6 +138,7 @@ func (c Config) Validate() error {
 			params.Check(!seen[m], "exploration", m, "name each mode once"))
 		seen[m] = true
 	}
+	errs = append(errs, c.Towers.validate())
 	return errors.Join(errs...)
 }
 
