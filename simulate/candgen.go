@@ -92,7 +92,6 @@ type towerPolicy struct {
 	p       twotower.Params
 	ids     *idMap
 	n       int // candidates served
-	workers int
 	log     *slog.Logger
 
 	data     twotower.TrainData // the world's events and slates, then the policy's own
@@ -111,7 +110,7 @@ func newTowerPolicies(ctx context.Context, cfg Config, w *synth.World, ds *datas
 			return nil, err
 		}
 		p.Seed = cfg.Seed
-		tp := &towerPolicy{name: "twotower-" + mode, p: p, ids: ids, n: cfg.Candidates, workers: cfg.Workers, log: log,
+		tp := &towerPolicy{name: "twotower-" + mode, p: p, ids: ids, n: cfg.Candidates, log: log,
 			shown: make([]bool, ds.NumItems())}
 		tp.data = twotower.TrainData{Events: slices.Clone(ds.Events), NumUsers: ds.NumUsers(), NumItems: ds.NumItems(), ItemAttrs: ds.ItemAttrs}
 		for _, imp := range w.Impressions {
@@ -142,8 +141,12 @@ func (tp *towerPolicy) add(imp twotower.Impression) {
 	}
 }
 
+// towerWorkers is the fixed goroutine count of the generators' training: a two-tower is
+// reproducible for a seed and worker count, and a run must not depend on --workers.
+const towerWorkers = 2
+
 func (tp *towerPolicy) train(ctx context.Context) error {
-	m, st, err := twotower.Train(ctx, tp.data, tp.p, twotower.Options{Workers: tp.workers, Logger: quietLogger(tp.log), Progress: progress.Options{Disabled: true}})
+	m, st, err := twotower.Train(ctx, tp.data, tp.p, twotower.Options{Workers: towerWorkers, Logger: quietLogger(tp.log), Progress: progress.Options{Disabled: true}})
 	if err != nil {
 		return fmt.Errorf("simulate: %s: %w", tp.name, err)
 	}

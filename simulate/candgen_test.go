@@ -2,6 +2,7 @@ package simulate
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -86,5 +87,21 @@ func TestTowerConfigErrors(t *testing.T) {
 	cfg.Towers.Params.Dim = 0
 	if err := cfg.Validate(); err != nil {
 		t.Errorf("no modes: %v", err)
+	}
+}
+
+// The generators keep a run independent of --workers: they train with a fixed worker count.
+func TestTowerDeterministic(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains two bundles")
+	}
+	cfg := tinyTowers()
+	cfg.Towers.Modes = []string{TowerMixed}
+	cfg.Workers = 1
+	a, _ := runTiny(t, cfg)
+	cfg.Workers = 3
+	b, _ := runTiny(t, cfg)
+	if !reflect.DeepEqual(a.Rounds, b.Rounds) {
+		t.Errorf("same seed, different rounds:\n%+v\n%+v", a.Rounds, b.Rounds)
 	}
 }
