@@ -54,14 +54,7 @@ func (c TowerConfig) validate() error {
 	if len(c.Modes) == 0 {
 		return nil
 	}
-	var errs []error
-	seen := map[string]bool{}
-	for _, m := range c.Modes {
-		errs = append(errs,
-			params.In("towers.modes", m, TowerImpressions, TowerMixed, TowerInBatch),
-			params.Check(!seen[m], "towers.modes", m, "name each mode once"))
-		seen[m] = true
-	}
+	errs := modeList("towers.modes", c.Modes, TowerImpressions, TowerMixed, TowerInBatch)
 	for _, m := range c.Modes {
 		if p, err := c.paramsFor(m); err == nil {
 			errs = append(errs, params.Prefix("towers.params", p.Validate()))
@@ -88,11 +81,11 @@ func (c TowerConfig) paramsFor(m string) (twotower.Params, error) {
 
 // towerPolicy is one two-tower candidate generator in the loop.
 type towerPolicy struct {
-	name    string
-	p       twotower.Params
-	ids     *idMap
-	n       int // candidates served
-	log     *slog.Logger
+	name string
+	p    twotower.Params
+	ids  *idMap
+	n    int // candidates served
+	log  *slog.Logger
 
 	data     twotower.TrainData // the world's events and slates, then the policy's own
 	model    *twotower.Model

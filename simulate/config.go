@@ -131,15 +131,22 @@ func (c Config) Validate() error {
 		params.Check(c.Reranker.RandomNegatives >= 0 && c.Reranker.RandomNegatives <= 10, "reranker.random_negatives", c.Reranker.RandomNegatives, "be in [0, 10]"),
 		params.Check(c.Workers >= 0, "workers", c.Workers, "be ≥ 0 (0 = GOMAXPROCS)"),
 	}
-	seen := map[string]bool{}
-	for _, m := range c.Exploration {
-		errs = append(errs,
-			params.In("exploration", m, ExploreNone, ExploreEpsilon, ExploreSoftmax),
-			params.Check(!seen[m], "exploration", m, "name each mode once"))
-		seen[m] = true
-	}
+	errs = append(errs, modeList("exploration", c.Exploration, ExploreNone, ExploreEpsilon, ExploreSoftmax)...)
 	errs = append(errs, c.Towers.validate())
 	return errors.Join(errs...)
+}
+
+// modeList checks a list of mode names: each allowed, each once.
+func modeList(field string, modes []string, allowed ...string) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, m := range modes {
+		errs = append(errs,
+			params.In(field, m, allowed...),
+			params.Check(!seen[m], field, m, "name each mode once"))
+		seen[m] = true
+	}
+	return errs
 }
 
 // policyName is the name of the cascade policy with exploration mode index i.

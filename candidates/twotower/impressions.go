@@ -74,14 +74,7 @@ func (t *trainer) assembleOwn(batch []sample) {
 	c.own, c.ownOff = c.own[:0], append(c.ownOff[:0], 0)
 	for _, s := range batch {
 		for _, it := range t.negs[s.negLo:s.negHi] {
-			k := t.slot[it]
-			if k < 0 {
-				k = int32(len(c.items))
-				t.slot[it] = k
-				c.items = append(c.items, it)
-				c.mult = append(c.mult, 0)
-			}
-			c.own = append(c.own, k)
+			c.own = append(c.own, t.column(it))
 		}
 		c.ownOff = append(c.ownOff, int32(len(c.own)))
 	}

@@ -366,13 +366,7 @@ func (t *trainer) assemble(batch []sample) {
 	c := &t.cols
 	c.items, c.pos, c.mult, c.gw = c.items[:0], c.pos[:0], c.mult[:0], c.gw[:0]
 	add := func(it int32) int32 {
-		k := t.slot[it]
-		if k < 0 {
-			k = int32(len(c.items))
-			t.slot[it] = k
-			c.items = append(c.items, it)
-			c.mult = append(c.mult, 0)
-		}
+		k := t.column(it)
 		c.mult[k]++
 		return k
 	}
@@ -426,6 +420,19 @@ func (t *trainer) assemble(batch []sample) {
 			c.logq = append(c.logq, 0)
 		}
 	}
+}
+
+// column returns it's column in the batch being assembled, adding it (with no slot yet) when new.
+func (t *trainer) column(it int32) int32 {
+	c := &t.cols
+	k := t.slot[it]
+	if k < 0 {
+		k = int32(len(c.items))
+		t.slot[it] = k
+		c.items = append(c.items, it)
+		c.mult = append(c.mult, 0)
+	}
+	return k
 }
 
 func (t *trainer) posItems() []int32 {
