@@ -24,6 +24,9 @@ const (
 	// TowerMixed learns from the same slates with the batch's other clicks and uniformly
 	// sampled catalog items added as negatives (examples impressions, negatives mixed).
 	TowerMixed = "mixed"
+	// TowerImpressionsInBatch is mixed without the uniform items: the slate's unclicked items
+	// and the batch's other clicks, logQ-corrected (examples impressions, negatives in_batch).
+	TowerImpressionsInBatch = "impressions_in_batch"
 	// TowerInBatch is the default two-tower: every event a positive, in-batch softmax with
 	// logQ (examples events, negatives in_batch) — it never sees a slate.
 	TowerInBatch = "in_batch"
@@ -34,7 +37,7 @@ const (
 // round's end retrains from scratch on what its mode learns from — the world's logged slates
 // (impressions.jsonl) and its own slates so far, or the world's events and its own clicks.
 type TowerConfig struct {
-	Modes []string `yaml:"modes"` // impressions | mixed | in_batch; empty: no generator
+	Modes []string `yaml:"modes"` // impressions | mixed | impressions_in_batch | in_batch; empty: no generator
 	// Params is the model; Examples and Negatives are set by the mode (MixedNegatives, the
 	// uniform items per batch of mode mixed, is read from here).
 	Params twotower.Params `yaml:"params"`
@@ -54,7 +57,7 @@ func (c TowerConfig) validate() error {
 	if len(c.Modes) == 0 {
 		return nil
 	}
-	errs := modeList("towers.modes", c.Modes, TowerImpressions, TowerMixed, TowerInBatch)
+	errs := modeList("towers.modes", c.Modes, TowerImpressions, TowerMixed, TowerImpressionsInBatch, TowerInBatch)
 	for _, m := range c.Modes {
 		if p, err := c.paramsFor(m); err == nil {
 			errs = append(errs, params.Prefix("towers.params", p.Validate()))
@@ -71,6 +74,8 @@ func (c TowerConfig) paramsFor(m string) (twotower.Params, error) {
 		p.Examples, p.Negatives = twotower.ExamplesImpressions, twotower.NegativesShown
 	case TowerMixed:
 		p.Examples, p.Negatives = twotower.ExamplesImpressions, twotower.NegativesMixed
+	case TowerImpressionsInBatch:
+		p.Examples, p.Negatives = twotower.ExamplesImpressions, twotower.NegativesInBatch
 	case TowerInBatch:
 		p.Examples, p.Negatives = "", twotower.NegativesInBatch
 	default:

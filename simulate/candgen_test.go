@@ -14,7 +14,7 @@ func tinyTowers() Config {
 	cfg := tinyConfig()
 	cfg.World.Impressions = 600
 	cfg.Exploration, cfg.Retrain = []string{ExploreNone}, false
-	cfg.Towers.Modes = []string{TowerImpressions, TowerMixed, TowerInBatch}
+	cfg.Towers.Modes = []string{TowerImpressions, TowerMixed, TowerImpressionsInBatch, TowerInBatch}
 	p := &cfg.Towers.Params
 	p.Dim, p.Hidden, p.HistoryLen, p.AttrDim, p.ContextDim, p.BatchSize, p.Epochs, p.MixedNegatives = 8, []int{16}, 8, 4, 2, 64, 2, 32
 	return cfg
