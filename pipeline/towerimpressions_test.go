@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cascade-rec/cascade/candidates"
+	"github.com/cascade-rec/cascade/candidates/twotower"
 	"github.com/cascade-rec/cascade/dataset"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/ranker"
@@ -98,5 +99,39 @@ func TestTowerImpressionsWindow(t *testing.T) {
 	}
 	if g := got[0]; len(g.Shown) != 2 || g.Shown[1] != -1 || !g.Clicked[0] || g.Clicked[1] {
 		t.Errorf("%+v: want items [3 -1], clicks [true false]", g)
+	}
+}
+
+// A model cache keys a two-tower that learns from impressions by the log too, and one that
+// does not as before.
+func TestTowerImpressionsCacheKey(t *testing.T) {
+	c, err := OpenModelCache(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := TrainEnv{
+		Events:      []dataset.Event{{User: 0, Item: 1, Time: 100}},
+		NumUsers:    1,
+		NumItems:    2,
+		Workers:     1,
+		Impressions: []ranker.Impression{{Query: candidates.Query{User: 0, Time: 150}, Shown: []ranker.Shown{{Item: 1, Clicked: true}}}},
+	}
+	other := env
+	other.Impressions = []ranker.Impression{{Query: candidates.Query{User: 0, Time: 150}, Shown: []ranker.Shown{{Item: 1}}}}
+	key := func(env TrainEnv, p twotower.Params) string {
+		k, err := c.key("twotower", env, &p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	def := twotower.DefaultParams()
+	imp := def
+	imp.Examples = twotower.ExamplesImpressions
+	if key(env, def) != key(other, def) {
+		t.Error("the log changed the key of a two-tower that does not read it")
+	}
+	if key(env, imp) == key(other, imp) {
+		t.Error("the log did not change the key of a two-tower that learns from it")
 	}
 }
