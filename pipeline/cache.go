@@ -14,7 +14,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/cascade-rec/cascade/candidates/twotower"
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/ranker"
 )
 
 // ModelCache keeps trained first-stage models on disk, keyed by everything that determines them:
@@ -138,7 +140,22 @@ func (c *ModelCache) key(typ string, env TrainEnv, params any) (string, error) {
 		fmt.Fprintf(h, "events\x00%v\x00%v\x00", env.Weights, env.Targets)
 	}
 	h.Write([]byte(c.window(env)))
+	if tp, ok := params.(*twotower.Params); ok && tp.Examples == twotower.ExamplesImpressions {
+		hashImpressions(h, env.Impressions) // a new log is new training data
+	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashImpressions writes every slate of a log: its user, time, items and clicks.
+func hashImpressions(h io.Writer, imps []ranker.Impression) {
+	fmt.Fprintf(h, "impressions\x00%d\x00", len(imps))
+	for _, imp := range imps {
+		fmt.Fprintf(h, "%d %d", imp.Query.User, imp.Query.Time)
+		for _, s := range imp.Shown {
+			fmt.Fprintf(h, " %d:%t", s.Item, s.Clicked)
+		}
+		h.Write([]byte{0})
+	}
 }
 
 // window fingerprints env's events and the catalog they index: every event, the item IDs and

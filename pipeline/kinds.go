@@ -80,6 +80,12 @@ var kinds = map[string]*modelKind{
 		newParams: defaults(twotower.DefaultParams),
 		train: func(ctx context.Context, env TrainEnv, params any) (Model, error) {
 			data := twotower.TrainData{Events: env.Events, NumUsers: env.NumUsers, NumItems: env.NumItems, ItemAttrs: env.Dataset.ItemAttrs, Targets: env.Targets}
+			if params.(*twotower.Params).Examples == twotower.ExamplesImpressions {
+				var err error
+				if data.Impressions, err = towerImpressions(env); err != nil {
+					return nil, err
+				}
+			}
 			m, _, err := twotower.Train(ctx, data, *params.(*twotower.Params), twotower.Options{Workers: env.Workers, Progress: env.Progress, Logger: env.Logger})
 			return asTower(m, err)
 		},

@@ -29,6 +29,9 @@ type TrainEnv struct {
 	// models that learn to predict events learn only Targets (the two-tower).
 	Weights dataset.TypeWeights
 	Targets dataset.TypeSet
+	// Impressions is the file's impressions log (read when ranking_data's source or a
+	// two-tower's examples is impressions), every slate: a model keeps those of its window.
+	Impressions []ranker.Impression
 }
 
 // Model is a trained model as the pipeline holds it.
@@ -100,7 +103,7 @@ func Train(ctx context.Context, cfg *Config, ds *dataset.Dataset, outDir string,
 		},
 		Models: map[string]*ModelEntry{},
 	}
-	if cfg.RankingData.Source == SourceImpressions && cfg.Features != nil && (len(cfg.Rankers) > 0 || opt.OnlyRankingData) {
+	if cfg.RankingData.Source == SourceImpressions && cfg.Features != nil && (len(cfg.Rankers) > 0 || opt.OnlyRankingData) || towerLearnsFromImpressions(cfg) {
 		// Read before any model trains: a missing log fails at once.
 		var err error
 		if opt.impressions, err = loadImpressions(cfg, ds); err != nil {
@@ -218,7 +221,7 @@ func (o Options) env(s dataset.Split, ds *dataset.Dataset) TrainEnv {
 	return TrainEnv{
 		Events: s.Train, NumUsers: s.TrainUsers, NumItems: s.TrainItems, Dataset: ds,
 		Logger: o.logger(), Progress: o.Progress, Workers: o.Workers,
-		Weights: o.events.weights, Targets: o.events.positives,
+		Weights: o.events.weights, Targets: o.events.positives, Impressions: o.impressions,
 	}
 }
 

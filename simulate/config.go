@@ -46,6 +46,8 @@ type Config struct {
 	Reranker RerankerConfig `yaml:"reranker"`
 	// Workers bounds the goroutines serving users (0: GOMAXPROCS); it never changes the result.
 	Workers int `yaml:"workers"`
+	// Towers adds two-tower candidate generators by training mode (candgen.go; issue 13, 3a).
+	Towers TowerConfig `yaml:"towers"`
 }
 
 // WorldConfig sizes the synthetic world; the other parameters are synth.DefaultConfig's.
@@ -91,6 +93,7 @@ func DefaultConfig() Config {
 		Temperature:   1,
 		Retrain:       true,
 		Reranker:      RerankerConfig{Trees: 100, Leaves: 15, LearningRate: 0.1, MinDataInLeaf: 20, PositionFeature: true},
+		Towers:        TowerConfig{Params: DefaultTowerParams()},
 	}
 }
 
@@ -128,14 +131,22 @@ func (c Config) Validate() error {
 		params.Check(c.Reranker.RandomNegatives >= 0 && c.Reranker.RandomNegatives <= 10, "reranker.random_negatives", c.Reranker.RandomNegatives, "be in [0, 10]"),
 		params.Check(c.Workers >= 0, "workers", c.Workers, "be ≥ 0 (0 = GOMAXPROCS)"),
 	}
+	errs = append(errs, modeList("exploration", c.Exploration, ExploreNone, ExploreEpsilon, ExploreSoftmax)...)
+	errs = append(errs, c.Towers.validate())
+	return errors.Join(errs...)
+}
+
+// modeList checks a list of mode names: each allowed, each once.
+func modeList(field string, modes []string, allowed ...string) []error {
+	var errs []error
 	seen := map[string]bool{}
-	for _, m := range c.Exploration {
+	for _, m := range modes {
 		errs = append(errs,
-			params.In("exploration", m, ExploreNone, ExploreEpsilon, ExploreSoftmax),
-			params.Check(!seen[m], "exploration", m, "name each mode once"))
+			params.In(field, m, allowed...),
+			params.Check(!seen[m], field, m, "name each mode once"))
 		seen[m] = true
 	}
-	return errors.Join(errs...)
+	return errs
 }
 
 // policyName is the name of the cascade policy with exploration mode index i.

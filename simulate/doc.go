@@ -22,6 +22,10 @@
 //     builder as the pipeline's `ranking_data: {source: impressions}` (clicked = positive, shown
 //     and not clicked = negative, position as a training-only feature, optionally sampled
 //     catalog negatives and inverse-propensity weights).
+//   - candgen.go: two-tower candidate generators by training mode (issue 13, 3a): from the
+//     slates alone, with sampled negatives, or from every event; each serves its own top items
+//     and retrains each round on what it logged, measured by its candidates' junk share, recall
+//     of the true top k and share of never-shown items.
 //   - servedlog.go: the per-round JSON-lines log in the server's served-log format, with each
 //     item's propensity and click added.
 //   - metrics.go: per round and policy, the slates' true expected reward, coverage and the share of

@@ -3,6 +3,8 @@ package simulate
 import (
 	"cmp"
 	"slices"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // slateMetrics is what one served slate scored against the truth.
@@ -14,6 +16,9 @@ type slateMetrics struct {
 	// ceiling is the expected reward of the best slate the candidates allow: their k items of
 	// highest true affinity, best first (0 for the baselines, which have no candidate list).
 	ceiling float64
+	// topHits is how many of the user's k unseen items of highest true affinity the candidates
+	// hold (of top, which is k, or fewer when fewer are unseen).
+	topHits, top int
 }
 
 // measure scores a served slate: aff is the user's true affinity for every item when served,
@@ -44,7 +49,27 @@ func measure(cm ClickModel, aff []float64, med float64, s Served) slateMetrics {
 	}
 	slices.SortFunc(best, func(a, b float64) int { return cmp.Compare(b, a) })
 	m.ceiling = cm.Reward(best[:min(len(best), len(s.Slots))])
+	if len(s.Candidates) > 0 && s.Request != nil {
+		m.topHits, m.top = topRecall(aff, s)
+	}
 	return m
+}
+
+// topRecall counts the user's k = Request.K unseen items of highest true affinity (ties by
+// index) and how many of them s's candidates hold.
+func topRecall(aff []float64, s Served) (hits, k int) {
+	top := kernel.TopK[float64](nil)
+	for i, a := range aff {
+		if !s.Request.Seen(i) {
+			top.Offer(kernel.Scored[float64]{ID: int32(i), Score: a}, s.Request.K)
+		}
+	}
+	for _, sc := range top {
+		if slices.Contains(s.Candidates, int(sc.ID)) {
+			hits++
+		}
+	}
+	return hits, len(top)
 }
 
 // roundTotals accumulates one policy's slates in a round.
@@ -55,6 +80,7 @@ type roundTotals struct {
 	slots, junk  int
 	cands, cJunk int
 	ceiling      float64
+	topHits, top int
 	shown        map[int]bool
 }
 
@@ -70,6 +96,8 @@ func (t *roundTotals) add(m slateMetrics, s Served) {
 	t.cands += m.cands
 	t.cJunk += m.cJunk
 	t.ceiling += m.ceiling
+	t.topHits += m.topHits
+	t.top += m.top
 	for _, slot := range s.Slots {
 		t.shown[slot.Item] = true
 	}

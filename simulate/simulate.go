@@ -59,8 +59,15 @@ type RoundReport struct {
 	// re-ranker would earn.
 	CandidateCeiling map[string]float64 `json:"candidate_ceiling"`
 	// TrainingRows is, for the cascade policies, the impressions the re-ranker that served this
-	// round was trained on (0: the bundle's own ranking).
+	// round was trained on (0: the bundle's own ranking); for the two-tower generators, the
+	// examples of the model that served.
 	TrainingRows map[string]int `json:"training_rows"`
+	// CandidateRecall is, for the policies with a candidate list, the share of each user's k
+	// unseen items of highest true affinity that the list holds.
+	CandidateRecall map[string]float64 `json:"candidate_recall,omitempty"`
+	// CandidateUnshown is, for the two-tower generators, the share of candidate slots given to
+	// items that no slate of the policy's log has shown (candgen.go).
+	CandidateUnshown map[string]float64 `json:"candidate_unshown,omitempty"`
 }
 
 // Summary answers issue 13's figures for the policy named "cascade".
@@ -87,9 +94,7 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Report, error) {
 		log = slog.Default()
 	}
 	start := time.Now()
-	sc := synth.DefaultConfig()
-	sc.Seed = int64(cfg.Seed)
-	sc.Users, sc.Items, sc.Events, sc.Impressions = cfg.World.Users, cfg.World.Items, cfg.World.Events, cfg.World.Impressions
+	sc := worldConfig(cfg)
 	if err := sc.Validate(); err != nil {
 		return nil, fmt.Errorf("simulate: world: %w", err)
 	}
@@ -141,6 +146,11 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Report, error) {
 			log: log,
 		})
 	}
+	towers, err := newTowerPolicies(ctx, cfg, w, ds, ids, log)
+	if err != nil {
+		return nil, err
+	}
+	policies = append(policies, towers...)
 	policies = append(policies, oracle{}, newPopularity(len(w.Items), func(yield func(int) bool) {
 		for _, e := range w.Events {
 			if !yield(int(e.Item)) {
@@ -170,6 +180,14 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Report, error) {
 	rep.RunSeconds = time.Since(start).Seconds()
 	rep.Summary = summarize(rep.Rounds)
 	return rep, nil
+}
+
+// worldConfig is the synthetic world of cfg: synth's defaults at cfg's size and seed.
+func worldConfig(cfg Config) synth.Config {
+	sc := synth.DefaultConfig()
+	sc.Seed = int64(cfg.Seed)
+	sc.Users, sc.Items, sc.Events, sc.Impressions = cfg.World.Users, cfg.World.Items, cfg.World.Events, cfg.World.Impressions
+	return sc
 }
 
 func summarize(rounds []RoundReport) Summary {
@@ -234,6 +252,7 @@ func (r *runner) round(ctx context.Context, round int, logPath string) (RoundRep
 		Round: round, Reward: map[string]float64{}, JunkShare: map[string]float64{}, Coverage: map[string]float64{},
 		Clicks: map[string]float64{}, RewardVsOracle: map[string]float64{}, CandidateJunkShare: map[string]float64{},
 		TrainingRows: map[string]int{}, CandidateCeiling: map[string]float64{},
+		CandidateRecall: map[string]float64{}, CandidateUnshown: map[string]float64{},
 	}
 	served := map[string][]Served{}
 	rewards := map[string][]float64{}
@@ -276,9 +295,16 @@ func (r *runner) round(ctx context.Context, round int, logPath string) (RoundRep
 		rep.JunkShare[name] = tot.junkShare()
 		rep.Coverage[name] = tot.coverage(len(r.w.Items))
 		rep.Clicks[name] = ratio(float64(tot.clicks), float64(tot.slates))
-		if c, ok := pol.(*cascadePolicy); ok {
+		if _, ok := pol.(*cascadePolicy); ok || tot.cands > 0 {
 			rep.CandidateJunkShare[name] = ratio(float64(tot.cJunk), float64(tot.cands))
 			rep.CandidateCeiling[name] = ratio(tot.ceiling, float64(tot.slates))
+			rep.CandidateRecall[name] = ratio(float64(tot.topHits), float64(tot.top))
+		}
+		if tp, ok := pol.(*towerPolicy); ok {
+			rep.TrainingRows[name] = tp.examples
+			rep.CandidateUnshown[name] = tp.unshownShare(out)
+		}
+		if c, ok := pol.(*cascadePolicy); ok {
 			if c.rr.model != nil {
 				rep.TrainingRows[name] = c.rr.rows()
 			} else {

@@ -104,7 +104,7 @@ func BenchmarkTrainStep(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tr, err := newTrainer(w.trainData(w.events), w.events, nil, feats, p, quietOptions(0))
+	tr, err := newTrainer(w.trainData(w.events), w.events, nil, 0, feats, p, quietOptions(0))
 	if err != nil {
 		b.Fatal(err)
 	}

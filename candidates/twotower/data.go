@@ -20,6 +20,10 @@ type seqs struct {
 type sample struct {
 	user int32
 	idx  int32
+	// item is the positive: the event's item, or a slate's clicked item (impressions.go).
+	item int32
+	// negLo, negHi bound the example's own negatives in the trainer's negs (impressions only).
+	negLo, negHi int32
 }
 
 // newSeqs groups events (in time order) by user, keeping time order within each user. Users
@@ -56,7 +60,7 @@ func trainSamples(s *seqs, numItems int, targets dataset.TypeSet) []sample {
 		known := false
 		for i := lo; i < hi; i++ {
 			if known && int(s.items[i]) < numItems && targets.Has(s.types[i]) {
-				out = append(out, sample{user: int32(u), idx: i})
+				out = append(out, sample{user: int32(u), idx: i, item: s.items[i]})
 			}
 			if int(s.items[i]) < numItems {
 				known = true

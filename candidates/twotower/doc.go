@@ -15,6 +15,11 @@
 // it → its item). Losses: the in-batch sampled softmax with accidental-hit masking, optionally
 // logQ-corrected (Yi et al. 2019; streaming or exact frequency estimate) and with uniformly
 // sampled extra negatives (Yang et al. 2020); or the Gramian loss of Krichene et al. 2019.
+// With Params.Examples "impressions" (impressions.go) the examples are instead the clicked items
+// of logged slates (TrainData.Impressions), each with its slate's shown-and-not-clicked items as
+// its own negatives: alone (negatives "shown", a softmax over the slate) or beside the in-batch
+// and uniform ones (in_batch, mixed) — the article's question of whether a generator that sees
+// only what was shown needs sampled negatives (docs/benchmarks.md, issue 13, 3a).
 // Optimiser: Adam, lazy on the embedding tables. Each batch is split across Options.Workers
 // goroutines, each with its own activations and gradients, summed in a fixed order, so a run is
 // reproducible for a given seed and worker count. Early stopping watches the validation

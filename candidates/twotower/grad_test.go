@@ -28,6 +28,11 @@ func TestLossGradient(t *testing.T) {
 		{"softmax-logq-counts-mixed", func(p *Params) {
 			p.Correction, p.LogQEstimator, p.Negatives, p.MixedNegatives = CorrectionLogQ, EstimatorCounts, NegativesMixed, 6
 		}},
+		{"impressions-shown", func(p *Params) { p.Examples, p.Negatives = ExamplesImpressions, NegativesShown }},
+		{"impressions-in-batch-logq", func(p *Params) { p.Examples, p.Correction = ExamplesImpressions, CorrectionLogQ }},
+		{"impressions-mixed-logq", func(p *Params) {
+			p.Examples, p.Correction, p.Negatives, p.MixedNegatives = ExamplesImpressions, CorrectionLogQ, NegativesMixed, 6
+		}},
 		{"gramian-batch", func(p *Params) { p.Loss, p.Correction, p.GramianWeight = LossGramian, CorrectionNone, 3 }},
 		{"gramian-catalog", func(p *Params) {
 			p.Loss, p.Correction, p.GramianWeight, p.GramianItems, p.MixedNegatives = LossGramian, CorrectionNone, 3, GramianCatalog, 6
@@ -47,7 +52,9 @@ func TestLossGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tr, err := newTrainer(w.trainData(w.events), w.events, nil, feats, p, quietOptions(2))
+			data := w.trainData(w.events)
+			data.Impressions = w.slates(4, 40, 5) // read by the impressions cases only
+			tr, err := newTrainer(data, w.events, nil, 0, feats, p, quietOptions(2))
 			if err != nil {
 				t.Fatal(err)
 			}

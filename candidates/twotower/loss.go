@@ -17,6 +17,12 @@ type batchCols struct {
 	mult  []float32 // per column: slots holding the item
 	logq  []float32 // per column: log q(item) to subtract from its logits (softmax + logQ)
 	gw    []float32 // per column: weight in the item Gramian (gramian loss)
+	// Rows' own negatives (examples impressions): row b's are the columns own[ownOff[b]:ownOff[b+1]],
+	// columns that hold no shared slot unless another row's positive or a uniform sample is the
+	// same item.
+	own    []int32
+	ownOff []int32
+	w      []float64 // K scratch: one row's slot weights
 }
 
 // softmaxLoss is the in-batch sampled softmax with accidental-hit masking. For query row b and
@@ -42,6 +48,58 @@ func softmaxLoss(U, V []float32, d int, c *batchCols, tau float32, dU, dV, z []f
 	}
 	loss := nn.SoftmaxCrossEntropy(z, B, K, c.pos, 1/float32(B), z) / float64(B)
 	// z now holds dLoss/dlogit; the logit's derivative in u·v is 1/τ.
+	nn.Gemm(false, false, B, d, K, 1/tau, z, K, V, d, 0, dU, d)
+	nn.Gemm(true, false, K, d, B, 1/tau, z, K, U, d, 0, dV, d)
+	return loss
+}
+
+// maskedLogit stands for −∞: a column that is no negative of a row. exp(maskedLogit − max)
+// is 0 in every exp kernel, and finite inputs keep the vector kernels off their NaN paths.
+const maskedLogit = -1e4
+
+// ownSoftmaxLoss is the softmax of rows with their own negatives (training from impressions:
+// the slate's items shown and not clicked). Row b's logit for column k sums, as softmaxLoss
+// does, the copies of the item among b's negative slots: its own negatives count once each,
+// uncorrected (they are the slate, not a sample), and, when shared is set, the batch's shared
+// slots (other rows' positives, uniform samples) count mult_k times with their logQ:
+//
+//	z_bk = u_b·v_k/τ + log(own_bk + shared·mult_k·e^(−logq_k))   (k ≠ pos_b; masked at 0)
+//	z_bk = u_b·v_k/τ − shared·logq_k                              (k = pos_b)
+//
+// so that with shared and no own negatives it is softmaxLoss. Without shared, a row's softmax
+// runs over its slate alone: its positive against the items shown beside it.
+func ownSoftmaxLoss(U, V []float32, d int, c *batchCols, shared bool, tau float32, dU, dV, z []float32) float64 {
+	B, K := len(c.pos), len(c.items)
+	nn.Gemm(false, true, B, K, d, 1/tau, U, d, V, d, 0, z, K)
+	if cap(c.w) < K {
+		c.w = make([]float64, K)
+	}
+	w := c.w[:K]
+	for b := 0; b < B; b++ {
+		clear(w)
+		if shared {
+			for k := range w {
+				w[k] = float64(c.mult[k]) * math.Exp(-float64(c.logq[k]))
+			}
+		}
+		for _, k := range c.own[c.ownOff[b]:c.ownOff[b+1]] {
+			w[k]++
+		}
+		p := c.pos[b]
+		w[p] = 1
+		if shared {
+			w[p] = math.Exp(-float64(c.logq[p]))
+		}
+		row := z[b*K : (b+1)*K]
+		for k, x := range w {
+			if x > 0 {
+				row[k] += float32(math.Log(x))
+			} else {
+				row[k] = maskedLogit
+			}
+		}
+	}
+	loss := nn.SoftmaxCrossEntropy(z, B, K, c.pos, 1/float32(B), z) / float64(B)
 	nn.Gemm(false, false, B, d, K, 1/tau, z, K, V, d, 0, dU, d)
 	nn.Gemm(true, false, K, d, B, 1/tau, z, K, U, d, 0, dV, d)
 	return loss

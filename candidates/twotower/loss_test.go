@@ -108,7 +108,7 @@ func TestAccidentalHitsMasked(t *testing.T) {
 	p := smallParams()
 	p.Correction = CorrectionNone
 	feats, _ := newItemFeatures(w.attrs, w.numItems)
-	tr, err := newTrainer(w.trainData(w.events), w.events, nil, feats, p, quietOptions(1))
+	tr, err := newTrainer(w.trainData(w.events), w.events, nil, 0, feats, p, quietOptions(1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestLogQTerms(t *testing.T) {
 	p := smallParams()
 	p.Correction, p.LogQEstimator, p.Negatives, p.MixedNegatives = CorrectionLogQ, EstimatorCounts, NegativesMixed, 5
 	feats, _ := newItemFeatures(w.attrs, w.numItems)
-	tr, err := newTrainer(w.trainData(w.events), w.events, nil, feats, p, quietOptions(1))
+	tr, err := newTrainer(w.trainData(w.events), w.events, nil, 0, feats, p, quietOptions(1))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,17 @@ const (
 
 	NegativesInBatch = "in_batch"
 	NegativesMixed   = "mixed" // in-batch + uniformly sampled corpus items (Yang et al. 2020)
+	// NegativesShown keeps only the logged slate's shown-and-not-clicked items as a row's
+	// negatives (examples impressions): a softmax over the slate, no sampled negatives.
+	NegativesShown = "shown"
+
+	// ExamplesEvents makes every event with an earlier event of its user an example (the
+	// default; the empty string means the same).
+	ExamplesEvents = "events"
+	// ExamplesImpressions makes every clicked item of a logged slate (TrainData.Impressions) an
+	// example, whose query is the user's history before the slate and whose own negatives are
+	// the slate's items shown and not clicked.
+	ExamplesImpressions = "impressions"
 
 	GramianBatch   = "batch"   // item Gramian over the batch's item columns
 	GramianCatalog = "catalog" // item Gramian over uniformly sampled items: the whole-catalog estimate
@@ -41,13 +52,24 @@ type Params struct {
 	IDDropout float64 `yaml:"id_dropout"`
 
 	// Objective.
-	Temperature    float64 `yaml:"temperature"`     // τ: score = u·v/τ
-	Loss           string  `yaml:"loss"`            // softmax | gramian
-	Correction     string  `yaml:"correction"`      // none | logq (softmax only)
-	LogQEstimator  string  `yaml:"logq_estimator"`  // streaming | counts
-	LogQBuckets    int     `yaml:"logq_buckets"`    // hash array size of the streaming estimator
-	LogQAlpha      float64 `yaml:"logq_alpha"`      // learning rate of the streaming estimator
-	Negatives      string  `yaml:"negatives"`       // in_batch | mixed
+	Temperature   float64 `yaml:"temperature"`    // τ: score = u·v/τ
+	Loss          string  `yaml:"loss"`           // softmax | gramian
+	Correction    string  `yaml:"correction"`     // none | logq (softmax only)
+	LogQEstimator string  `yaml:"logq_estimator"` // streaming | counts
+	LogQBuckets   int     `yaml:"logq_buckets"`   // hash array size of the streaming estimator
+	LogQAlpha     float64 `yaml:"logq_alpha"`     // learning rate of the streaming estimator
+	// Examples is where the positives come from: events (every event) or impressions (the
+	// clicked items of logged slates, each with its slate's unclicked items as negatives). The
+	// article's question: a generator that learns only from impressions tells apart only items
+	// that were shown, so it may need sampled negatives (negatives mixed) to learn that most of
+	// the catalog is poor. Empty means events; the JSON tag keeps the default's artifacts as
+	// they were.
+	Examples string `yaml:"examples" json:",omitempty"`
+	// Negatives: in_batch | mixed | shown (shown: examples impressions only). With examples
+	// impressions, a row's shown-and-not-clicked items are always among its negatives; in_batch
+	// adds the batch's other positives (logQ-corrected), mixed those and MixedNegatives uniform
+	// catalog items, shown nothing else.
+	Negatives      string  `yaml:"negatives"`
 	MixedNegatives int     `yaml:"mixed_negatives"` // uniform items added per batch (mixed, gramian catalog)
 	GramianWeight  float64 `yaml:"gramian_weight"`  // λ of the Gramian penalty
 	GramianItems   string  `yaml:"gramian_items"`   // batch | catalog
@@ -149,9 +171,14 @@ func (p Params) Validate() error {
 		}
 	}
 	if err := params.First(
-		params.In("negatives", p.Negatives, NegativesInBatch, NegativesMixed),
+		params.In("examples", p.Examples, "", ExamplesEvents, ExamplesImpressions),
+		params.Check(p.Examples != ExamplesImpressions || p.Loss == LossSoftmax, "examples", fmt.Sprintf("%q", p.Examples),
+			fmt.Sprintf("be %q with loss %q (impressions train the softmax)", ExamplesEvents, p.Loss)),
+		params.In("negatives", p.Negatives, NegativesInBatch, NegativesMixed, NegativesShown),
 		params.Check(p.Negatives != NegativesMixed || p.MixedNegatives >= 1, "mixed_negatives", p.MixedNegatives,
 			fmt.Sprintf("be ≥ 1 with negatives %q", NegativesMixed)),
+		params.Check(p.Negatives != NegativesShown || p.fromImpressions(), "negatives", fmt.Sprintf("%q", p.Negatives),
+			fmt.Sprintf("be %q or %q with examples %q (shown negatives come from impressions)", NegativesInBatch, NegativesMixed, ExamplesEvents)),
 		params.AtLeast("mixed_negatives", p.MixedNegatives, 0),
 	); err != nil {
 		return err
@@ -166,6 +193,9 @@ func (p Params) Validate() error {
 	}
 	return nil
 }
+
+// fromImpressions reports whether the examples are logged slates' clicks.
+func (p *Params) fromImpressions() bool { return p.Examples == ExamplesImpressions }
 
 // uniformItems is the number of uniformly sampled items a batch carries.
 func (p *Params) uniformItems() int {

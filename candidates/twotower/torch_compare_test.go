@@ -44,7 +44,7 @@ func TestThroughputForTorchComparison(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := newTrainer(w.trainData(w.events), w.events, nil, feats, p, quietOptions(0))
+	tr, err := newTrainer(w.trainData(w.events), w.events, nil, 0, feats, p, quietOptions(0))
 	if err != nil {
 		t.Fatal(err)
 	}

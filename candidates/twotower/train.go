@@ -32,6 +32,10 @@ type TrainData struct {
 	// and purchases): every event is still history, and still counts in the item prior and in
 	// early stopping's validation, which judges the model as replay does.
 	Targets dataset.TypeSet
+	// Impressions are the logged slates Params.Examples "impressions" learns from (their clicks
+	// are the positives; Events are then only the users' histories, and the item prior's and
+	// early stopping's data). Ignored for examples "events".
+	Impressions []Impression
 }
 
 // Options are run-time settings that are not part of the model.
@@ -82,11 +86,15 @@ func Train(ctx context.Context, data TrainData, p Params, opt Options) (*Model, 
 
 	fit, val := data.Events, data.Validation
 	heldOut := false
+	var cut int64
 	if val == nil && p.ValidationFraction > 0 {
 		sp := dataset.TemporalSplit(data.Events, 1-p.ValidationFraction)
-		fit, val, heldOut = sp.Train, sp.Test, true
+		fit, val, heldOut, cut = sp.Train, sp.Test, true, sp.Cut
 	}
-	t, err := newTrainer(data, fit, val, feats, p, opt)
+	if p.fromImpressions() && len(data.Impressions) == 0 {
+		return nil, st, fmt.Errorf("twotower: examples %q: no impressions to learn from", ExamplesImpressions)
+	}
+	t, err := newTrainer(data, fit, val, cut, feats, p, opt)
 	if err != nil {
 		return nil, st, err
 	}
@@ -97,7 +105,7 @@ func Train(ctx context.Context, data TrainData, p Params, opt Options) (*Model, 
 		opt.Logger.Info("twotower: refit on all train events", "epochs", st.BestEpoch)
 		refit := st
 		refit.ValidationRecall = nil
-		t, err = newTrainer(data, data.Events, nil, feats, p, opt)
+		t, err = newTrainer(data, data.Events, nil, 0, feats, p, opt)
 		if err != nil {
 			return nil, st, err
 		}
@@ -132,6 +140,7 @@ type trainer struct {
 
 	seq     *seqs
 	samples []sample
+	negs    []int32   // the impression examples' own negatives (sample.negLo:negHi)
 	prior   []float32 // log P(item) from the fit events, for validation with PriorBeta
 	val     []sample
 	valSeq  *seqs
@@ -151,7 +160,10 @@ type trainer struct {
 	evs []evalScratch
 }
 
-func newTrainer(data TrainData, fit, val []dataset.Event, feats *itemFeatures, p Params, opt Options) (*trainer, error) {
+// newTrainer builds the trainer of fit (and val for early stopping). Examples from impressions
+// are the slates served before `before` (0: all), so that a held-out tail of events is not
+// learnt from through the slates of the same days.
+func newTrainer(data TrainData, fit, val []dataset.Event, before int64, feats *itemFeatures, p Params, opt Options) (*trainer, error) {
 	a := arch{
 		dim: p.Dim, histLen: p.HistoryLen, heads: p.Heads, userBuckets: p.UserBuckets,
 		attrDim: p.AttrDim, ctxDim: p.ContextDim, hidden: append([]int(nil), p.Hidden...),
@@ -175,13 +187,22 @@ func newTrainer(data TrainData, fit, val []dataset.Event, feats *itemFeatures, p
 	t.adam = nn.NewAdam(t.master.ps, nn.AdamConfig{LR: p.LearningRate, WeightDecay: p.WeightDecay})
 
 	t.seq = newSeqs(fit, data.NumUsers)
-	t.samples = trainSamples(t.seq, data.NumItems, data.Targets)
-	if len(t.samples) < 2 {
-		of := "events"
+	of := "events"
+	if p.fromImpressions() {
+		t.samples, t.negs = impressionSamples(t.seq, data.Impressions, data.NumItems, before)
+		of = fmt.Sprintf("clicks of %d logged slates, by users with an earlier event,", len(data.Impressions))
+		if before != 0 {
+			of = fmt.Sprintf("clicks of the logged slates served before the validation cut %d, by users with an earlier event,", before)
+		}
+	} else {
+		t.samples = trainSamples(t.seq, data.NumItems, data.Targets)
 		if data.Targets != nil {
 			of = "events of the target types"
 		}
-		return nil, fmt.Errorf("twotower: %d training examples (%s with an earlier event of the same user): need at least 2", len(t.samples), of)
+		of += " with an earlier event of the same user"
+	}
+	if len(t.samples) < 2 {
+		return nil, fmt.Errorf("twotower: %d training examples (%s): need at least 2", len(t.samples), of)
 	}
 	counts := itemCounts(fit, data.NumItems)
 	t.prior = logPrior(counts)
@@ -189,7 +210,7 @@ func newTrainer(data TrainData, fit, val []dataset.Event, feats *itemFeatures, p
 	case EstimatorCounts:
 		sc := make([]float64, data.NumItems)
 		for _, s := range t.samples {
-			sc[t.seq.items[s.idx]]++
+			sc[s.item]++
 		}
 		t.freq = newCountFreq(sc)
 	default:
@@ -345,23 +366,20 @@ func (t *trainer) assemble(batch []sample) {
 	c := &t.cols
 	c.items, c.pos, c.mult, c.gw = c.items[:0], c.pos[:0], c.mult[:0], c.gw[:0]
 	add := func(it int32) int32 {
-		k := t.slot[it]
-		if k < 0 {
-			k = int32(len(c.items))
-			t.slot[it] = k
-			c.items = append(c.items, it)
-			c.mult = append(c.mult, 0)
-		}
+		k := t.column(it)
 		c.mult[k]++
 		return k
 	}
 	for _, s := range batch {
-		c.pos = append(c.pos, add(t.seq.items[s.idx]))
+		c.pos = append(c.pos, add(s.item))
 	}
 	m := p.uniformItems()
 	useUniformAsNeg := p.Negatives == NegativesMixed
 	for i := 0; i < m; i++ {
 		add(int32(t.rng.IntN(t.numItems)))
+	}
+	if p.fromImpressions() {
+		t.assembleOwn(batch)
 	}
 	c.idIn = append(c.idIn[:0], c.items...)
 	for k, it := range c.items {
@@ -404,10 +422,23 @@ func (t *trainer) assemble(batch []sample) {
 	}
 }
 
+// column returns it's column in the batch being assembled, adding it (with no slot yet) when new.
+func (t *trainer) column(it int32) int32 {
+	c := &t.cols
+	k := t.slot[it]
+	if k < 0 {
+		k = int32(len(c.items))
+		t.slot[it] = k
+		c.items = append(c.items, it)
+		c.mult = append(c.mult, 0)
+	}
+	return k
+}
+
 func (t *trainer) posItems() []int32 {
 	t.posBuf = t.posBuf[:0]
 	for _, s := range t.batch {
-		t.posBuf = append(t.posBuf, t.seq.items[s.idx])
+		t.posBuf = append(t.posBuf, s.item)
 	}
 	return t.posBuf
 }
@@ -435,6 +466,9 @@ func (t *trainer) forwardLoss() float64 {
 		return gramianLoss(t.U, t.V, d, &t.cols, float32(t.p.GramianWeight), t.dU, t.dV, t.gq, t.gi, t.vw)
 	}
 	t.z = kernel.Grow(t.z, B*K)
+	if t.p.fromImpressions() {
+		return ownSoftmaxLoss(t.U, t.V, d, &t.cols, t.p.Negatives != NegativesShown, float32(t.p.Temperature), t.dU, t.dV, t.z)
+	}
 	return softmaxLoss(t.U, t.V, d, &t.cols, float32(t.p.Temperature), t.dU, t.dV, t.z)
 }
 
