@@ -15,12 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=$1; sets=${2:-"ml-100k ml-latest-small"}
 data=${DATA:-../shared/datasets}
-cfgs=examples/ablation-ials.yaml,examples/ablation-als-feature.yaml,examples/ablation-als-instead.yaml,examples/ablation-uals-instead.yaml,examples/ablation-als-source.yaml,examples/ablation-uals-source.yaml
+cfgs=examples/ablation-ials.yaml,examples/ablation-als-feature.yaml,examples/ablation-als-instead.yaml,examples/ablation-uals-instead.yaml,examples/ablation-als-source.yaml,examples/ablation-uals-source.yaml,examples/ablation-ials-seed2.yaml,examples/ablation-ials-seed3.yaml
+# the simulation runs these (the seed files' noise floor once); SIM_FILES overrides
+sim_cfgs=${SIM_FILES:-examples/ablation-ials.yaml,examples/ablation-als-feature.yaml,examples/ablation-als-instead.yaml,examples/ablation-uals-instead.yaml,examples/ablation-als-source.yaml,examples/ablation-uals-source.yaml,examples/ablation-ials-seed2.yaml}
 mkdir -p "$out"
 go build -o "$out/cascade" ./cmd/cascade
 for ds in $sets; do
   if [ "$ds" = sim ]; then   # the closed loop over the synthetic world, one run per file
-    for cfg in ${cfgs//,/ }; do
+    for cfg in ${sim_cfgs//,/ }; do
       name=$(basename "$cfg" .yaml)
       [ -f "$out/sim-$name.json" ] && continue
       printf 'pipeline: %s\nrounds: %s\nusers_per_round: %s\nexploration: [none]\nretrain: %s\n' \
@@ -47,8 +49,8 @@ done
 python3 - "$out" "$sets" <<'PY'
 import json, os, sys
 out, sets = sys.argv[1], sys.argv[2].split()
-print("| data set | pipeline | chosen (validation) | ndcg@10 | hr@10 | candidate recall@50 | candidate recall@100 | candidate recall@200 | final recall@100 | coverage@10 | train s (wall) |")
-print("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| data set | pipeline | chosen (validation) | ndcg@10 | hr@10 | factor source recall@100 / @200 | candidates (merged) recall@100 / @200 / all | final recall@100 | coverage@10 | train s (wall) |")
+print("|---|---|---|---:|---:|---|---|---:|---:|---:|")
 for ds in sets:
     p = os.path.join(out, f"{ds}.json")
     if not os.path.exists(p):
@@ -57,9 +59,8 @@ for ds in sets:
     for name, r in reports.items():
         m = r["metrics"]
         order = r["stage_order"]
-        # the candidate stage: the merged list when there is one, else the first source's
-        cand = "merge" if "merge" in r["stages"] else order[0]
-        cs, fs = r["stages"][cand], r["stages"][order[-1]]
+        # the factor model's own list (the first source), the merged candidate list, the final list
+        src, cs, fs = r["stages"][order[0]], r["stages"]["merged"], r["stages"][order[-1]]
         man = json.load(open(os.path.join(out, ds, name, "manifest.json")))
         # the tuned parameters (those the trials varied) of each model with a grid
         chosen = "; ".join(f"{mn}: " + ", ".join(f"{k}={v}" for k, v in sorted((e.get("params") or {}).items())
@@ -67,9 +68,15 @@ for ds in sets:
                            for mn, e in sorted(man["models"].items()) if e.get("trials")) or "-"
         secs = sum(c.get("wall_seconds", 0) for c in man.get("costs") or [])
         g = lambda s, k: f"{s[k]:.4f}" if isinstance(s.get(k), (int, float)) else "n/a"
-        print(f"| {ds} | {name} | {chosen} | {m['ndcg@10']:.4f} | {m['hr@10']:.4f} | {g(cs,'recall@50')} | {g(cs,'recall@100')} | {g(cs,'recall@200')} | {g(fs,'recall@100')} | {m['coverage@10']:.4f} | {secs:.0f} |")
+        print(f"| {ds} | {name} | {chosen} | {m['ndcg@10']:.4f} | {m['hr@10']:.4f} | {order[0]}: {g(src,'recall@100')} / {g(src,'recall@200')} | {g(cs,'recall@100')} / {g(cs,'recall@200')} / {g(cs,'recall@500')} | {g(fs,'recall@100')} | {m['coverage@10']:.4f} | {secs:.0f} |")
 PY
-python3 - "$out" "$cfgs" <<'PY'
+# Paired per-step differences from the baseline (the first file), clustered by user.
+for ds in $sets; do
+  [ -f "$out/$ds.json" ] || continue
+  echo; echo "$ds:"
+  go run ./bench/pairdiff --data "$data/$ds" --models "$out/$ds" ${cfgs//,/ }
+done
+python3 - "$out" "$sim_cfgs" <<'PY'
 import json, os, sys
 out, cfgs = sys.argv[1], sys.argv[2].split(",")
 rows = []
