@@ -46,9 +46,9 @@ for ds in $sets; do
   { date -u +%FT%TZ; cat /proc/loadavg; } > "$out/$ds.end"
   echo "done $ds: wall/user/sys s, peak KB: $(cat "$out/$ds.time")" >&2
 done
-python3 - "$out" "$sets" <<'PY'
+python3 - "$out" "$sets" "$cfgs" <<'PY'
 import json, os, sys
-out, sets = sys.argv[1], sys.argv[2].split()
+out, sets, cfgs = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(",")
 print("| data set | pipeline | chosen (validation) | ndcg@10 | hr@10 | factor source recall@100 / @200 | candidates (merged) recall@100 / @200 / all | final recall@100 | coverage@10 | train s (wall) |")
 print("|---|---|---|---:|---:|---|---|---:|---:|---:|")
 for ds in sets:
@@ -56,7 +56,10 @@ for ds in sets:
     if not os.path.exists(p):
         continue
     reports = json.load(open(p))
-    for name, r in reports.items():
+    for name in [os.path.basename(c)[:-5] for c in cfgs]:   # the files' order
+        if name not in reports:
+            continue
+        r = reports[name]
         m = r["metrics"]
         order = r["stage_order"]
         # the factor model's own list (the first source), the merged candidate list, the final list
@@ -89,7 +92,7 @@ for cfg in cfgs:
     avg = lambda f: sum(f(x) for x in rs) / len(rs)
     t = open(os.path.join(out, f"sim-{name}.time")).read().split()
     rows.append(f"| {name} | {len(rs)} | {avg(lambda x: x['reward']['cascade']):.3f} | {avg(lambda x: x['reward']['oracle']):.3f} | "
-                f"{avg(lambda x: x['reward_vs_oracle']['cascade']):.3f} | {avg(lambda x: x['candidate_ceiling']['cascade']):.3f} | "
+                f"{avg(lambda x: x['reward_vs_oracle']['cascade']):.3f} | {avg(lambda x: x['candidate_ceiling']['cascade'] / x['reward']['oracle']):.3f} | "
                 f"{avg(lambda x: x['junk_share']['cascade']):.3f} | {avg(lambda x: x['candidate_junk_share']['cascade']):.3f} | "
                 f"{avg(lambda x: x['coverage']['cascade']):.3f} | {t[0]} / {float(t[1]) + float(t[2]):.0f} |")
 if rows:
