@@ -3,8 +3,9 @@ package pipeline
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 
 	"github.com/cascade-rec/cascade/dataset"
 )
@@ -33,14 +34,7 @@ type EventTypeConfig struct {
 func (e EventsConfig) declared() bool { return len(e.Types) > 0 || len(e.Positives) > 0 }
 
 // typeNames lists the named types in a stable order.
-func (e EventsConfig) typeNames() []string {
-	names := make([]string, 0, len(e.Types))
-	for n := range e.Types {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func (e EventsConfig) typeNames() []string { return slices.Sorted(maps.Keys(e.Types)) }
 
 // dropped lists the types the file drops, for dataset.LoadOptions.DropTypes.
 func (e EventsConfig) dropped() []string {

@@ -2,27 +2,25 @@ package pipeline
 
 import (
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/cascade-rec/cascade/candidates/twotower"
 )
 
-// towerLearnsFromImpressions reports whether a two-tower model of cfg (or a value of its grid)
+// towerLearnsFromImpressions reports whether a two-tower model of cfg (or a trial of its grid)
 // sets examples: impressions, so that Train reads the impressions log (the one ranking_data's
 // source impressions reads) even when the rankers learn from candidates.
 func towerLearnsFromImpressions(cfg *Config) bool {
-	for _, m := range cfg.Models {
+	for name, m := range cfg.Models {
 		if m.Type != "twotower" {
 			continue
 		}
-		switch v := m.Params["examples"].(type) {
-		case string:
-			if v == twotower.ExamplesImpressions {
-				return true
-			}
-		case []any:
-			if slices.Contains(v, any(twotower.ExamplesImpressions)) {
+		trials, err := cfg.Grid(name)
+		if err != nil {
+			continue // the file was validated before Train; Train reports its grid's error itself
+		}
+		for _, t := range trials {
+			if p, ok := t.Params.(*twotower.Params); ok && p.Examples == twotower.ExamplesImpressions {
 				return true
 			}
 		}

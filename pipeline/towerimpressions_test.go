@@ -135,3 +135,24 @@ func TestTowerImpressionsCacheKey(t *testing.T) {
 		t.Error("the log did not change the key of a two-tower that learns from it")
 	}
 }
+
+// Train reads the impressions log when any trial of a two-tower's grid learns from it.
+func TestTowerLearnsFromImpressions(t *testing.T) {
+	for _, c := range []struct {
+		examples, negatives string
+		want                bool
+	}{
+		{"events", "in_batch", false},
+		{"impressions", "shown", true},
+		{"[events, impressions]", "in_batch", true},
+	} {
+		text := strings.NewReplacer("%s, negatives: %s", c.examples+", negatives: "+c.negatives).Replace(towerImpressionPipeline)
+		cfg, err := ParseConfig(filepath.Join(t.TempDir(), "p.yaml"), []byte(text))
+		if err != nil {
+			t.Fatalf("examples %s: %v", c.examples, err)
+		}
+		if got := towerLearnsFromImpressions(cfg); got != c.want {
+			t.Errorf("examples %s: towerLearnsFromImpressions = %v, want %v", c.examples, got, c.want)
+		}
+	}
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/progress"
 	"github.com/cascade-rec/cascade/replay"
+	"gonum.org/v1/gonum/stat"
 )
 
 func main() {
@@ -186,13 +187,7 @@ func clustered(users []int32, a, b []float64) (d, lo, hi float64) {
 	return d, d - 1.959964*se, d + 1.959964*se
 }
 
-func mean(xs []float64) float64 {
-	s := 0.0
-	for _, x := range xs {
-		s += x
-	}
-	return s / float64(len(xs))
-}
+func mean(xs []float64) float64 { return stat.Mean(xs, nil) }
 
 func countDistinct(xs []int32) int {
 	seen := map[int32]bool{}
