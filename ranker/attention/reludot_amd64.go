@@ -2,9 +2,9 @@
 
 package attention
 
-import "golang.org/x/sys/cpu"
+import "github.com/cascade-rec/cascade/internal/kernel"
 
-var haveAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+var haveAVX2 = kernel.HaveAVX2FMA
 
 // reluDotAVX2 is reluDot for A a positive multiple of 8: rows rows of z, A apart.
 //

@@ -2,12 +2,12 @@
 
 package lambdapairs
 
-import "golang.org/x/sys/cpu"
+import "github.com/cascade-rec/cascade/internal/kernel"
 
 // UseAVX2 reports whether Run takes the assembly kernel (AVX2 and FMA: the kernel repeats
 // math.Exp's FMA path, which math takes when the machine has FMA). Tests switch it off to cover
 // the portable loop.
-var UseAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+var UseAVX2 = kernel.HaveAVX2FMA
 
 // pairsAVX2 is Run's kernel for m > 0 lanes, m a multiple of 4.
 //
