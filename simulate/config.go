@@ -58,6 +58,11 @@ type WorldConfig struct {
 	// Impressions is the number of requests the world's logging policy logs (impressions.jsonl,
 	// written with the world; the simulation itself does not read them).
 	Impressions int `yaml:"impressions"`
+	// ShortTermWeight (β) and Drift set how much a user's affinity follows the last items taken
+	// and how far the taste moves over the world's time span (synth.Config); unset keeps synth's
+	// defaults (0.4 and 0.5). They let an experiment ask which part of the truth a policy misses.
+	ShortTermWeight *float64 `yaml:"short_term_weight"`
+	Drift           *float64 `yaml:"drift"`
 }
 
 // RerankerConfig sets the LightGBM re-ranker trained from impressions (binary objective).
@@ -117,6 +122,8 @@ func (c Config) Validate() error {
 		params.AtLeast("world.items", c.World.Items, 1),
 		params.AtLeast("world.events", c.World.Events, 1),
 		params.AtLeast("world.impressions", c.World.Impressions, 0),
+		unitOrUnset("world.short_term_weight", c.World.ShortTermWeight),
+		unitOrUnset("world.drift", c.World.Drift),
 		params.AtLeast("rounds", c.Rounds, 1),
 		params.IntIn("users_per_round", c.UsersPerRound, 1, max(c.World.Users, 1)),
 		params.AtLeast("k", c.K, 1),
@@ -134,6 +141,14 @@ func (c Config) Validate() error {
 	errs = append(errs, modeList("exploration", c.Exploration, ExploreNone, ExploreEpsilon, ExploreSoftmax)...)
 	errs = append(errs, c.Towers.validate())
 	return errors.Join(errs...)
+}
+
+// unitOrUnset checks an optional share: unset, or in [0, 1].
+func unitOrUnset(field string, v *float64) error {
+	if v == nil {
+		return nil
+	}
+	return params.Check(*v >= 0 && *v <= 1, field, *v, "be in [0, 1]")
 }
 
 // modeList checks a list of mode names: each allowed, each once.

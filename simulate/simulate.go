@@ -187,6 +187,12 @@ func worldConfig(cfg Config) synth.Config {
 	sc := synth.DefaultConfig()
 	sc.Seed = int64(cfg.Seed)
 	sc.Users, sc.Items, sc.Events, sc.Impressions = cfg.World.Users, cfg.World.Items, cfg.World.Events, cfg.World.Impressions
+	if v := cfg.World.ShortTermWeight; v != nil {
+		sc.ShortTermWeight = *v
+	}
+	if v := cfg.World.Drift; v != nil {
+		sc.Drift = *v
+	}
 	return sc
 }
 

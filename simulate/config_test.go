@@ -1,0 +1,46 @@
+package simulate
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cascade-rec/cascade/synth"
+)
+
+// The world's taste knobs reach synth when set and keep synth's defaults when unset; out of
+// range they are errors naming their key.
+func TestWorldTasteKnobs(t *testing.T) {
+	def := synth.DefaultConfig()
+	for _, c := range []struct {
+		yaml        string
+		beta, drift float64
+		err         string
+	}{
+		{"rounds: 2\n", def.ShortTermWeight, def.Drift, ""},
+		{"world: {short_term_weight: 0}\n", 0, def.Drift, ""},
+		{"world: {short_term_weight: 0.7, drift: 0}\n", 0.7, 0, ""},
+		{"world: {short_term_weight: 1.5}\n", 0, 0, "world.short_term_weight"},
+		{"world: {drift: -0.1}\n", 0, 0, "world.drift"},
+	} {
+		path := filepath.Join(t.TempDir(), "sim.yaml")
+		if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(path)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: error %v, want one naming %s", c.yaml, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", c.yaml, err)
+		}
+		sc := worldConfig(cfg)
+		if sc.ShortTermWeight != c.beta || sc.Drift != c.drift {
+			t.Errorf("%q: world β = %v, drift = %v; want %v, %v", c.yaml, sc.ShortTermWeight, sc.Drift, c.beta, c.drift)
+		}
+	}
+}
