@@ -252,6 +252,7 @@ func TestValidate(t *testing.T) {
 		"batch_size":      func(p *Params) { p.BatchSize = 1 },
 		"hidden[1]":       func(p *Params) { p.Hidden = []int{8, 0} },
 		"prior_beta":      func(p *Params) { p.PriorBeta = math.Inf(1) },
+		"epoch_examples":  func(p *Params) { p.EpochExamples = p.BatchSize - 1 },
 	} {
 		p := DefaultParams()
 		edit(&p)

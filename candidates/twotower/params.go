@@ -78,11 +78,18 @@ type Params struct {
 	PriorBeta float64 `yaml:"prior_beta"`
 
 	// Optimisation.
-	BatchSize    int     `yaml:"batch_size"`
-	Epochs       int     `yaml:"epochs"` // upper bound; early stopping may end sooner
-	LearningRate float64 `yaml:"learning_rate"`
-	WeightDecay  float64 `yaml:"weight_decay"` // decoupled (AdamW)
-	Seed         uint64  `yaml:"seed"`
+	BatchSize int `yaml:"batch_size"`
+	Epochs    int `yaml:"epochs"` // upper bound; early stopping may end sooner
+	// EpochExamples caps an epoch — the unit of validation, early stopping and refit — at that
+	// many examples, taken in turn from a shuffled order that is reshuffled when used up; 0 means
+	// DefaultEpochExamples. On a big log a full pass is far more than the model needs between two
+	// looks at the validation recall, and early stopping can only stop at an epoch's end. Logs
+	// with fewer examples see whole passes, as before (the JSON tag keeps their artifacts as
+	// they were).
+	EpochExamples int     `yaml:"epoch_examples" json:",omitempty"`
+	LearningRate  float64 `yaml:"learning_rate"`
+	WeightDecay   float64 `yaml:"weight_decay"` // decoupled (AdamW)
+	Seed          uint64  `yaml:"seed"`
 
 	// Early stopping on validation recall@ValidationTopN. Without explicit validation events,
 	// the last ValidationFraction of the train events (by time) is held out; 0 disables early
@@ -94,6 +101,20 @@ type Params struct {
 	// Refit retrains on all train events for the best epoch count after early stopping on a
 	// held-out tail, so that the most recent events are not lost to validation.
 	Refit bool `yaml:"refit"`
+}
+
+// DefaultEpochExamples is the epoch size when epoch_examples is 0: about two to four minutes of
+// training on 2 cores, and more examples than ml-latest-small or a 1M-event log hold, so only
+// bigger logs see partial passes.
+const DefaultEpochExamples = 2_000_000
+
+// epochExamples is the number of examples of an epoch over n training examples.
+func (p *Params) epochExamples(n int) int {
+	e := p.EpochExamples
+	if e == 0 {
+		e = DefaultEpochExamples
+	}
+	return min(e, n)
 }
 
 // DefaultParams returns the defaults: the reference architecture of shared/datasets (d = 64,
@@ -149,6 +170,8 @@ func (p Params) Validate() error {
 		params.AtLeast("validation_top_n", p.ValidationTopN, 1),
 		params.AtLeast("validation_steps", p.ValidationSteps, 1),
 		params.AtLeast("patience", p.Patience, 1),
+		params.Check(p.EpochExamples == 0 || p.EpochExamples >= p.BatchSize, "epoch_examples", p.EpochExamples,
+			fmt.Sprintf("be 0 (default %d) or ≥ batch_size (%d)", DefaultEpochExamples, p.BatchSize)),
 		params.IntsIn("hidden", p.Hidden, 1, 1<<16),
 		params.In("loss", p.Loss, LossSoftmax, LossGramian),
 	); err != nil {

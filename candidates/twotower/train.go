@@ -140,6 +140,7 @@ type trainer struct {
 
 	seq     *seqs
 	samples []sample
+	cursor  int       // with epochs shorter than a pass: where the next epoch starts in samples
 	negs    []int32   // the impression examples' own negatives (sample.negLo:negHi)
 	prior   []float32 // log P(item) from the fit events, for validation with PriorBeta
 	val     []sample
@@ -266,11 +267,12 @@ func (t *trainer) share(w, n int) (int, int) {
 func (t *trainer) run(ctx context.Context, epochs int, st *TrainStats) error {
 	p := &t.p
 	bs := p.BatchSize
-	nb := (len(t.samples) + bs - 1) / bs
-	if len(t.samples)%bs == 1 {
+	size := p.epochExamples(len(t.samples))
+	nb := (size + bs - 1) / bs
+	if size%bs == 1 {
 		nb-- // a batch of one has no in-batch negatives
 	}
-	st.Samples = len(t.samples)
+	st.Samples = size
 	st.ValidationSteps = len(t.val)
 	bar := progress.New("twotower", int64(epochs*nb), t.opt.Progress)
 	defer bar.Finish()
@@ -280,14 +282,14 @@ func (t *trainer) run(ctx context.Context, epochs int, st *TrainStats) error {
 	var trainTime time.Duration
 	var examples int
 	for ep := 1; ep <= epochs; ep++ {
-		t.rng.Shuffle(len(t.samples), func(i, j int) { t.samples[i], t.samples[j] = t.samples[j], t.samples[i] })
+		samples := t.nextEpoch(size)
 		start := time.Now()
 		var lossSum float64
 		for b := 0; b < nb; b++ {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			batch := t.samples[b*bs : min((b+1)*bs, len(t.samples))]
+			batch := samples[b*bs : min((b+1)*bs, len(samples))]
 			loss := t.trainStep(batch)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return fmt.Errorf("twotower: loss became %v at epoch %d, batch %d (lower learning_rate or raise temperature)", loss, ep, b)
@@ -327,6 +329,23 @@ func (t *trainer) run(ctx context.Context, epochs int, st *TrainStats) error {
 		t.restore(best)
 	}
 	return nil
+}
+
+// nextEpoch returns the next epoch's size examples: all of them reshuffled, or, when size is
+// smaller, the next size of a shuffled order, reshuffled when fewer than size are left (the
+// short tail waits for another order).
+func (t *trainer) nextEpoch(size int) []sample {
+	n := len(t.samples)
+	if size >= n || t.cursor+size > n || t.cursor == 0 {
+		t.rng.Shuffle(n, func(i, j int) { t.samples[i], t.samples[j] = t.samples[j], t.samples[i] })
+		t.cursor = 0
+	}
+	if size >= n {
+		return t.samples
+	}
+	s := t.samples[t.cursor : t.cursor+size]
+	t.cursor += size
+	return s
 }
 
 // snapshot copies every weight into buf (reused) and returns it.
