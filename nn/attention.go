@@ -125,10 +125,7 @@ func (a *MultiHeadAttention) Backward(x, dy []float32, off []int32, st *Attentio
 			// Softmax backward, with the 1/√dh of the scores folded in.
 			for i := 0; i < n; i++ {
 				pr, gr := p[i*n:(i+1)*n], dp[i*n:(i+1)*n]
-				s := Dot(pr, gr)
-				for j := range gr {
-					gr[j] = pr[j] * (gr[j] - s) * scale
-				}
+				kernel.SoftmaxBack32(pr, gr, Dot(pr, gr), scale)
 			}
 			// dQ = dS·K; dK = dSᵀ·Q
 			Gemm(false, false, n, dh, n, 1, dp, n, k, ld, 0, dq, ld)
@@ -141,16 +138,11 @@ func (a *MultiHeadAttention) Backward(x, dy []float32, off []int32, st *Attentio
 // softmaxRow replaces x by softmax(x); -Inf entries get probability 0. A row that is all -Inf
 // becomes all zeros.
 func softmaxRow(x []float32) {
-	m := float32(math.Inf(-1))
-	for _, v := range x {
-		m = max(m, v)
-	}
+	m := kernel.Max32(x)
 	if math.IsInf(float64(m), -1) {
 		clear(x)
 		return
 	}
-	inv := float32(1 / expSub(x, m))
-	for i := range x {
-		x[i] *= inv
-	}
+	inv := [1]float32{float32(1 / expSub(x, m))}
+	kernel.ScaleRows32(x, x, 1, len(x), inv[:])
 }

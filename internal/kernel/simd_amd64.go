@@ -35,3 +35,13 @@ func dots4Rows64(n, kv int, a *float64, lda int, x, y *float64)
 //
 //go:noescape
 func scaleRows32(n, kv int, a *float32, lda int, x, y *float32)
+
+// max32 returns the largest of x[0:n] (n > 0, no NaN).
+//
+//go:noescape
+func max32(x *float32, n int) float32
+
+// softmaxBack32 sets grad[j] = probs[j]·(grad[j]−dot)·scale for j < n (n > 0).
+//
+//go:noescape
+func softmaxBack32(probs, grad *float32, n int, dot, scale float32)
