@@ -123,11 +123,7 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	if transB {
 		// Pack op(B) = Bᵀ (k×n) so that the kernel reads 16 consecutive columns.
 		g.bt = kernel.Grow(g.bt, k*n)
-		for j := 0; j < n; j++ {
-			for l, v := range b[j*ldb : j*ldb+k] {
-				g.bt[l*n+j] = v
-			}
-		}
+		kernel.Transpose32(g.bt, n, b, ldb, n, k)
 		b, ldb = g.bt, n
 	}
 	ars, acs := lda, 1 // A(i,l) = a[i·ars + l·acs]

@@ -45,3 +45,8 @@ func max32(x *float32, n int) float32
 //
 //go:noescape
 func softmaxBack32(probs, grad *float32, n int, dot, scale float32)
+
+// transpose8 sets dst[c·ldd + r] = src[r·lds + c] for r < 8·rb, c < 8·cb (rb, cb > 0).
+//
+//go:noescape
+func transpose8(src *float32, lds int, dst *float32, ldd int, rb, cb int)

@@ -10,9 +10,10 @@ const noKernel = "kernel: no assembly kernel on this platform"
 func Kern6x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool) {
 	panic(noKernel)
 }
-func dotRows32(n, kv int, a *float32, lda int, x, y *float32)       { panic(noKernel) }
-func axpyRows32(n, kv int, a *float32, lda int, x, y *float32)      { panic(noKernel) }
-func dots4Rows64(n, kv int, a *float64, lda int, x, y *float64)     { panic(noKernel) }
-func scaleRows32(n, kv int, a *float32, lda int, x, y *float32)     { panic(noKernel) }
-func max32(x *float32, n int) float32                               { panic(noKernel) }
-func softmaxBack32(probs, grad *float32, n int, dot, scale float32) { panic(noKernel) }
+func dotRows32(n, kv int, a *float32, lda int, x, y *float32)             { panic(noKernel) }
+func axpyRows32(n, kv int, a *float32, lda int, x, y *float32)            { panic(noKernel) }
+func dots4Rows64(n, kv int, a *float64, lda int, x, y *float64)           { panic(noKernel) }
+func scaleRows32(n, kv int, a *float32, lda int, x, y *float32)           { panic(noKernel) }
+func max32(x *float32, n int) float32                                     { panic(noKernel) }
+func softmaxBack32(probs, grad *float32, n int, dot, scale float32)       { panic(noKernel) }
+func transpose8(src *float32, lds int, dst *float32, ldd int, rb, cb int) { panic(noKernel) }
