@@ -30,3 +30,23 @@ func BenchmarkGemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkLayerNorm runs the forward and backward passes over the two-tower's rows (a batch
+// shard of histories, 64 wide).
+func BenchmarkLayerNorm(b *testing.B) {
+	rng := newRNG(1)
+	const rows, d = 5000, 64
+	l := NewLayerNorm("ln", d)
+	x, dy := randVec(rng, rows*d, 1), randVec(rng, rows*d, 1)
+	y, dx, st := make([]float32, rows*d), make([]float32, rows*d), make([]float32, 2*rows)
+	b.Run("forward", func(b *testing.B) {
+		for b.Loop() {
+			l.Forward(x, rows, y, st)
+		}
+	})
+	b.Run("backward", func(b *testing.B) {
+		for b.Loop() {
+			l.Backward(x, dy, rows, st, dx)
+		}
+	})
+}
