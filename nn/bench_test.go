@@ -9,7 +9,7 @@ import (
 // (TN: dW, NT: dx) passes at 1024×64×64 and the attention shapes.
 func BenchmarkGemm(b *testing.B) {
 	rng := newRNG(1)
-	for _, sz := range [][3]int{{1024, 64, 64}, {12800, 192, 64}, {50, 50, 32}} {
+	for _, sz := range [][3]int{{1024, 64, 64}, {12800, 192, 64}, {50, 50, 32}, {50, 32, 50}, {64, 192, 5000}} {
 		m, n, k := sz[0], sz[1], sz[2]
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
 			b.Run(fmt.Sprintf("%dx%dx%d/ta=%v,tb=%v", m, n, k, tr[0], tr[1]), func(b *testing.B) {

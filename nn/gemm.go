@@ -18,7 +18,7 @@ var impl gonum.Implementation
 //
 // On amd64 with AVX2 and FMA it runs a 6×16 register-blocked micro-kernel (k blocked by 256 so
 // that the panel of B stays in L2; op(B)ᵀ is packed first; ragged edges go through zero-padded
-// copies). Elsewhere it calls gonum's serial SSE2 code in tiles small enough that gonum never
+// copies, or, when C is overwritten in one k panel, through full blocks shifted back to overlap). Elsewhere it calls gonum's serial SSE2 code in tiles small enough that gonum never
 // spawns its per-block goroutines, which allocate and, on these shapes, are slower than one
 // thread (shared/notes/dependencies.md §3).
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -131,6 +131,15 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 		ars, acs = 1, lda
 	}
 	nFull := n &^ 15
+	// When C is stored in one k panel, the ragged last row block and column strip are instead
+	// full blocks shifted back to end at m and n: they overlap their neighbours and store the
+	// same bits there again (every entry is its own chain of multiply-adds in k order), which is
+	// cheaper than padding copies of A and B and a bounce through ct. Attention's per-head
+	// products (m = n = the sequence length) are all of this kind.
+	overlap := overwrite && k <= gemmKC
+	if overlap && n > 16 && nFull < n {
+		nFull = n
+	}
 	g.ct = kernel.Grow(g.ct, kernMR*16)
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kk := min(gemmKC, k-k0)
@@ -146,6 +155,9 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 		}
 		for i0 := 0; i0 < m; i0 += kernMR {
 			mi := min(kernMR, m-i0)
+			if mi < kernMR && overlap && m > kernMR {
+				i0, mi = m-kernMR, kernMR
+			}
 			ap, pars, pacs := &a[i0*ars+k0*acs], ars, acs
 			if mi < kernMR {
 				// The last rows of A, zero-padded to a full block.
@@ -159,6 +171,7 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 				ap, pars, pacs = &g.ap[0], kk, 1
 			}
 			for j0 := 0; j0 < nFull; j0 += 16 {
+				j0 = min(j0, nFull-16) // the shifted last strip when overlapping
 				bp := &b[k0*ldb+j0]
 				if mi == kernMR {
 					kernel.Kern6x16(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)

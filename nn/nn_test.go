@@ -86,6 +86,44 @@ func TestGemmMatchesNaive(t *testing.T) {
 	}
 }
 
+// TestGemmOverwriteEdges checks that Gemm with beta = 0, whose ragged edges are recomputed by
+// overlapping blocks, stores the same bits as adding to a zero C (the padded path) and writes
+// nothing outside the m×n block of a wider C.
+func TestGemmOverwriteEdges(t *testing.T) {
+	rng := newRNG(9)
+	for _, m := range []int{1, 5, 6, 7, 13, 50} {
+		for _, n := range []int{3, 15, 16, 17, 33, 50} {
+			for _, k := range []int{1, 32, 50, 300} {
+				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
+					ta, tb := tr[0], tr[1]
+					a, b := randVec(rng, m*k, 1), randVec(rng, k*n, 1)
+					lda, ldb, ldc := k, n, n+3
+					if ta {
+						lda = m
+					}
+					if tb {
+						ldb = k
+					}
+					got, want := make([]float32, m*ldc), make([]float32, m*ldc)
+					for i := range got {
+						got[i] = 7
+						if i%ldc >= n {
+							want[i] = 7
+						}
+					}
+					Gemm(ta, tb, m, n, k, 1.5, a, lda, b, ldb, 0, got, ldc)
+					Gemm(ta, tb, m, n, k, 1.5, a, lda, b, ldb, 1, want, ldc)
+					for i := range want {
+						if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+							t.Fatalf("%d×%d×%d ta=%v tb=%v: c[%d] = %g, want %g", m, n, k, ta, tb, i, got[i], want[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 func TestLinearGradient(t *testing.T) {
 	rng := newRNG(2)
 	n, in, out := 5, 7, 4
