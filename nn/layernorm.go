@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
+)
 
 // LayerNorm normalises each row to zero mean and unit variance, then applies a learned gain and
 // bias: y = (x-μ)/sqrt(σ²+Eps)·g + b.
@@ -81,11 +85,7 @@ func (l *LayerNorm) finishRow(xr []float32, i int, mu, ss float64, g, b, y, stat
 	rstd := 1 / math.Sqrt(ss/float64(d)+float64(l.Eps))
 	m, r := float32(mu), float32(rstd)
 	stats[2*i], stats[2*i+1] = m, r
-	yr := y[i*d : (i+1)*d]
-	g, b = g[:len(yr)], b[:len(yr)]
-	for j, v := range xr[:len(yr)] {
-		yr[j] = (v-m)*r*g[j] + b[j]
-	}
+	kernel.NormRow32(y[i*d:(i+1)*d], xr, g, b, m, r)
 }
 
 // Backward accumulates the gain and bias gradients and sets dx from dy, given the forward input

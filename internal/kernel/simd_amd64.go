@@ -50,3 +50,8 @@ func softmaxBack32(probs, grad *float32, n int, dot, scale float32)
 //
 //go:noescape
 func transpose8(src *float32, lds int, dst *float32, ldd int, rb, cb int)
+
+// normRow32 sets y[j] = (x[j]−m)·r·gain[j] + bias[j] for j < n (n > 0).
+//
+//go:noescape
+func normRow32(y, x, gain, bias *float32, n int, m, r float32)
