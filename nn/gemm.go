@@ -207,7 +207,12 @@ func Dot(x, y []float32) float32 {
 	return impl.Sdot(len(x), x, 1, y[:len(x)], 1)
 }
 
-// Axpy computes y += alpha·x.
+// Axpy computes y += alpha·x (nothing when alpha is 0, as in BLAS). With AVX2 it runs
+// kernel.Axpy32, which rounds as gonum's SSE code does, twice as wide.
 func Axpy(alpha float32, x, y []float32) {
+	if haveKernel && alpha != 0 {
+		kernel.Axpy32(alpha, x, y)
+		return
+	}
 	impl.Saxpy(len(x), alpha, x, 1, y[:len(x)], 1)
 }

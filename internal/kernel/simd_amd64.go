@@ -55,3 +55,8 @@ func transpose8(src *float32, lds int, dst *float32, ldd int, rb, cb int)
 //
 //go:noescape
 func normRow32(y, x, gain, bias *float32, n int, m, r float32)
+
+// axpy32 adds alpha·x[i] to y[i] for i < n (n > 0).
+//
+//go:noescape
+func axpy32(alpha float32, x, y *float32, n int)
