@@ -13,7 +13,8 @@
 //     share with nn.Gemm. On amd64 with AVX2 + FMA (HaveAVX2FMA) they run assembly, elsewhere
 //     plain loops; either way in a fixed summation order;
 //   - TopK: the bounded min-heap that selects the k best scored IDs, with the one tie order
-//     (score descending, then ID ascending) every candidate list uses.
+//     (score descending, then ID ascending) every candidate list uses;
+//   - LowerBound: the binary search of sorted event times (feature counts) and bin bounds (GBDT).
 //
 // Each kernel is tested against a simple oracle (math.Exp, a full sort, a sequential loop) and
 // has a benchmark beside it. The packages that use them keep their own public APIs; this package
