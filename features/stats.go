@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/cascade-rec/cascade/dataset"
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 const secondsPerDay = 86400
@@ -281,18 +282,7 @@ func countBefore[T int64 | uint32](times []T, t T) int {
 	if n == 0 || times[n-1] < t {
 		return n
 	}
-	// Lower bound by hand: slices.BinarySearch would also do, but this keeps the hot loop free
-	// of the found flag and generic comparisons.
-	lo, hi := 0, n
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if times[m] < t {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	return lo
+	return kernel.LowerBound(times, t)
 }
 
 // countBeforeGallop is countBefore for a t near the end of times (a recent window): it probes

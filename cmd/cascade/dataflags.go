@@ -5,6 +5,12 @@ import (
 	"github.com/cascade-rec/cascade/pipeline"
 )
 
+// dataFlag is --data, shared by the commands that read a pipeline file's data set (train, replay,
+// export-ltr), so that its help says the same thing in each.
+type dataFlag struct {
+	Data string `help:"Data set directory; overrides the pipeline file's dataset.path ('cascade data fetch' prints one)."`
+}
+
 // malformedFlag is --skip-malformed, shared by the commands that read a data set.
 type malformedFlag struct {
 	SkipMalformed bool `help:"Skip malformed data rows instead of failing (their number is logged); the pipeline file's dataset.skip_malformed."`

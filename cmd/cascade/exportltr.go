@@ -17,8 +17,8 @@ import (
 )
 
 type exportLTRCmd struct {
-	Config string  `required:"" help:"Pipeline file; it needs a features section."`
-	Data   string  `help:"Data set directory; overrides the file's dataset.path."`
+	Config string `required:"" help:"Pipeline file; it needs a features section."`
+	dataFlag
 	Out    string  `required:"" help:"Directory for the train and valid files and features.txt."`
 	Valid  float64 `default:"0.2" help:"Share of requests (the latest) written to the valid file."`
 	Format string  `default:"lightgbm" enum:"lightgbm,parquet" help:"lightgbm: train.tsv, valid.tsv and their .query files, for LightGBM's CLI; parquet: train.parquet and valid.parquet (query_id, label, features array<float>, item_id, user_id, time), for distributed LightGBM or Spark."`

@@ -20,13 +20,13 @@ import (
 type replayCmd struct {
 	Config  string   `help:"Pipeline file the bundle was trained from."`
 	Compare []string `help:"Replay several pipeline files side by side (repeat the flag or separate with commas); the bundle of NAME.yaml is MODELS/NAME, trained first when absent, sharing first-stage models through MODELS/.cache." sep:","`
-	Data    string   `help:"Data set directory; overrides the files' dataset.path ('cascade data fetch' prints one)."`
-	Models  string   `help:"Model bundle directory written by 'cascade train' (with --compare: the directory holding one bundle per file). Ratings files (explicit_mf, e.g. coat-ips.yaml) take none: replay trains them."`
-	JSON    string   `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name); a ratings file's report has its test errors under \"ratings\": {mse, mae, n}."`
-	Report  string   `help:"Write a Markdown report with PNG plots (ndcg@K per configuration, recall@N per stage) to this directory."`
-	Workers int      `help:"Parallel workers (0: GOMAXPROCS)."`
-	Sample  int      `help:"Replay a uniform random sample of N counted steps (0: every step); every figure gets its 95% interval (table and JSON \"ci\")."`
-	Seed    uint64   `default:"1" help:"Seed of --sample: the same seed draws the same steps of the same split (so --compare judges every pipeline on the same steps)."`
+	dataFlag
+	Models  string `help:"Model bundle directory written by 'cascade train' (with --compare: the directory holding one bundle per file). Ratings files (explicit_mf, e.g. coat-ips.yaml) take none: replay trains them."`
+	JSON    string `name:"json" help:"Write the replay-v1 JSON report to this file (with --compare: one JSON object keyed by pipeline name); a ratings file's report has its test errors under \"ratings\": {mse, mae, n}."`
+	Report  string `help:"Write a Markdown report with PNG plots (ndcg@K per configuration, recall@N per stage) to this directory."`
+	Workers int    `help:"Parallel workers (0: GOMAXPROCS)."`
+	Sample  int    `help:"Replay a uniform random sample of N counted steps (0: every step); every figure gets its 95% interval (table and JSON \"ci\")."`
+	Seed    uint64 `default:"1" help:"Seed of --sample: the same seed draws the same steps of the same split (so --compare judges every pipeline on the same steps)."`
 	protocolFlag
 	malformedFlag
 }

@@ -11,8 +11,8 @@ import (
 )
 
 type trainCmd struct {
-	Config  string `required:"" help:"Pipeline file (a path, or the name of an embedded example such as ials.yaml)."`
-	Data    string `help:"Data set directory; overrides the file's dataset.path ('cascade data fetch' prints one)."`
+	Config string `required:"" help:"Pipeline file (a path, or the name of an embedded example such as ials.yaml)."`
+	dataFlag
 	Out     string `required:"" help:"Directory for the model bundle (artifacts + manifest.json)."`
 	Workers int    `help:"Parallel workers (0: GOMAXPROCS)."`
 	Cache   string `help:"Model cache directory: first-stage models already trained there (same window, parameters and binary) are loaded, not trained again; new ones are added."`

@@ -17,7 +17,8 @@
 //     op(B) = Bᵀ packing of nn.Gemm,
 //     in AVX2 where available and giving the same bits as their loops;
 //   - TopK: the bounded min-heap that selects the k best scored IDs, with the one tie order
-//     (score descending, then ID ascending) every candidate list uses.
+//     (score descending, then ID ascending) every candidate list uses;
+//   - LowerBound: the binary search of sorted event times (feature counts) and bin bounds (GBDT).
 //
 // Each kernel is tested against a simple oracle (math.Exp, a full sort, a sequential loop) and
 // has a benchmark beside it. The packages that use them keep their own public APIs; this package

@@ -3,6 +3,8 @@ package gbdt
 import (
 	"math"
 	"slices"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // binMapper maps one feature's raw values to bins, as LightGBM's BinMapper does for
@@ -39,16 +41,7 @@ func (m *binMapper) bin(v float64) uint8 {
 	}
 	// First upper bound >= v; the last bound is +Inf so the result is in range.
 	u := m.upper
-	lo, hi := 0, len(u)-1
-	for lo < hi {
-		mid := int(uint(lo+hi) >> 1)
-		if u[mid] < v {
-			lo = mid + 1
-		} else {
-			hi = mid
-		}
-	}
-	return uint8(lo)
+	return uint8(kernel.LowerBound(u[:len(u)-1], v))
 }
 
 // minDataInBin is LightGBM's default: a bin boundary needs at least this many samples below it.
