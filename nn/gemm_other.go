@@ -2,6 +2,6 @@
 
 package nn
 
-const haveKernel = false
+const haveKernel, haveWide = false, false
 
 func expSub8(x []float32, sub float32) float32 { panic("nn: no exp kernel on this platform") }

@@ -10,8 +10,9 @@
 //     beats lapack64 at k ≤ 128);
 //   - MatVec32, MatTVecAdd32, ScaleRows32 and AtBLower32: float32 products of a row's gathered
 //     factors (conjugate-gradient steps, Σ w·y·yᵀ), and Kern6x16, the 6×16 micro-kernel they
-//     share with nn.Gemm. On amd64 with AVX2 + FMA (HaveAVX2FMA) they run assembly, elsewhere
-//     plain loops; either way in a fixed summation order;
+//     share with nn.Gemm, with Kern6x32, its AVX-512 twin that stores the same bits at twice
+//     the width. On amd64 with AVX2 + FMA (HaveAVX2FMA) they run assembly, elsewhere plain
+//     loops; either way in a fixed summation order;
 //   - Max32, SoftmaxBack32, NormRow32, Axpy32 and Transpose32: the element-wise rows of
 //     attention's softmax and its backward pass, a layer-norm row, y += α·x, and the
 //     op(B) = Bᵀ packing of nn.Gemm,

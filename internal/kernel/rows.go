@@ -74,7 +74,7 @@ func ScaleRows32(dst, a []float32, n, k int, w []float32) {
 // of a unscaled, a = them scaled, in iALS). Entries above the diagonal get unspecified values.
 //
 // The assembly path covers the triangle with Kern6x16's 6×16 blocks (29 of the 44 at k = 64),
-// reading a and b in place; the last row and column blocks are shifted back to end at k, so they
+// or Kern6x32's 6×32 ones where AVX-512 runs, reading a and b in place; the last row and column blocks are shifted back to end at k, so they
 // overlap their neighbours and recompute a few entries identically instead of needing padding.
 func AtBLower32(c, a, b []float32, n, k int) {
 	c, a, b = c[:k*k], a[:n*k], b[:n*k]
@@ -82,12 +82,16 @@ func AtBLower32(c, a, b []float32, n, k int) {
 		atbLowerLoops(c, a, b, n, k)
 		return
 	}
+	w, kern := 16, Kern6x16
+	if HaveAVX512 && k >= 32 {
+		w, kern = 32, Kern6x32 // same bits, twice the columns per instruction
+	}
 	for i0 := 0; i0 < k; i0 += 6 {
 		i0 = min(i0, k-6)
-		for j0 := 0; j0 <= i0+5; j0 += 16 {
-			j0 = min(j0, k-16)
-			Kern6x16(n, &a[i0], 1, k, &b[j0], k, &c[i0*k+j0], k, 1, true)
-			if j0 == k-16 {
+		for j0 := 0; j0 <= i0+5; j0 += w {
+			j0 = min(j0, k-w)
+			kern(n, &a[i0], 1, k, &b[j0], k, &c[i0*k+j0], k, 1, true)
+			if j0 == k-w {
 				break
 			}
 		}

@@ -7,14 +7,20 @@ import (
 	"testing"
 )
 
-// bothPaths runs f with the assembly kernels (where the CPU has them) and with the portable loops.
+// bothPaths runs f with the assembly kernels (where the CPU has them: with AVX-512, then with
+// AVX2 alone) and with the portable loops.
 func bothPaths(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
-	saved := HaveAVX2FMA
-	defer func() { HaveAVX2FMA = saved }()
-	for _, asm := range []bool{saved, false} {
-		HaveAVX2FMA = asm
-		t.Run(fmt.Sprintf("asm=%v", asm), f)
+	saved, saved512 := HaveAVX2FMA, HaveAVX512
+	defer func() { HaveAVX2FMA, HaveAVX512 = saved, saved512 }()
+	type path struct{ avx2, avx512 bool }
+	paths := []path{{saved, saved512}}
+	if saved512 {
+		paths = append(paths, path{true, false})
+	}
+	for _, p := range append(paths, path{false, false}) {
+		HaveAVX2FMA, HaveAVX512 = p.avx2, p.avx512
+		t.Run(fmt.Sprintf("avx2=%v,avx512=%v", p.avx2, p.avx512), f)
 	}
 }
 

@@ -60,3 +60,12 @@ func normRow32(y, x, gain, bias *float32, n int, m, r float32)
 //
 //go:noescape
 func axpy32(alpha float32, x, y *float32, n int)
+
+// HaveAVX512 reports whether Kern6x32 can run (AVX-512F, with the OS saving ZMM state).
+var HaveAVX512 = HaveAVX2FMA && cpu.X86.HasAVX512F
+
+// Kern6x32 is Kern6x16 for a 6×32 block of C, in AVX-512 registers; it stores the same bits as
+// two Kern6x16 calls side by side.
+//
+//go:noescape
+func Kern6x32(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool)

@@ -3,11 +3,14 @@
 package kernel
 
 // HaveAVX2FMA is false: the portable loops run instead of the assembly kernels.
-var HaveAVX2FMA = false
+var HaveAVX2FMA, HaveAVX512 = false, false
 
 const noKernel = "kernel: no assembly kernel on this platform"
 
 func Kern6x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool) {
+	panic(noKernel)
+}
+func Kern6x32(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool) {
 	panic(noKernel)
 }
 func dotRows32(n, kv int, a *float32, lda int, x, y *float32)             { panic(noKernel) }
