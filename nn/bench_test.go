@@ -14,13 +14,7 @@ func BenchmarkGemm(b *testing.B) {
 		for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
 			b.Run(fmt.Sprintf("%dx%dx%d/ta=%v,tb=%v", m, n, k, tr[0], tr[1]), func(b *testing.B) {
 				a, bb, c := randVec(rng, m*k, 1), randVec(rng, k*n, 1), make([]float32, m*n)
-				lda, ldb := k, n
-				if tr[0] {
-					lda = m
-				}
-				if tr[1] {
-					ldb = k
-				}
+				lda, ldb := leadingDims(tr[0], tr[1], m, n, k)
 				b.ResetTimer()
 				for i := 0; i < b.N; i++ {
 					Gemm(tr[0], tr[1], m, n, k, 1, a, lda, bb, ldb, 0, c, n)

@@ -151,6 +151,10 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 	if overlap && n > 16 && nFull < n {
 		nFull = n
 	}
+	strips := [...]struct {
+		lo, hi, w int
+		kern      func(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool)
+	}{{0, wide, 32, kernel.Kern6x32}, {wide, nFull, 16, kernel.Kern6x16}}
 	g.ct = kernel.Grow(g.ct, kernMR*32)
 	for k0 := 0; k0 < k; k0 += gemmKC {
 		kk := min(gemmKC, k-k0)
@@ -181,25 +185,17 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 				}
 				ap, pars, pacs = &g.ap[0], kk, 1
 			}
-			for j0 := 0; j0 < wide; j0 += 32 {
-				j0 = min(j0, wide-32) // the shifted last strip when overlapping
-				bp := &b[k0*ldb+j0]
-				if mi == kernMR {
-					kernel.Kern6x32(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)
-					continue
+			for _, st := range strips {
+				for j0 := st.lo; j0 < st.hi; j0 += st.w {
+					j0 = min(j0, st.hi-st.w) // the shifted last strip when overlapping
+					bp := &b[k0*ldb+j0]
+					if mi == kernMR {
+						st.kern(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)
+						continue
+					}
+					st.kern(kk, ap, pars, pacs, bp, ldb, &g.ct[0], st.w, alpha, true)
+					putBlock(c[i0*ldc+j0:], ldc, g.ct, st.w, mi, st.w, set)
 				}
-				kernel.Kern6x32(kk, ap, pars, pacs, bp, ldb, &g.ct[0], 32, alpha, true)
-				putBlock(c[i0*ldc+j0:], ldc, g.ct, 32, mi, 32, set)
-			}
-			for j0 := wide; j0 < nFull; j0 += 16 {
-				j0 = min(j0, nFull-16)
-				bp := &b[k0*ldb+j0]
-				if mi == kernMR {
-					kernel.Kern6x16(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)
-					continue
-				}
-				kernel.Kern6x16(kk, ap, pars, pacs, bp, ldb, &g.ct[0], 16, alpha, true)
-				putBlock(c[i0*ldc+j0:], ldc, g.ct, 16, mi, 16, set)
 			}
 			if nFull < n {
 				kernel.Kern6x16(kk, ap, pars, pacs, &g.bp[0], 16, &g.ct[0], 16, alpha, true)

@@ -28,13 +28,8 @@ func TestGemmWideMatchesNarrow(t *testing.T) {
 						name := fmt.Sprintf("%d×%d×%d ta=%v tb=%v beta=%g", m, n, k, tr[0], tr[1], beta)
 						ta, tb := tr[0], tr[1]
 						a, b := randVec(rng, m*k, 1), randVec(rng, k*n, 1)
-						lda, ldb, ldc := k, n, n+3
-						if ta {
-							lda = m
-						}
-						if tb {
-							ldb = k
-						}
+						lda, ldb := leadingDims(ta, tb, m, n, k)
+						ldc := n + 3
 						c0 := randVec(rng, m*ldc, 1)
 						var out [2][]float32
 						for i, wide := range []bool{false, true} {

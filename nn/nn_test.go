@@ -39,6 +39,19 @@ func checkParams(t *testing.T, ps Params, loss func() float64) {
 	}
 }
 
+// leadingDims returns the row strides of packed row-major op(A) (m×k) and op(B) (k×n) as stored:
+// transposed, a matrix's rows are its op's columns.
+func leadingDims(transA, transB bool, m, n, k int) (lda, ldb int) {
+	lda, ldb = k, n
+	if transA {
+		lda = m
+	}
+	if transB {
+		ldb = k
+	}
+	return lda, ldb
+}
+
 func TestGemmMatchesNaive(t *testing.T) {
 	rng := newRNG(1)
 	for _, sz := range [][3]int{{3, 4, 5}, {70, 200, 33}, {130, 130, 130}, {1, 300, 7}, {9, 17, 600}, {50, 50, 32}} {
@@ -48,13 +61,7 @@ func TestGemmMatchesNaive(t *testing.T) {
 				a, b := randVec(rng, m*k, 1), randVec(rng, k*n, 1)
 				c := randVec(rng, m*n, 1)
 				want := make([]float64, m*n)
-				lda, ldb := k, n
-				if ta {
-					lda = m
-				}
-				if tb {
-					ldb = k
-				}
+				lda, ldb := leadingDims(ta, tb, m, n, k)
 				for i := 0; i < m; i++ {
 					for j := 0; j < n; j++ {
 						var s float64
@@ -97,13 +104,8 @@ func TestGemmOverwriteEdges(t *testing.T) {
 				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
 					ta, tb := tr[0], tr[1]
 					a, b := randVec(rng, m*k, 1), randVec(rng, k*n, 1)
-					lda, ldb, ldc := k, n, n+3
-					if ta {
-						lda = m
-					}
-					if tb {
-						ldb = k
-					}
+					lda, ldb := leadingDims(ta, tb, m, n, k)
+					ldc := n + 3
 					got, want := make([]float32, m*ldc), make([]float32, m*ldc)
 					for i := range got {
 						got[i] = 7
