@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/cascade-rec/cascade/params"
 	"github.com/goccy/go-yaml"
@@ -67,8 +68,16 @@ type WorldConfig struct {
 
 // RerankerConfig sets the LightGBM re-ranker trained from impressions (binary objective).
 type RerankerConfig struct {
-	Trees         int     `yaml:"trees"`
-	Leaves        int     `yaml:"leaves"`
+	// Trees is the number of trees, or with SelectLeaves the most trees early stopping may keep.
+	Trees int `yaml:"trees"`
+	// Leaves is the leaves per tree when SelectLeaves is empty.
+	Leaves int `yaml:"leaves"`
+	// SelectLeaves chooses the model's size on held-out slates at each retraining: every fifth
+	// slate is held out, a model per listed leaf count is trained on the rest with early
+	// stopping, and the one with the lowest held-out log loss is refit on every slate with its
+	// leaf and tree counts. A loop's data is a few thousand noisy clicks, and a fixed size that
+	// suits one round overfits another. Empty: Trees and Leaves as given.
+	SelectLeaves  []int   `yaml:"select_leaves"`
 	LearningRate  float64 `yaml:"learning_rate"`
 	MinDataInLeaf int     `yaml:"min_data_in_leaf"`
 	// RandomNegatives adds ⌊share·k⌋ uniformly random catalog items (neither shown nor in the
@@ -97,8 +106,9 @@ func DefaultConfig() Config {
 		Epsilon:       0.1,
 		Temperature:   1,
 		Retrain:       true,
-		Reranker:      RerankerConfig{Trees: 100, Leaves: 15, LearningRate: 0.1, MinDataInLeaf: 20, PositionFeature: true},
-		Towers:        TowerConfig{Params: DefaultTowerParams()},
+		Reranker: RerankerConfig{Trees: 300, Leaves: 15, SelectLeaves: []int{2, 4, 8, 15, 31}, LearningRate: 0.1,
+			MinDataInLeaf: 20, PositionFeature: true},
+		Towers: TowerConfig{Params: DefaultTowerParams()},
 	}
 }
 
@@ -133,6 +143,7 @@ func (c Config) Validate() error {
 		params.Positive("temperature", c.Temperature),
 		params.AtLeast("reranker.trees", c.Reranker.Trees, 1),
 		params.AtLeast("reranker.leaves", c.Reranker.Leaves, 2),
+		params.Check(!slices.ContainsFunc(c.Reranker.SelectLeaves, func(l int) bool { return l < 2 }), "reranker.select_leaves", c.Reranker.SelectLeaves, "hold leaf counts ≥ 2"),
 		params.Positive("reranker.learning_rate", c.Reranker.LearningRate),
 		params.AtLeast("reranker.min_data_in_leaf", c.Reranker.MinDataInLeaf, 1),
 		params.Check(c.Reranker.RandomNegatives >= 0 && c.Reranker.RandomNegatives <= 10, "reranker.random_negatives", c.Reranker.RandomNegatives, "be in [0, 10]"),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
 
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/ranker"
@@ -80,14 +82,74 @@ func (r *reranker) train(ctx context.Context) error {
 	p.NumTrees, p.NumLeaves = r.cfg.Trees, r.cfg.Leaves
 	p.LearningRate, p.MinDataInLeaf = r.cfg.LearningRate, r.cfg.MinDataInLeaf
 	p.Seed = r.seed
-	d := pipeline.LightGBMData(r.set)
-	d.Groups = nil // a binary model: rows, not lists
+	if len(r.cfg.SelectLeaves) > 0 {
+		leaves, trees, ok, err := r.selectSize(ctx, p)
+		if err != nil {
+			return err
+		}
+		if ok {
+			p.NumLeaves, p.NumTrees = leaves, trees
+		}
+	}
+	d := binaryData(r.set)
 	m, err := gbdt.Train(ctx, d, nil, p)
 	if err != nil {
 		return fmt.Errorf("simulate: training the re-ranker on %d impressions: %w", d.NumRows, err)
 	}
 	r.model = m
 	return nil
+}
+
+// heldOutEvery holds out every heldOutEvery-th slate when the size is chosen.
+const heldOutEvery = 5
+
+// selectSize trains a model per SelectLeaves entry on all slates but every heldOutEvery-th, with
+// early stopping on the held-out ones (at most p.NumTrees trees), and returns the leaf and tree
+// counts of the one with the lowest held-out log loss (the first listed on a tie). ok is false
+// when either side lacks a click or a miss: nothing can be judged, and the fixed size stands.
+func (r *reranker) selectSize(ctx context.Context, p gbdt.Params) (leaves, trees int, ok bool, err error) {
+	n := 0
+	fit := r.set.Filter(func(*ranker.Request) bool { n++; return n%heldOutEvery != 0 })
+	n = 0
+	held := r.set.Filter(func(*ranker.Request) bool { n++; return n%heldOutEvery == 0 })
+	dFit, dHeld := binaryData(fit), binaryData(held)
+	if !bothLabels(dFit.Labels) || !bothLabels(dHeld.Labels) {
+		r.log.Warn("re-ranker size not chosen: a side of the held-out split has one label", "fit_rows", dFit.NumRows, "held_out_rows", dHeld.NumRows)
+		return 0, 0, false, nil
+	}
+	best := math.Inf(1)
+	prob := make([]float64, dHeld.NumRows)
+	for _, l := range r.cfg.SelectLeaves {
+		q := p
+		q.NumLeaves = l
+		q.EarlyStoppingRounds = 20
+		m, err := gbdt.Train(ctx, dFit, dHeld, q)
+		if err != nil {
+			return 0, 0, false, fmt.Errorf("simulate: choosing the re-ranker's size (%d leaves): %w", l, err)
+		}
+		if err := m.Score(dHeld.X, prob); err != nil {
+			return 0, 0, false, fmt.Errorf("simulate: re-ranker: %w", err)
+		}
+		for i, z := range prob {
+			prob[i] = 1 / (1 + math.Exp(-z))
+		}
+		if loss := gbdt.Logloss(dHeld.Labels, prob); loss < best {
+			best, leaves, trees = loss, l, len(m.Trees)
+		}
+	}
+	r.log.Info("re-ranker size chosen on held-out slates", "leaves", leaves, "trees", trees, "held_out_logloss", math.Round(best*1e4)/1e4, "held_out_rows", dHeld.NumRows)
+	return leaves, trees, true, nil
+}
+
+// binaryData is s as a binary model's training data: rows, not lists.
+func binaryData(s *ranker.Set) *gbdt.Dataset {
+	d := pipeline.LightGBMData(s)
+	d.Groups = nil
+	return d
+}
+
+func bothLabels(y []float64) bool {
+	return slices.Contains(y, 0) && slices.ContainsFunc(y, func(v float64) bool { return v > 0 })
 }
 
 // score returns the model's logit for each feature row (as Explain gives them), scored at

@@ -2,12 +2,15 @@ package simulate
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/ranker"
+	"github.com/cascade-rec/cascade/ranker/gbdt"
 )
 
 // tableStages propose item 0 and give every item the features of its table row.
@@ -133,5 +136,81 @@ func TestRerankerSkipsWhatItCannotLearn(t *testing.T) {
 	rr.stages = &tableStages{names: []string{"f", "g"}}
 	if err := rr.add(context.Background(), 2, misses); err == nil {
 		t.Error("a wider feature row was accepted")
+	}
+}
+
+// The held-out choice of the re-ranker's size follows the data: clicks that follow one feature
+// through a sigmoid, among noise features, want small trees (stumps already add up to the
+// sigmoid, larger trees fit the noise); clicks that follow the sign agreement of two features
+// (an interaction no sum of stumps can express) want trees of four leaves or more. The refit
+// model has the chosen number of trees.
+func TestRerankerChoosesItsSize(t *testing.T) {
+	tests := []struct {
+		name             string
+		slates           int
+		minLeaves        int
+		maxLeaves        int
+		features         int
+		clickProbability func(f []float32) float64
+	}{
+		{"one feature through a sigmoid, five of noise", 1500, 2, 4, 6, func(f []float32) float64 {
+			return 1 / (1 + math.Exp(-(2*float64(f[0]) - 1)))
+		}},
+		{"the sign agreement of two features", 4000, 4, 31, 2, func(f []float32) float64 {
+			if (f[0] > 0) == (f[1] > 0) {
+				return 0.6
+			}
+			return 0.1
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := rand.New(rand.NewPCG(11, 3))
+			names := make([]string, tt.features)
+			for j := range names {
+				names[j] = fmt.Sprintf("f%d", j)
+			}
+			st := &tableStages{names: names, rows: map[int32][]float32{}}
+			const k = 5
+			var imps []ranker.Impression
+			next := int32(1)
+			for range tt.slates {
+				imp := ranker.Impression{Query: known}
+				for p := 1; p <= k; p++ {
+					row := make([]float32, tt.features)
+					for j := range row {
+						row[j] = float32(r.Float64()*2 - 1)
+					}
+					st.rows[next] = row
+					imp.Shown = append(imp.Shown, ranker.Shown{Item: next, Position: p, Propensity: 1, Clicked: r.Float64() < tt.clickProbability(row)})
+					next++
+				}
+				imps = append(imps, imp)
+			}
+			rr := testReranker(st, int(next))
+			rr.cfg.Trees, rr.cfg.SelectLeaves = 300, []int{2, 4, 8, 15, 31}
+			if err := rr.add(context.Background(), 0, imps); err != nil {
+				t.Fatal(err)
+			}
+			p := gbdt.DefaultParams(gbdt.ObjectiveBinary)
+			p.NumTrees, p.LearningRate, p.MinDataInLeaf, p.Seed = rr.cfg.Trees, rr.cfg.LearningRate, rr.cfg.MinDataInLeaf, rr.seed
+			leaves, trees, ok, err := rr.selectSize(context.Background(), p)
+			if err != nil || !ok {
+				t.Fatalf("no size chosen (ok %v, err %v)", ok, err)
+			}
+			t.Logf("chose %d leaves, %d trees", leaves, trees)
+			if leaves < tt.minLeaves || leaves > tt.maxLeaves {
+				t.Errorf("chose %d leaves (%d trees), want %d to %d", leaves, trees, tt.minLeaves, tt.maxLeaves)
+			}
+			if trees < 1 || trees > rr.cfg.Trees {
+				t.Errorf("chose %d trees, want 1 to %d", trees, rr.cfg.Trees)
+			}
+			if err := rr.train(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if len(rr.model.Trees) != trees {
+				t.Errorf("the refit model has %d trees, the choice %d", len(rr.model.Trees), trees)
+			}
+		})
 	}
 }
