@@ -19,14 +19,20 @@ type idMap struct {
 	userDense []int32 // per synth user; −1 when the data set lacks it
 	itemDense []int32 // per synth item; −1 when the data set lacks it
 	denseItem []int   // per dense item; −1 when it is no synth item
+	denseUser []int   // per dense user; −1 when it is no synth user
 }
 
 func newIDMap(ds *dataset.Dataset, users, items int) *idMap {
-	m := &idMap{userDense: make([]int32, users), itemDense: make([]int32, items), denseItem: make([]int, ds.NumItems())}
+	m := &idMap{userDense: make([]int32, users), itemDense: make([]int32, items), denseItem: make([]int, ds.NumItems()),
+		denseUser: make([]int, ds.NumUsers())}
+	for d := range m.denseUser {
+		m.denseUser[d] = -1
+	}
 	for u := range users {
 		m.userDense[u] = -1
 		if d, ok := ds.Users.Lookup("u" + strconv.Itoa(u)); ok {
 			m.userDense[u] = d
+			m.denseUser[d] = u
 		}
 	}
 	for d := range m.denseItem {
@@ -98,13 +104,14 @@ func (c *cascadePolicy) Serve(ctx context.Context, req *Request) (Served, error)
 		}
 	}
 	scores := make([]float64, len(res.Items))
+	dense := make([]int32, len(res.Items))
 	for j, it := range res.Items {
 		out.Candidates = append(out.Candidates, c.ids.denseItem[it.Item])
-		scores[j] = float64(it.Score)
+		scores[j], dense[j] = float64(it.Score), it.Item
 	}
 	// The re-ranker scores only complete feature rows; a fallback answer keeps the pipeline's order.
 	if c.rr.model != nil && len(feats) == len(scores) && complete(feats) {
-		if scores, err = c.rr.score(feats); err != nil {
+		if scores, err = c.rr.score(&q.Query, dense, feats); err != nil {
 			return Served{}, fmt.Errorf("simulate: %s: user %d: %w", c.name, req.User, err)
 		}
 	}

@@ -3,6 +3,7 @@ package simulate
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -41,6 +42,41 @@ func TestWorldTasteKnobs(t *testing.T) {
 		sc := worldConfig(cfg)
 		if sc.ShortTermWeight != c.beta || sc.Drift != c.drift {
 			t.Errorf("%q: world β = %v, drift = %v; want %v, %v", c.yaml, sc.ShortTermWeight, sc.Drift, c.beta, c.drift)
+		}
+	}
+}
+
+// The re-ranker's keys: select_leaves overlays the default list (an empty list turns the choice
+// off, so that leaves and trees apply), and bad values are errors naming their key.
+func TestRerankerKeys(t *testing.T) {
+	for _, c := range []struct {
+		yaml   string
+		leaves []int
+		truth  string
+		err    string
+	}{
+		{"rounds: 2\n", []int{2, 4, 8, 15, 31}, "", ""},
+		{"reranker: {select_leaves: [], leaves: 15, trees: 100}\n", []int{}, "", ""},
+		{"reranker: {select_leaves: [3, 7], truth_feature: long_term}\n", []int{3, 7}, TruthLongTerm, ""},
+		{"reranker: {select_leaves: [1, 4]}\n", nil, "", "reranker.select_leaves"},
+		{"reranker: {truth_feature: clicks}\n", nil, "", "reranker.truth_feature"},
+	} {
+		path := filepath.Join(t.TempDir(), "sim.yaml")
+		if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(path)
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%q: error %v, want one naming %s", c.yaml, err, c.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%q: %v", c.yaml, err)
+		}
+		if !slices.Equal(cfg.Reranker.SelectLeaves, c.leaves) || cfg.Reranker.TruthFeature != c.truth {
+			t.Errorf("%q: select_leaves %v, truth_feature %q; want %v, %q", c.yaml, cfg.Reranker.SelectLeaves, cfg.Reranker.TruthFeature, c.leaves, c.truth)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/pipeline"
 	"github.com/cascade-rec/cascade/ranker"
 	"github.com/cascade-rec/cascade/ranker/gbdt"
@@ -28,6 +29,9 @@ type reranker struct {
 	workers  int
 	set      *ranker.Set // every impression so far
 	model    *gbdt.Model
+	// truth, when set (RerankerConfig.TruthFeature), is the diagnostic column's value for a
+	// dense item, given the request's dense user, time and history.
+	truth func(user int32, t int64, history []int32, item int32) float32
 }
 
 // add builds the rows of one round's slates and appends them to the set.
@@ -38,6 +42,9 @@ func (r *reranker) add(ctx context.Context, round int, imps []ranker.Impression)
 	})
 	if err != nil {
 		return fmt.Errorf("simulate: re-ranker data: %w", err)
+	}
+	if r.truth != nil {
+		r.addTruthColumn(s)
 	}
 	if r.set == nil {
 		r.set = s
@@ -141,6 +148,21 @@ func (r *reranker) selectSize(ctx context.Context, p gbdt.Params) (leaves, trees
 	return leaves, trees, true, nil
 }
 
+// addTruthColumn appends the diagnostic truth column to every row of s.
+func (r *reranker) addTruthColumn(s *ranker.Set) {
+	w := len(s.FeatureNames)
+	s.FeatureNames = append(slices.Clip(s.FeatureNames), "truth_"+r.cfg.TruthFeature)
+	for k := range s.Requests {
+		q := &s.Requests[k]
+		dense := make([]float32, 0, len(q.Items)*(w+1))
+		for j, it := range q.Items {
+			dense = append(dense, q.Dense[j*w:(j+1)*w]...)
+			dense = append(dense, r.truth(q.User, q.Time, q.History, it))
+		}
+		q.Dense = dense
+	}
+}
+
 // binaryData is s as a binary model's training data: rows, not lists.
 func binaryData(s *ranker.Set) *gbdt.Dataset {
 	d := pipeline.LightGBMData(s)
@@ -152,21 +174,35 @@ func bothLabels(y []float64) bool {
 	return slices.Contains(y, 0) && slices.ContainsFunc(y, func(v float64) bool { return v > 0 })
 }
 
-// score returns the model's logit for each feature row (as Explain gives them), scored at
-// ranker.ServePosition.
-func (r *reranker) score(rows [][]float32) ([]float64, error) {
+// score returns the model's logit for each feature row (as Explain gives them) of the query's
+// dense items, scored at ranker.ServePosition.
+func (r *reranker) score(q *candidates.Query, items []int32, rows [][]float32) ([]float64, error) {
 	names := r.set.FeatureNames
+	explained := len(names) // the columns Explain gives: the set's, less position and truth
+	if r.truth != nil {
+		explained--
+	}
+	position := explained > 0 && names[explained-1] == ranker.PositionFeature
+	if position {
+		explained--
+	}
 	x := make([]float64, 0, len(rows)*len(names))
-	for _, f := range rows {
+	for j, f := range rows {
 		switch {
-		case len(f) == len(names):
-		case len(f)+1 == len(names) && names[len(f)] == ranker.PositionFeature:
-			f = append(f[:len(f):len(f)], ranker.ServePosition)
+		case len(f) == explained:
+		case position && len(f) == explained+1:
+			f = f[:explained] // the stages' own position column, scored at ServePosition as well
 		default:
 			return nil, fmt.Errorf("simulate: a feature row of %d values, the re-ranker has %d features", len(f), len(names))
 		}
 		for _, v := range f {
 			x = append(x, float64(v))
+		}
+		if position {
+			x = append(x, ranker.ServePosition)
+		}
+		if r.truth != nil {
+			x = append(x, float64(r.truth(q.User, q.Time, q.History, items[j])))
 		}
 	}
 	out := make([]float64, len(rows))

@@ -81,7 +81,7 @@ func TestRerankerSeparatesPositionFromQuality(t *testing.T) {
 		t.Fatal("no model trained")
 	}
 	grid := [][]float32{{-0.6}, {-0.2}, {0.2}, {0.6}}
-	scores, err := rr.score(grid)
+	scores, err := rr.score(&known, nil, grid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -146,6 +146,12 @@ func Run(ctx context.Context, cfg Config, opt Options) (*Report, error) {
 			log: log,
 		})
 	}
+	if name := cfg.Reranker.TruthFeature; name != "" {
+		log.Warn("diagnostic: the re-ranker is given the world's truth as a feature", "truth_feature", name)
+		for _, pol := range policies {
+			pol.(*cascadePolicy).rr.truth = truthColumn(w.Truth, ids, name)
+		}
+	}
 	towers, err := newTowerPolicies(ctx, cfg, w, ds, ids, log)
 	if err != nil {
 		return nil, err
