@@ -80,6 +80,7 @@ const (
 	gemmRows = 64  // gonum path: C tiles below gonum's 4-block parallel threshold
 	gemmCols = 192 //
 	gemmKC   = 256 // kernel path: k panel
+	gemmMC   = 96  // kernel path: rows of A per group (a multiple of kernMR)
 )
 
 func gonumGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
@@ -168,41 +169,60 @@ func kernelGemm(transA, transB bool, m, n, k int, alpha float32, a []float32, ld
 				clear(row[copy(row, b[off:off+n-nFull]):])
 			}
 		}
-		for i0 := 0; i0 < m; i0 += kernMR {
-			mi := min(kernMR, m-i0)
-			if mi < kernMR && overlap && m > kernMR {
-				i0, mi = m-kernMR, kernMR
-			}
-			ap, pars, pacs := &a[i0*ars+k0*acs], ars, acs
-			if mi < kernMR {
+		// The row blocks go in groups of gemmMC rows; within a group each strip of B runs down
+		// every block, so that the strip stays in L1 while the group's rows of A stay in L2.
+		for ic := 0; ic < m; ic += gemmMC {
+			icEnd := min(ic+gemmMC, m)
+			last := icEnd - (icEnd-ic)%kernMR // where the group's partial block starts, if any
+			if last < icEnd && !(overlap && m > kernMR) {
 				// The last rows of A, zero-padded to a full block.
 				g.ap = kernel.Grow(g.ap, kernMR*kk)
 				clear(g.ap)
-				for r := 0; r < mi; r++ {
+				for r := 0; r < icEnd-last; r++ {
 					for l := 0; l < kk; l++ {
-						g.ap[r*kk+l] = a[(i0+r)*ars+(k0+l)*acs]
+						g.ap[r*kk+l] = a[(last+r)*ars+(k0+l)*acs]
 					}
 				}
-				ap, pars, pacs = &g.ap[0], kk, 1
 			}
 			for _, st := range strips {
 				for j0 := st.lo; j0 < st.hi; j0 += st.w {
 					j0 = min(j0, st.hi-st.w) // the shifted last strip when overlapping
 					bp := &b[k0*ldb+j0]
-					if mi == kernMR {
-						st.kern(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)
-						continue
+					for i0 := ic; i0 < icEnd; i0 += kernMR {
+						i0, mi, ap, pars, pacs := g.rowBlock(i0, m, icEnd, last, overlap, a, ars, acs, k0, kk)
+						if mi == kernMR {
+							st.kern(kk, ap, pars, pacs, bp, ldb, &c[i0*ldc+j0], ldc, alpha, set)
+							continue
+						}
+						st.kern(kk, ap, pars, pacs, bp, ldb, &g.ct[0], st.w, alpha, true)
+						putBlock(c[i0*ldc+j0:], ldc, g.ct, st.w, mi, st.w, set)
 					}
-					st.kern(kk, ap, pars, pacs, bp, ldb, &g.ct[0], st.w, alpha, true)
-					putBlock(c[i0*ldc+j0:], ldc, g.ct, st.w, mi, st.w, set)
 				}
 			}
 			if nFull < n {
-				kernel.Kern6x16(kk, ap, pars, pacs, &g.bp[0], 16, &g.ct[0], 16, alpha, true)
-				putBlock(c[i0*ldc+nFull:], ldc, g.ct, 16, mi, n-nFull, set)
+				for i0 := ic; i0 < icEnd; i0 += kernMR {
+					i0, mi, ap, pars, pacs := g.rowBlock(i0, m, icEnd, last, overlap, a, ars, acs, k0, kk)
+					kernel.Kern6x16(kk, ap, pars, pacs, &g.bp[0], 16, &g.ct[0], 16, alpha, true)
+					putBlock(c[i0*ldc+nFull:], ldc, g.ct, 16, mi, n-nFull, set)
+				}
 			}
 		}
 	}
+}
+
+// rowBlock returns the kernMR-row block of A that starts at i0 (k panel k0, kk wide): a full
+// block read in place; the partial last block (from last to end) shifted back to end at m when
+// overlapping, else the zero-padded copy in g.ap.
+func (g *gemmBuf) rowBlock(i0, m, end, last int, overlap bool, a []float32, ars, acs, k0, kk int) (int, int, *float32, int, int) {
+	mi := min(kernMR, end-i0)
+	if mi == kernMR {
+		return i0, mi, &a[i0*ars+k0*acs], ars, acs
+	}
+	if overlap && m > kernMR {
+		i0 = m - kernMR
+		return i0, kernMR, &a[i0*ars+k0*acs], ars, acs
+	}
+	return last, mi, &g.ap[0], kk, 1
 }
 
 // putBlock adds (or, with set, copies) the top-left rows×cols of the block t (row stride ldt)

@@ -20,7 +20,7 @@ func TestGemmWideMatchesNarrow(t *testing.T) {
 	}
 	defer func(saved bool) { haveWide = saved }(haveWide)
 	rng := newRNG(11)
-	for _, m := range []int{5, 6, 13, 50} {
+	for _, m := range []int{5, 6, 13, 50, 197} {
 		for _, n := range []int{17, 31, 32, 33, 50, 80, 192} {
 			for _, k := range []int{7, 64, 300} {
 				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {

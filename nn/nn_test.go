@@ -98,7 +98,7 @@ func TestGemmMatchesNaive(t *testing.T) {
 // nothing outside the m×n block of a wider C.
 func TestGemmOverwriteEdges(t *testing.T) {
 	rng := newRNG(9)
-	for _, m := range []int{1, 5, 6, 7, 13, 50} {
+	for _, m := range []int{1, 5, 6, 7, 13, 50, 101} {
 		for _, n := range []int{3, 15, 16, 17, 33, 50} {
 			for _, k := range []int{1, 32, 50, 300} {
 				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}} {
