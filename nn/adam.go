@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
+)
 
 // AdamConfig holds Adam's hyper-parameters; zero fields take the usual defaults
 // (LR 1e-3, Beta1 0.9, Beta2 0.999, Eps 1e-8).
@@ -67,13 +71,6 @@ func (a *Adam) Step() {
 }
 
 func (a *Adam) update(w, g, m, v []float32, lr float64) {
-	b1, b2 := float32(a.cfg.Beta1), float32(a.cfg.Beta2)
-	eps, flr := float32(a.cfg.Eps), float32(lr)
 	decay := float32(1 - a.cfg.LR*a.cfg.WeightDecay)
-	for j, gj := range g {
-		mj := b1*m[j] + (1-b1)*gj
-		vj := b2*v[j] + (1-b2)*gj*gj
-		m[j], v[j] = mj, vj
-		w[j] = w[j]*decay - flr*mj/(float32(math.Sqrt(float64(vj)))+eps)
-	}
+	kernel.Adam32(w, g, m, v, float32(a.cfg.Beta1), float32(a.cfg.Beta2), float32(a.cfg.Eps), float32(lr), decay)
 }

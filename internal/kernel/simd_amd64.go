@@ -69,3 +69,9 @@ var HaveAVX512 = HaveAVX2FMA && cpu.X86.HasAVX512F
 //
 //go:noescape
 func Kern6x32(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int, alpha float32, overwrite bool)
+
+// adam8 is Adam32's loop over n (a positive multiple of 8) elements; c = b1, 1−b1, b2, 1−b2,
+// eps, lr.
+//
+//go:noescape
+func adam8(w, grad, m, v *float32, n int, c [6]float32, decay float32)

@@ -21,4 +21,5 @@ func max32(x *float32, n int) float32                                     { pani
 func softmaxBack32(probs, grad *float32, n int, dot, scale float32)       { panic(noKernel) }
 func transpose8(src *float32, lds int, dst *float32, ldd int, rb, cb int) { panic(noKernel) }
 func normRow32(y, x, gain, bias *float32, n int, m, r float32)            { panic(noKernel) }
+func adam8(w, g, m, v *float32, n int, c [6]float32, decay float32)       { panic(noKernel) }
 func axpy32(alpha float32, x, y *float32, n int)                          { panic(noKernel) }
