@@ -25,19 +25,9 @@ func TestWorldTasteKnobs(t *testing.T) {
 		{"world: {short_term_weight: 1.5}\n", 0, 0, "world.short_term_weight"},
 		{"world: {drift: -0.1}\n", 0, 0, "world.drift"},
 	} {
-		path := filepath.Join(t.TempDir(), "sim.yaml")
-		if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := LoadConfig(path)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%q: error %v, want one naming %s", c.yaml, err, c.err)
-			}
+		cfg, ok := loadYAML(t, c.yaml, c.err)
+		if !ok {
 			continue
-		}
-		if err != nil {
-			t.Fatalf("%q: %v", c.yaml, err)
 		}
 		sc := worldConfig(cfg)
 		if sc.ShortTermWeight != c.beta || sc.Drift != c.drift {
@@ -61,22 +51,33 @@ func TestRerankerKeys(t *testing.T) {
 		{"reranker: {select_leaves: [1, 4]}\n", nil, "", "reranker.select_leaves"},
 		{"reranker: {truth_feature: clicks}\n", nil, "", "reranker.truth_feature"},
 	} {
-		path := filepath.Join(t.TempDir(), "sim.yaml")
-		if err := os.WriteFile(path, []byte(c.yaml), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := LoadConfig(path)
-		if c.err != "" {
-			if err == nil || !strings.Contains(err.Error(), c.err) {
-				t.Errorf("%q: error %v, want one naming %s", c.yaml, err, c.err)
-			}
+		cfg, ok := loadYAML(t, c.yaml, c.err)
+		if !ok {
 			continue
-		}
-		if err != nil {
-			t.Fatalf("%q: %v", c.yaml, err)
 		}
 		if !slices.Equal(cfg.Reranker.SelectLeaves, c.leaves) || cfg.Reranker.TruthFeature != c.truth {
 			t.Errorf("%q: select_leaves %v, truth_feature %q; want %v, %q", c.yaml, cfg.Reranker.SelectLeaves, cfg.Reranker.TruthFeature, c.leaves, c.truth)
 		}
 	}
+}
+
+// loadYAML loads a simulation file of the given text. With wantErr set it checks that loading
+// fails with an error naming wantErr and returns false; otherwise loading must succeed.
+func loadYAML(t *testing.T, text, wantErr string) (Config, bool) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "sim.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path)
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Errorf("%q: error %v, want one naming %s", text, err, wantErr)
+		}
+		return cfg, false
+	}
+	if err != nil {
+		t.Fatalf("%q: %v", text, err)
+	}
+	return cfg, true
 }
