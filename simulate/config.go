@@ -92,7 +92,8 @@ type RerankerConfig struct {
 	// TruthFeature is a diagnostic: it gives the re-ranker the world's true value as one more
 	// column ("truth_" + the name), to measure what better features could earn: affinity (the
 	// click model's input), long_term (the user's drifting taste and the item bias, without the
-	// short-term interest) or item_bias. Never for comparing policies. Empty: off.
+	// short-term interest), item_bias or estimated_taste (TruthEstimatedTaste). Never for
+	// comparing policies. Empty: off.
 	TruthFeature string `yaml:"truth_feature"`
 }
 
@@ -101,6 +102,10 @@ const (
 	TruthAffinity = "affinity"
 	TruthLongTerm = "long_term"
 	TruthItemBias = "item_bias"
+	// TruthEstimatedTaste is the affinity with the world's items and short-term interest known
+	// and the user's long-term taste estimated from their history by maximum likelihood: what a
+	// learner with perfect item knowledge could infer about the user.
+	TruthEstimatedTaste = "estimated_taste"
 )
 
 // DefaultConfig is the default simulation: the demo-sized world (1,500 users, 1,200 items,
@@ -156,7 +161,7 @@ func (c Config) Validate() error {
 		params.AtLeast("reranker.trees", c.Reranker.Trees, 1),
 		params.AtLeast("reranker.leaves", c.Reranker.Leaves, 2),
 		params.Check(!slices.ContainsFunc(c.Reranker.SelectLeaves, func(l int) bool { return l < 2 }), "reranker.select_leaves", c.Reranker.SelectLeaves, "hold leaf counts ≥ 2"),
-		params.Check(slices.Contains([]string{"", TruthAffinity, TruthLongTerm, TruthItemBias}, c.Reranker.TruthFeature), "reranker.truth_feature", c.Reranker.TruthFeature, "be affinity, long_term or item_bias (or unset)"),
+		params.Check(slices.Contains([]string{"", TruthAffinity, TruthLongTerm, TruthItemBias, TruthEstimatedTaste}, c.Reranker.TruthFeature), "reranker.truth_feature", c.Reranker.TruthFeature, "be affinity, long_term, item_bias or estimated_taste (or unset)"),
 		params.Positive("reranker.learning_rate", c.Reranker.LearningRate),
 		params.AtLeast("reranker.min_data_in_leaf", c.Reranker.MinDataInLeaf, 1),
 		params.Check(c.Reranker.RandomNegatives >= 0 && c.Reranker.RandomNegatives <= 10, "reranker.random_negatives", c.Reranker.RandomNegatives, "be in [0, 10]"),
