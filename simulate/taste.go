@@ -91,8 +91,7 @@ func (e *tasteEstimator) fit(t int64, history []int) []float64 {
 	if len(history) == 0 {
 		return p
 	}
-	s := &tasteScratch{ex: make([]float64, len(e.tr.Items)), grad: make([]float64, k), sq: make([]float64, k),
-		mean: make([]float64, k), hess: make([]float64, k*k), sqq: make([]float64, k*k)}
+	s := newTasteScratch(len(e.tr.Items), k)
 	next := make([]float64, k)
 	ll := e.objective(s, p, t, history, true)
 	for range tasteIterations {
@@ -125,6 +124,11 @@ func (e *tasteEstimator) fit(t int64, history []int) []float64 {
 }
 
 type tasteScratch struct{ ex, grad, sq, mean, hess, sqq []float64 }
+
+func newTasteScratch(items, k int) *tasteScratch {
+	return &tasteScratch{ex: make([]float64, items), grad: make([]float64, k), sq: make([]float64, k),
+		mean: make([]float64, k), hess: make([]float64, k*k), sqq: make([]float64, k*k)}
+}
 
 // objective returns the penalised log-likelihood of the history at p; with derivatives it also
 // leaves its gradient Σ_j (q_{h_j} − mean_j)/τ − λp in s.grad and its negative Hessian

@@ -56,9 +56,7 @@ func TestTasteEstimatorRecoversTaste(t *testing.T) {
 		}
 		e := newTasteEstimator(tr)
 		est := e.estimate(u, at, history)
-		k := len(p)
-		s := &tasteScratch{ex: make([]float64, len(tr.Items)), grad: make([]float64, k), sq: make([]float64, k),
-			mean: make([]float64, k), hess: make([]float64, k*k), sqq: make([]float64, k*k)}
+		s := newTasteScratch(len(tr.Items), len(p))
 		atEst, atTrue := e.objective(s, est, at, history, false), e.objective(s, p, at, history, false)
 		c := cosine(est, p)
 		t.Logf("user %d: penalised log-likelihood %.2f at the estimate, %.2f at the true taste; cosine %.3f", u, atEst, atTrue, c)
