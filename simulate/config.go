@@ -70,7 +70,8 @@ type WorldConfig struct {
 type RerankerConfig struct {
 	// Trees is the number of trees, or with SelectLeaves the most trees early stopping may keep.
 	Trees int `yaml:"trees"`
-	// Leaves is the leaves per tree when SelectLeaves is empty.
+	// Leaves is the leaves per tree when SelectLeaves is empty. A file that sets leaves and not
+	// select_leaves gets that fixed size.
 	Leaves int `yaml:"leaves"`
 	// SelectLeaves chooses the model's size on held-out slates at each retraining: every fifth
 	// slate is held out, a model per listed leaf count is trained on the rest with early
@@ -138,6 +139,18 @@ func LoadConfig(path string) (Config, error) {
 	}
 	if err := yaml.UnmarshalWithOptions(data, &cfg, yaml.Strict()); err != nil {
 		return cfg, fmt.Errorf("simulate: %s: %w", path, err)
+	}
+	// A file that sets the re-ranker's leaves asks for that size: unless it also lists
+	// select_leaves, the held-out choice is off.
+	var keys struct {
+		Reranker map[string]any `yaml:"reranker"`
+	}
+	if err := yaml.Unmarshal(data, &keys); err == nil {
+		_, leaves := keys.Reranker["leaves"]
+		_, choose := keys.Reranker["select_leaves"]
+		if leaves && !choose {
+			cfg.Reranker.SelectLeaves = nil
+		}
 	}
 	return cfg, cfg.Validate()
 }

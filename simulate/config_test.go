@@ -37,7 +37,8 @@ func TestWorldTasteKnobs(t *testing.T) {
 }
 
 // The re-ranker's keys: select_leaves overlays the default list (an empty list turns the choice
-// off, so that leaves and trees apply), and bad values are errors naming their key.
+// off, so that leaves and trees apply; so does setting leaves alone), and bad values are errors
+// naming their key.
 func TestRerankerKeys(t *testing.T) {
 	for _, c := range []struct {
 		yaml   string
@@ -47,6 +48,8 @@ func TestRerankerKeys(t *testing.T) {
 	}{
 		{"rounds: 2\n", []int{2, 4, 8, 15, 31}, "", ""},
 		{"reranker: {select_leaves: [], leaves: 15, trees: 100}\n", []int{}, "", ""},
+		{"reranker: {leaves: 31, trees: 300}\n", nil, "", ""},
+		{"reranker: {leaves: 31, select_leaves: [4, 8]}\n", []int{4, 8}, "", ""},
 		{"reranker: {select_leaves: [3, 7], truth_feature: long_term}\n", []int{3, 7}, TruthLongTerm, ""},
 		{"reranker: {select_leaves: [1, 4]}\n", nil, "", "reranker.select_leaves"},
 		{"reranker: {truth_feature: clicks}\n", nil, "", "reranker.truth_feature"},
