@@ -23,29 +23,25 @@ type idMap struct {
 }
 
 func newIDMap(ds *dataset.Dataset, users, items int) *idMap {
-	m := &idMap{userDense: make([]int32, users), itemDense: make([]int32, items), denseItem: make([]int, ds.NumItems()),
-		denseUser: make([]int, ds.NumUsers())}
-	for d := range m.denseUser {
-		m.denseUser[d] = -1
-	}
-	for u := range users {
-		m.userDense[u] = -1
-		if d, ok := ds.Users.Lookup("u" + strconv.Itoa(u)); ok {
-			m.userDense[u] = d
-			m.denseUser[d] = u
-		}
-	}
-	for d := range m.denseItem {
-		m.denseItem[d] = -1
-	}
-	for i := range items {
-		m.itemDense[i] = -1
-		if d, ok := ds.Items.Lookup("i" + strconv.Itoa(i)); ok {
-			m.itemDense[i] = d
-			m.denseItem[d] = i
-		}
-	}
+	m := &idMap{}
+	m.userDense, m.denseUser = translate(ds.Users, "u", users)
+	m.itemDense, m.denseItem = translate(ds.Items, "i", items)
 	return m
+}
+
+// translate maps the synth indices below n (named prefix + index) to dict's dense IDs and back.
+func translate(dict *dataset.Dict, prefix string, n int) (toDense []int32, fromDense []int) {
+	toDense, fromDense = make([]int32, n), make([]int, dict.Len())
+	for d := range fromDense {
+		fromDense[d] = -1
+	}
+	for i := range n {
+		toDense[i] = -1
+		if d, ok := dict.Lookup(prefix + strconv.Itoa(i)); ok {
+			toDense[i], fromDense[d] = d, i
+		}
+	}
+	return toDense, fromDense
 }
 
 // cascadePolicy serves a pipeline bundle: RecommendDense's top Candidates items with their
