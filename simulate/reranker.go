@@ -107,8 +107,10 @@ func (r *reranker) train(ctx context.Context) error {
 	return nil
 }
 
-// heldOutEvery holds out every heldOutEvery-th slate when the size is chosen.
-const heldOutEvery = 5
+const (
+	heldOutEvery   = 5  // the size is chosen holding out every heldOutEvery-th slate
+	selectPatience = 20 // trees without a better held-out log loss before a trial stops
+)
 
 // selectSize trains a model per SelectLeaves entry on all slates but every heldOutEvery-th, with
 // early stopping on the held-out ones (at most p.NumTrees trees), and returns the leaf and tree
@@ -129,7 +131,7 @@ func (r *reranker) selectSize(ctx context.Context, p gbdt.Params) (leaves, trees
 	for _, l := range r.cfg.SelectLeaves {
 		q := p
 		q.NumLeaves = l
-		q.EarlyStoppingRounds = 20
+		q.EarlyStoppingRounds = selectPatience
 		m, err := gbdt.Train(ctx, dFit, dHeld, q)
 		if err != nil {
 			return 0, 0, false, fmt.Errorf("simulate: choosing the re-ranker's size (%d leaves): %w", l, err)
