@@ -32,6 +32,7 @@ type reranker struct {
 	// truth, when set (RerankerConfig.TruthFeature), is the diagnostic column's value for a
 	// dense item, given the request's dense user, time and history.
 	truth func(user int32, t int64, history []int32, item int32) float32
+	size  [2]int // the model's leaves per tree and trees
 }
 
 // add builds the rows of one round's slates and appends them to the set.
@@ -103,7 +104,7 @@ func (r *reranker) train(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("simulate: training the re-ranker on %d impressions: %w", d.NumRows, err)
 	}
-	r.model = m
+	r.model, r.size = m, [2]int{p.NumLeaves, len(m.Trees)}
 	return nil
 }
 

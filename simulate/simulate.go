@@ -62,6 +62,9 @@ type RoundReport struct {
 	// round was trained on (0: the bundle's own ranking); for the two-tower generators, the
 	// examples of the model that served.
 	TrainingRows map[string]int `json:"training_rows"`
+	// RerankerSize is, for the cascade policies with a re-ranker, its leaves per tree and trees
+	// (chosen on held-out slates unless the file fixes them).
+	RerankerSize map[string][2]int `json:"reranker_size,omitempty"`
 	// CandidateRecall is, for the policies with a candidate list, the share of each user's k
 	// unseen items of highest true affinity that the list holds.
 	CandidateRecall map[string]float64 `json:"candidate_recall,omitempty"`
@@ -263,7 +266,7 @@ func (r *runner) round(ctx context.Context, round int, logPath string) (RoundRep
 	rep := RoundReport{
 		Round: round, Reward: map[string]float64{}, JunkShare: map[string]float64{}, Coverage: map[string]float64{},
 		Clicks: map[string]float64{}, RewardVsOracle: map[string]float64{}, CandidateJunkShare: map[string]float64{},
-		TrainingRows: map[string]int{}, CandidateCeiling: map[string]float64{},
+		TrainingRows: map[string]int{}, RerankerSize: map[string][2]int{}, CandidateCeiling: map[string]float64{},
 		CandidateRecall: map[string]float64{}, CandidateUnshown: map[string]float64{},
 	}
 	served := map[string][]Served{}
@@ -319,6 +322,7 @@ func (r *runner) round(ctx context.Context, round int, logPath string) (RoundRep
 		if c, ok := pol.(*cascadePolicy); ok {
 			if c.rr.model != nil {
 				rep.TrainingRows[name] = c.rr.rows()
+				rep.RerankerSize[name] = c.rr.size
 			} else {
 				rep.TrainingRows[name] = 0
 			}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 )
 
@@ -77,6 +78,10 @@ func TestRun(t *testing.T) {
 	// Round 0 serves the bundle's own ranking; round 1 the re-ranker trained on round 0's slates.
 	if r0.TrainingRows["cascade"] != 0 || rep.Rounds[1].TrainingRows["cascade"] != cfg.UsersPerRound*cfg.K {
 		t.Errorf("training rows %v then %v, want 0 then %d", r0.TrainingRows["cascade"], rep.Rounds[1].TrainingRows["cascade"], cfg.UsersPerRound*cfg.K)
+	}
+	// The re-ranker's size is reported, within the file's bounds.
+	if sz := rep.Rounds[1].RerankerSize["cascade"]; !slices.Contains(append([]int{cfg.Reranker.Leaves}, cfg.Reranker.SelectLeaves...), sz[0]) || sz[1] < 1 || sz[1] > cfg.Reranker.Trees {
+		t.Errorf("re-ranker size %v: leaves not among %v, or trees not in [1, %d]", sz, cfg.Reranker.SelectLeaves, cfg.Reranker.Trees)
 	}
 
 	// The log: one line per policy and user, with the report's expected rewards.
