@@ -1,6 +1,10 @@
 package nn
 
-import "math"
+import (
+	"math"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
+)
 
 // ReLU sets y = max(x, 0); y may alias x.
 func ReLU(x, y []float32) {
@@ -10,15 +14,7 @@ func ReLU(x, y []float32) {
 }
 
 // ReLUBackward sets dx = dy where the forward output y was positive, else 0; dx may alias dy.
-func ReLUBackward(y, dy, dx []float32) {
-	for i, v := range y {
-		if v > 0 {
-			dx[i] = dy[i]
-		} else {
-			dx[i] = 0
-		}
-	}
-}
+func ReLUBackward(y, dy, dx []float32) { kernel.ReLUBack32(y, dy, dx) }
 
 const geluC = 0.7978845608028654 // sqrt(2/π)
 

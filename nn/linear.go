@@ -3,6 +3,8 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // Linear is a dense layer y = x·W + b with W of shape In×Out.
@@ -39,10 +41,7 @@ func (l *Linear) Forward(x []float32, n int, y []float32) {
 // Backward accumulates dW += xᵀ·dy and db += Σ dy, and sets dx = dy·Wᵀ unless dx is nil.
 func (l *Linear) Backward(x, dy []float32, n int, dx []float32) {
 	Gemm(true, false, l.In, l.Out, n, 1, x, l.In, dy, l.Out, 1, l.W.G, l.Out)
-	gb := l.B.G
-	for i := 0; i < n; i++ {
-		Axpy(1, dy[i*l.Out:(i+1)*l.Out], gb)
-	}
+	kernel.AddRows32(l.B.G, dy, n, l.Out, l.Out)
 	if dx != nil {
 		Gemm(false, true, n, l.In, l.Out, 1, dy, l.Out, l.W.W, l.Out, 0, dx, l.In)
 	}

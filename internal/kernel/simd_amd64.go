@@ -75,3 +75,13 @@ func Kern6x32(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, 
 //
 //go:noescape
 func adam8(w, grad, m, v *float32, n int, c [6]float32, decay float32)
+
+// reluBack8 is ReLUBack32's loop over n (a positive multiple of 8) elements.
+//
+//go:noescape
+func reluBack8(y, dy, dx *float32, n int)
+
+// addRows8 is AddRows32's loop over the first cols (a positive multiple of 8) columns.
+//
+//go:noescape
+func addRows8(y, a *float32, rows, cols, lda int)

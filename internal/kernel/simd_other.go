@@ -22,4 +22,6 @@ func softmaxBack32(probs, grad *float32, n int, dot, scale float32)       { pani
 func transpose8(src *float32, lds int, dst *float32, ldd int, rb, cb int) { panic(noKernel) }
 func normRow32(y, x, gain, bias *float32, n int, m, r float32)            { panic(noKernel) }
 func adam8(w, g, m, v *float32, n int, c [6]float32, decay float32)       { panic(noKernel) }
+func reluBack8(y, dy, dx *float32, n int)                                 { panic(noKernel) }
+func addRows8(y, a *float32, rows, cols, lda int)                         { panic(noKernel) }
 func axpy32(alpha float32, x, y *float32, n int)                          { panic(noKernel) }
