@@ -91,27 +91,5 @@ func (l *LayerNorm) finishRow(xr []float32, i int, mu, ss float64, g, b, y, stat
 // Backward accumulates the gain and bias gradients and sets dx from dy, given the forward input
 // x and stats. dx may alias dy.
 func (l *LayerNorm) Backward(x, dy []float32, n int, stats, dx []float32) {
-	d := l.Dim
-	g, gg, gb := l.Gain.W, l.Gain.G, l.Bias.G
-	inv := 1 / float32(d)
-	for i := 0; i < n; i++ {
-		xr, dyr, dxr := x[i*d:(i+1)*d], dy[i*d:(i+1)*d], dx[i*d:(i+1)*d]
-		m, r := stats[2*i], stats[2*i+1]
-		// dxhat = dy·g;  dx = r·(dxhat − mean(dxhat) − xhat·mean(dxhat·xhat))
-		var s1, s2 float32
-		for j := range xr {
-			xh := (xr[j] - m) * r
-			dh := dyr[j] * g[j]
-			s1 += dh
-			s2 += dh * xh
-			gg[j] += dyr[j] * xh
-			gb[j] += dyr[j]
-		}
-		s1 *= inv
-		s2 *= inv
-		for j := range xr {
-			xh := (xr[j] - m) * r
-			dxr[j] = r * (dyr[j]*g[j] - s1 - xh*s2)
-		}
-	}
+	kernel.NormBack32(x, dy, l.Gain.W, l.Gain.G, l.Bias.G, dx, stats, n, l.Dim)
 }

@@ -13,10 +13,10 @@
 //     share with nn.Gemm, with Kern6x32, its AVX-512 twin that stores the same bits at twice
 //     the width. On amd64 with AVX2 + FMA (HaveAVX2FMA) they run assembly, elsewhere plain
 //     loops; either way in a fixed summation order;
-//   - Max32, SoftmaxBack32, NormRow32, Axpy32, AddRows32, ReLUBack32, Transpose32 and Adam32:
-//     the element-wise rows of attention's softmax and its backward pass, a layer-norm row,
-//     y += α·x, a bias gradient's sum of rows, ReLU's backward mask, the op(B) = Bᵀ packing of
-//     nn.Gemm and the optimiser's step,
+//   - Max32, SoftmaxBack32, NormRow32, NormBack32, Axpy32, AddRows32, ReLUBack32, Transpose32
+//     and Adam32: the element-wise rows of attention's softmax and its backward pass, a
+//     layer-norm row and the layer norm's backward pass, y += α·x, a bias gradient's sum of rows,
+//     ReLU's backward mask, the op(B) = Bᵀ packing of nn.Gemm and the optimiser's step,
 //     in AVX2 where available and giving the same bits as their loops;
 //   - TopK: the bounded min-heap that selects the k best scored IDs, with the one tie order
 //     (score descending, then ID ascending) every candidate list uses;

@@ -3,6 +3,7 @@ package kernel
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -22,6 +23,48 @@ func TestNormRow32(t *testing.T) {
 			for j := range y {
 				if math.Float32bits(y[j]) != math.Float32bits(want[j]) {
 					t.Fatalf("n %d: y[%d] = %g, want %g", n, j, y[j], want[j])
+				}
+			}
+		}
+	})
+}
+
+// NormBack32 stores the bits of its loop — gain and bias gradients and dx, dx aliasing dy or not —
+// on every path, for widths the assembly takes and widths it leaves to the loop, and for odd and
+// even row counts (rows go two at a time).
+func TestNormBack32(t *testing.T) {
+	bothPaths(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(2, 7))
+		for _, d := range []int{3, 8, 64, 72, 256, 264} {
+			for _, n := range []int{1, 2, 5} {
+				for _, alias := range []bool{false, true} {
+					x, dy, g := randF32(rng, n*d), randF32(rng, n*d), randF32(rng, d)
+					gg, gb := randF32(rng, d), randF32(rng, d)
+					stats := make([]float32, 2*n)
+					for i := range n {
+						stats[2*i], stats[2*i+1] = float32(i)*0.1, 1.7+float32(i)
+					}
+					wgg, wgb, wdx := slices.Clone(gg), slices.Clone(gb), make([]float32, n*d)
+					for i := range n {
+						normBackLoop(x[i*d:(i+1)*d], dy[i*d:(i+1)*d], g, wgg, wgb, wdx[i*d:(i+1)*d], stats[2*i], stats[2*i+1], 1/float32(d))
+					}
+					dx := make([]float32, n*d)
+					if alias {
+						dx = slices.Clone(dy)
+						NormBack32(x, dx, g, gg, gb, dx, stats, n, d)
+					} else {
+						NormBack32(x, dy, g, gg, gb, dx, stats, n, d)
+					}
+					for j := range n * d {
+						if math.Float32bits(dx[j]) != math.Float32bits(wdx[j]) {
+							t.Fatalf("d=%d n=%d alias=%v: dx[%d] = %g, the loop %g", d, n, alias, j, dx[j], wdx[j])
+						}
+					}
+					for j := range d {
+						if math.Float32bits(gg[j]) != math.Float32bits(wgg[j]) || math.Float32bits(gb[j]) != math.Float32bits(wgb[j]) {
+							t.Fatalf("d=%d n=%d alias=%v: gradients at %d: %g, %g; the loop %g, %g", d, n, alias, j, gg[j], gb[j], wgg[j], wgb[j])
+						}
+					}
 				}
 			}
 		}

@@ -85,3 +85,12 @@ func reluBack8(y, dy, dx *float32, n int)
 //
 //go:noescape
 func addRows8(y, a *float32, rows, cols, lda int)
+
+// normBackProducts and normBackDx are NormBackRow32's element-wise passes over n (a positive
+// multiple of 8) elements.
+//
+//go:noescape
+func normBackProducts(x, dy, gain, gg, gb, dh, p *float32, n int, m, r float32)
+
+//go:noescape
+func normBackDx(x, dy, gain, dx *float32, n int, m, r, s1, s2 float32)

@@ -24,4 +24,8 @@ func normRow32(y, x, gain, bias *float32, n int, m, r float32)            { pani
 func adam8(w, g, m, v *float32, n int, c [6]float32, decay float32)       { panic(noKernel) }
 func reluBack8(y, dy, dx *float32, n int)                                 { panic(noKernel) }
 func addRows8(y, a *float32, rows, cols, lda int)                         { panic(noKernel) }
-func axpy32(alpha float32, x, y *float32, n int)                          { panic(noKernel) }
+func normBackProducts(x, dy, gain, gg, gb, dh, p *float32, n int, m, r float32) {
+	panic(noKernel)
+}
+func normBackDx(x, dy, gain, dx *float32, n int, m, r, s1, s2 float32) { panic(noKernel) }
+func axpy32(alpha float32, x, y *float32, n int)                       { panic(noKernel) }
