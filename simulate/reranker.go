@@ -29,9 +29,8 @@ type reranker struct {
 	workers  int
 	set      *ranker.Set // every impression so far
 	model    *gbdt.Model
-	// truth, when set (RerankerConfig.TruthFeature), is the diagnostic column's value for a
-	// dense item, given the request's dense user, time and history.
-	truth func(user int32, t int64, history []int32, item int32) float32
+	// truth, when set (RerankerConfig.TruthFeature), gives the diagnostic column's values.
+	truth truthFunc
 	size  [2]int // the model's leaves per tree and trees
 }
 
@@ -158,9 +157,10 @@ func (r *reranker) addTruthColumn(s *ranker.Set) {
 	for k := range s.Requests {
 		q := &s.Requests[k]
 		dense := make([]float32, 0, len(q.Items)*(w+1))
+		col := r.truth(q.User, q.Time, q.History)
 		for j, it := range q.Items {
 			dense = append(dense, q.Dense[j*w:(j+1)*w]...)
-			dense = append(dense, r.truth(q.User, q.Time, q.History, it))
+			dense = append(dense, col(it))
 		}
 		q.Dense = dense
 	}
@@ -190,6 +190,10 @@ func (r *reranker) score(q *candidates.Query, items []int32, rows [][]float32) (
 		explained--
 	}
 	x := make([]float64, 0, len(rows)*len(names))
+	var col func(int32) float32
+	if r.truth != nil {
+		col = r.truth(q.User, q.Time, q.History)
+	}
 	for j, f := range rows {
 		switch {
 		case len(f) == explained:
@@ -204,8 +208,8 @@ func (r *reranker) score(q *candidates.Query, items []int32, rows [][]float32) (
 		if position {
 			x = append(x, ranker.ServePosition)
 		}
-		if r.truth != nil {
-			x = append(x, float64(r.truth(q.User, q.Time, q.History, items[j])))
+		if col != nil {
+			x = append(x, float64(col(items[j])))
 		}
 	}
 	out := make([]float64, len(rows))

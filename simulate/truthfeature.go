@@ -6,18 +6,21 @@ import (
 	"github.com/cascade-rec/cascade/synth"
 )
 
+// truthFunc gives a diagnostic truth column for one request — its dense user, time and
+// history — as a function of the dense item, so that the request's part is done once for all
+// of its candidates.
+type truthFunc func(user int32, t int64, history []int32) func(item int32) float32
+
 // truthColumn returns the diagnostic column of RerankerConfig.TruthFeature: the world's true
-// value for a request's dense user, time and history and a dense item; NaN (missing to the
-// trees) for a user or item the world does not know.
-func truthColumn(tr *synth.Truth, ids *idMap, name string) func(user int32, t int64, history []int32, item int32) float32 {
+// value for a request and a dense item; NaN (missing to the trees) for a user or item the world
+// does not know.
+func truthColumn(tr *synth.Truth, ids *idMap, name string) truthFunc {
 	est := newTasteEstimator(tr)
-	return func(user int32, t int64, history []int32, item int32) float32 {
-		if user < 0 || int(user) >= len(ids.denseUser) || item < 0 || int(item) >= len(ids.denseItem) {
-			return float32(math.NaN())
-		}
-		u, i := ids.denseUser[user], ids.denseItem[item]
-		if u < 0 || i < 0 {
-			return float32(math.NaN())
+	nan := float32(math.NaN())
+	return func(user int32, t int64, history []int32) func(item int32) float32 {
+		u := -1
+		if user >= 0 && int(user) < len(ids.denseUser) {
+			u = ids.denseUser[user]
 		}
 		var recent []int // the history in world items
 		for _, d := range history {
@@ -25,14 +28,20 @@ func truthColumn(tr *synth.Truth, ids *idMap, name string) func(user int32, t in
 				recent = append(recent, w)
 			}
 		}
-		switch name {
-		case TruthEstimatedTaste:
-			return float32(est.affinity(u, t, recent, i))
-		case TruthItemBias:
-			return float32(tr.Items[i].Bias)
-		case TruthLongTerm:
-			return float32(tr.Affinity(u, i, t, nil))
+		return func(item int32) float32 {
+			if u < 0 || item < 0 || int(item) >= len(ids.denseItem) || ids.denseItem[item] < 0 {
+				return nan
+			}
+			i := ids.denseItem[item]
+			switch name {
+			case TruthEstimatedTaste:
+				return float32(est.affinity(u, t, recent, i))
+			case TruthItemBias:
+				return float32(tr.Items[i].Bias)
+			case TruthLongTerm:
+				return float32(tr.Affinity(u, i, t, nil))
+			}
+			return float32(tr.Affinity(u, i, t, recent))
 		}
-		return float32(tr.Affinity(u, i, t, recent))
 	}
 }

@@ -29,11 +29,11 @@ func TestTruthColumn(t *testing.T) {
 		{TruthItemBias, w.Items[5].Bias},
 	} {
 		col := truthColumn(w.Truth, ids, c.name)
-		if got := col(0, at, hist, 0); got != float32(c.want) {
+		if got := col(0, at, hist)(0); got != float32(c.want) {
 			t.Errorf("%s: %v, want %v", c.name, got, c.want)
 		}
 		for _, unknown := range [][2]int32{{1, 0}, {0, 3}, {-1, 0}, {0, 4}} {
-			if got := col(unknown[0], at, hist, unknown[1]); !math.IsNaN(float64(got)) {
+			if got := col(unknown[0], at, hist)(unknown[1]); !math.IsNaN(float64(got)) {
 				t.Errorf("%s: user %d, item %d: %v, want NaN", c.name, unknown[0], unknown[1], got)
 			}
 		}
@@ -48,17 +48,17 @@ func TestTruthColumn(t *testing.T) {
 // alone give scores in the truth's order.
 func TestRerankerTruthColumn(t *testing.T) {
 	st := &tableStages{names: []string{"noise"}, rows: map[int32][]float32{}}
-	truth := func(_ int32, _ int64, _ []int32, item int32) float32 { return float32(item%7) / 7 }
+	truth := func(item int32) float32 { return float32(item%7) / 7 }
 	rr := testReranker(st, 8000)
 	rr.cfg.TruthFeature = TruthAffinity
-	rr.truth = truth
+	rr.truth = func(int32, int64, []int32) func(int32) float32 { return truth }
 	var imps []ranker.Impression
 	next := int32(1)
 	for s := range 1200 {
 		imp := ranker.Impression{Query: known}
 		for p := 1; p <= 5; p++ {
 			st.rows[next] = []float32{float32((s*5 + p) % 3)}
-			clicked := (int(next)*7919)%100 < int(100*truth(0, 0, nil, next))
+			clicked := (int(next)*7919)%100 < int(100*truth(next))
 			imp.Shown = append(imp.Shown, ranker.Shown{Item: next, Position: p, Propensity: 1, Clicked: clicked})
 			next++
 		}
@@ -72,7 +72,7 @@ func TestRerankerTruthColumn(t *testing.T) {
 		t.Fatalf("columns %v", names)
 	}
 	q := rr.set.Requests[0]
-	if got, want := q.Row(2, 3)[2], truth(0, 0, nil, q.Items[2]); got != want {
+	if got, want := q.Row(2, 3)[2], truth(q.Items[2]); got != want {
 		t.Fatalf("item %d's truth column %v, want %v", q.Items[2], got, want)
 	}
 	if err := rr.train(context.Background()); err != nil {
@@ -85,7 +85,7 @@ func TestRerankerTruthColumn(t *testing.T) {
 	}
 	for j := 1; j < len(scores); j++ {
 		if scores[j] <= scores[j-1] {
-			t.Errorf("item %d (truth %v) scores %v, not above item %d's %v", items[j], truth(0, 0, nil, items[j]), scores[j], items[j-1], scores[j-1])
+			t.Errorf("item %d (truth %v) scores %v, not above item %d's %v", items[j], truth(items[j]), scores[j], items[j-1], scores[j-1])
 		}
 	}
 }
