@@ -19,9 +19,10 @@ var impl gonum.Implementation
 // On amd64 with AVX2 and FMA it runs a 6×16 register-blocked micro-kernel, and 6×32 where the CPU
 // has AVX-512 (about twice the FLOP/s, the same bits), with k blocked by 256 so that the panel of
 // B stays in L2; op(B)ᵀ is packed first; ragged edges go through zero-padded copies, or, when C
-// is overwritten in one k panel, through full blocks shifted back to overlap. Elsewhere it calls gonum's serial SSE2 code in tiles small enough that gonum never
-// spawns its per-block goroutines, which allocate and, on these shapes, are slower than one
-// thread (shared/notes/dependencies.md §3).
+// is overwritten in one k panel, through full blocks shifted back to overlap. Elsewhere it calls
+// gonum's serial SSE2 code in tiles small enough that gonum never spawns its per-block
+// goroutines, which allocate and, on these shapes, are slower than one thread
+// (shared/notes/dependencies.md §3).
 func Gemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	if m == 0 || n == 0 {
 		return
