@@ -5,7 +5,7 @@
 // Layout: magic "CASCADE\x00", uvarint len(kind), kind, uvarint version, uint64 LE payload
 // length, payload, 32-byte SHA-256 of everything before it. Payloads are written with Encoder and
 // read with Decoder (little-endian, length-prefixed slices). Every model saves and loads through
-// Save and Load, so that all of them return the file's checksum and refuse a bad file the same
+// a Format's Save and Load, so that all of them return the file's checksum and refuse a bad file the same
 // way.
 package artifact
 
@@ -125,40 +125,47 @@ func ReadFile(path, want string, maxVersion int) (Header, []byte, error) {
 	return h, p, nil
 }
 
+// Format is an artifact kind and the payload format version this build writes (and the newest
+// it reads): each model package declares its one Format and saves and loads through it.
+type Format struct {
+	Kind    string
+	Version int
+}
+
 // Save is the one way a model writes itself, behind every model's
 // Save(path string) (checksum string, err error): put encodes the payload, which is written to
-// path as an artifact of kind at format version (atomically, see WriteFile). It returns the
-// file's hex SHA-256, for manifests. An encoding error (see Encoder.Err) writes nothing. Errors
-// read "save <kind> model: …".
-func Save(path, kind string, version int, put func(e *Encoder)) (string, error) {
+// path as an artifact of f's kind and version (atomically, see WriteFile). It returns the file's
+// hex SHA-256, for manifests. An encoding error (see Encoder.Err) writes nothing. Errors read
+// "save <kind> model: …".
+func (f Format) Save(path string, put func(e *Encoder)) (string, error) {
 	var e Encoder
 	put(&e)
 	if e.err != nil {
-		return "", fmt.Errorf("save %s model: %w", kind, e.err)
+		return "", fmt.Errorf("save %s model: %w", f.Kind, e.err)
 	}
-	sum, err := WriteFile(path, Header{Kind: kind, Version: version}, e.Bytes())
+	sum, err := WriteFile(path, Header{Kind: f.Kind, Version: f.Version}, e.Bytes())
 	if err != nil {
-		return "", fmt.Errorf("save %s model: %w", kind, err)
+		return "", fmt.Errorf("save %s model: %w", f.Kind, err)
 	}
 	return sum, nil
 }
 
-// Load is the one way a model reads itself back: it reads and checks the artifact of kind at
-// path (versions 1 … maxVersion, see ReadFile) and returns what decode makes of its payload. A
+// Load is the one way a model reads itself back: it reads and checks the artifact of f's kind at
+// path (versions 1 … f.Version, see ReadFile) and returns what decode makes of its payload. A
 // payload decode refuses is damaged or inconsistent, so decode's error is returned wrapping
 // ErrCorrupt. Errors read "load <kind> model …".
-func Load[T any](path, kind string, maxVersion int, decode func(payload []byte) (T, error)) (T, error) {
+func Load[T any](path string, f Format, decode func(payload []byte) (T, error)) (T, error) {
 	var zero T
-	_, payload, err := ReadFile(path, kind, maxVersion)
+	_, payload, err := ReadFile(path, f.Kind, f.Version)
 	if err != nil {
-		return zero, fmt.Errorf("load %s model: %w", kind, err)
+		return zero, fmt.Errorf("load %s model: %w", f.Kind, err)
 	}
 	v, err := decode(payload)
 	if err != nil {
 		if !errors.Is(err, ErrCorrupt) {
 			err = fmt.Errorf("%w: %w", ErrCorrupt, err)
 		}
-		return zero, fmt.Errorf("load %s model %s: %w", kind, path, err)
+		return zero, fmt.Errorf("load %s model %s: %w", f.Kind, path, err)
 	}
 	return v, nil
 }

@@ -108,7 +108,8 @@ func TestDecoderOverrun(t *testing.T) {
 func TestSaveLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "m.bin")
-	sum, err := Save(path, "test", 1, func(e *Encoder) {
+	test := Format{Kind: "test", Version: 1}
+	sum, err := test.Save(path, func(e *Encoder) {
 		e.Float32s([]float32{1, 2, 3})
 	})
 	if err != nil {
@@ -126,13 +127,13 @@ func TestSaveLoad(t *testing.T) {
 		v := d.Float32s()
 		return v, d.Err()
 	}
-	if v, err := Load(path, "test", 1, decode); err != nil || len(v) != 3 || v[2] != 3 {
+	if v, err := Load(path, test, decode); err != nil || len(v) != 3 || v[2] != 3 {
 		t.Fatalf("Load: %v, %v", v, err)
 	}
 
 	// A value JSON cannot encode fails the save, however much is written after it.
 	var unsupported *json.UnsupportedValueError
-	if _, err := Save(filepath.Join(dir, "bad.bin"), "test", 1, func(e *Encoder) {
+	if _, err := test.Save(filepath.Join(dir, "bad.bin"), func(e *Encoder) {
 		e.JSON(math.Inf(1))
 		e.Int(1)
 	}); !errors.As(err, &unsupported) || !strings.HasPrefix(err.Error(), "save test model: ") {
@@ -152,7 +153,7 @@ func TestSaveLoad(t *testing.T) {
 		{"trailing bytes", "test", func([]byte) ([]float32, error) { return nil, NewDecoder([]byte{1}).Err() }, []error{ErrCorrupt}},
 		{"other kind", "ials", decode, []error{ErrCorrupt}},
 	} {
-		_, err := Load(path, tc.kind, 1, tc.decode)
+		_, err := Load(path, Format{Kind: tc.kind, Version: 1}, tc.decode)
 		for _, w := range tc.want {
 			if !errors.Is(err, w) {
 				t.Errorf("%s: %v does not wrap %v", tc.name, err, w)
@@ -162,7 +163,7 @@ func TestSaveLoad(t *testing.T) {
 			t.Errorf("%s: error %v", tc.name, err)
 		}
 	}
-	if _, err := Load(filepath.Join(dir, "missing.bin"), "test", 1, decode); !errors.Is(err, os.ErrNotExist) {
+	if _, err := Load(filepath.Join(dir, "missing.bin"), test, decode); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
 }

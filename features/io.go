@@ -9,18 +9,14 @@ import (
 	"github.com/cascade-rec/cascade/artifact"
 )
 
-// Kind is the artifact kind of saved statistics; version is the payload format this build
-// writes.
-const (
-	Kind    = "features"
-	version = 1
-)
+// format is the artifact kind and version of saved statistics.
+var format = artifact.Format{Kind: "features", Version: 1}
 
 // Save writes the statistics to path as an artifact of kind "features" and returns the file's
 // hex SHA-256. Only the raw tables are stored, sorted runs as varint gaps; Load recomputes the
 // derived tables with the same code, so loaded statistics give bit-identical features.
 func (s *Stats) Save(path string) (string, error) {
-	return artifact.Save(path, Kind, version, func(e *artifact.Encoder) {
+	return format.Save(path, func(e *artifact.Encoder) {
 		e.JSON(s.cfg)
 		e.Int(s.numItems)
 		e.Int(int(s.base))
@@ -47,7 +43,7 @@ func (s *Stats) Save(path string) (string, error) {
 // Load reads statistics written by Save. A damaged, foreign or inconsistent file is refused
 // with an error wrapping artifact.ErrCorrupt.
 func Load(path string) (*Stats, error) {
-	return artifact.Load(path, Kind, version, decode)
+	return artifact.Load(path, format, decode)
 }
 
 func decode(payload []byte) (*Stats, error) {

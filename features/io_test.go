@@ -132,7 +132,7 @@ func TestLoadCorrupt(t *testing.T) {
 	short := filepath.Join(dir, "short")
 	var e artifact.Encoder
 	e.String(`{}`)
-	if _, err := artifact.WriteFile(short, artifact.Header{Kind: Kind, Version: 1}, e.Bytes()); err != nil {
+	if _, err := artifact.WriteFile(short, artifact.Header{Kind: format.Kind, Version: 1}, e.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 	cases["short"] = short
@@ -142,7 +142,7 @@ func TestLoadCorrupt(t *testing.T) {
 		}
 	}
 	newer := filepath.Join(dir, "newer")
-	if _, err := artifact.WriteFile(newer, artifact.Header{Kind: Kind, Version: version + 1}, nil); err != nil {
+	if _, err := artifact.WriteFile(newer, artifact.Header{Kind: format.Kind, Version: format.Version + 1}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Load(newer); err == nil {
@@ -200,7 +200,7 @@ func TestLoadMutatedPayloads(t *testing.T) {
 	if _, err := st.Save(path); err != nil {
 		t.Fatal(err)
 	}
-	_, payload, err := artifact.ReadFile(path, Kind, version)
+	_, payload, err := artifact.ReadFile(path, format.Kind, format.Version)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestLoadMutatedPayloads(t *testing.T) {
 			p = p[:r.IntN(len(p))]
 		}
 		bad := filepath.Join(dir, "bad")
-		if _, err := artifact.WriteFile(bad, artifact.Header{Kind: Kind, Version: version}, p); err != nil {
+		if _, err := artifact.WriteFile(bad, artifact.Header{Kind: format.Kind, Version: format.Version}, p); err != nil {
 			t.Fatal(err)
 		}
 		if s, err := Load(bad); err == nil {

@@ -28,7 +28,7 @@ var (
 
 func newALSModel(p ALSParams, numUsers, numItems int, users, items []float32) *ALSModel {
 	m := &ALSModel{params: p}
-	m.init(KindALS, alsVersion, m.params.fields(), p.Factors, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
+	m.init(alsFormat, m.params.fields(), p.Factors, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
 		return m.foldIn(s, q.History, q.HistoryValues)
 	})
 	return m

@@ -30,7 +30,7 @@ func newIALSModel(p IALSParams, numUsers, numItems int, users, items []float32) 
 	k := p.Factors
 	m := &IALSModel{params: p, gram: make([]float64, k*k)}
 	kernel.Gram(items, k, m.gram)
-	m.init(KindIALS, ialsVersion, m.params.fields(), k, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
+	m.init(ialsFormat, m.params.fields(), k, numUsers, numItems, users, items, func(s *foldScratch, q candidates.Query) bool {
 		return m.foldIn(s, q.History)
 	})
 	return m

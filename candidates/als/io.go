@@ -6,19 +6,22 @@ import (
 	"github.com/cascade-rec/cascade/artifact"
 )
 
-// Artifact kinds and the payload format versions this build writes (and the newest it reads).
+// Artifact kinds of the two models, and their formats.
 const (
-	KindIALS    = "ials"
-	KindALS     = "als"
-	ialsVersion = 1
-	alsVersion  = 1
+	KindIALS = "ials"
+	KindALS  = "als"
+)
+
+var (
+	ialsFormat = artifact.Format{Kind: KindIALS, Version: 1}
+	alsFormat  = artifact.Format{Kind: KindALS, Version: 1}
 )
 
 // LoadIALS reads a model written by IALSModel.Save. A damaged or inconsistent file is refused
 // with an error wrapping artifact.ErrCorrupt.
 func LoadIALS(path string) (*IALSModel, error) {
 	var p IALSParams
-	return loadFactors(path, KindIALS, ialsVersion, p.fields(), &p.Factors, func() error { return p.Validate() },
+	return loadFactors(path, ialsFormat, p.fields(), &p.Factors, func() error { return p.Validate() },
 		func(f savedFactors) *IALSModel { return newIALSModel(p, f.numUsers, f.numItems, f.users, f.items) })
 }
 
@@ -26,15 +29,15 @@ func LoadIALS(path string) (*IALSModel, error) {
 // an error wrapping artifact.ErrCorrupt.
 func LoadALS(path string) (*ALSModel, error) {
 	var p ALSParams
-	return loadFactors(path, KindALS, alsVersion, p.fields(), &p.Factors, func() error { return p.Validate() },
+	return loadFactors(path, alsFormat, p.fields(), &p.Factors, func() error { return p.Validate() },
 		func(f savedFactors) *ALSModel { return newALSModel(p, f.numUsers, f.numItems, f.users, f.items) })
 }
 
 // loadFactors is LoadIALS and LoadALS, which differ only in their parameters and constructor:
-// it reads the artifact of kind into the stored parameter fields (k is the factor count among
+// it reads the artifact of format f into the stored parameter fields (k is the factor count among
 // them, validate checks them once read) and hands the factors to build.
-func loadFactors[M any](path, kind string, version int, fields []any, k *int, validate func() error, build func(savedFactors) M) (M, error) {
-	return artifact.Load(path, kind, version, func(payload []byte) (M, error) {
+func loadFactors[M any](path string, f artifact.Format, fields []any, k *int, validate func() error, build func(savedFactors) M) (M, error) {
+	return artifact.Load(path, f, func(payload []byte) (M, error) {
 		f, err := readModel(payload, fields, k, validate)
 		if err != nil {
 			var zero M

@@ -17,9 +17,8 @@ import (
 // the file layout. The models embed it and differ only in how a history is folded in (fold),
 // their parameters and their training.
 type factorModel struct {
-	kind     string // KindALS or KindIALS, for errors and the artifact
-	version  int    // the artifact's payload format version
-	params   []any  // the model's parameters as stored, in file order (see fields)
+	format   artifact.Format // alsFormat or ialsFormat; its kind also names the model in errors
+	params   []any           // the model's parameters as stored, in file order (see fields)
 	numUsers int
 	numItems int
 	k        int
@@ -31,10 +30,10 @@ type factorModel struct {
 	fold func(s *foldScratch, q candidates.Query) bool
 }
 
-// init sets up m in place (the pool must not be copied); the artifact is of kind at version, and
-// stores the parameters params points to.
-func (m *factorModel) init(kind string, version int, params []any, k, numUsers, numItems int, users, items []float32, fold func(*foldScratch, candidates.Query) bool) {
-	m.kind, m.version, m.params = kind, version, params
+// init sets up m in place (the pool must not be copied); the artifact is of format f, and stores
+// the parameters params points to.
+func (m *factorModel) init(f artifact.Format, params []any, k, numUsers, numItems int, users, items []float32, fold func(*foldScratch, candidates.Query) bool) {
+	m.format, m.params = f, params
 	m.k, m.numUsers, m.numItems, m.users, m.items, m.fold = k, numUsers, numItems, users, items, fold
 	m.pool.New = func() any { return newFoldScratch(k, numItems) }
 }
@@ -119,7 +118,7 @@ func (m *factorModel) Recommend(ctx context.Context, q candidates.Query, n int, 
 // in.
 func (m *factorModel) Score(ctx context.Context, q candidates.Query, items []int32, dst []float32) error {
 	if len(dst) < len(items) {
-		return fmt.Errorf("%s score: dst has %d entries for %d items", m.kind, len(dst), len(items))
+		return fmt.Errorf("%s score: dst has %d entries for %d items", m.format.Kind, len(dst), len(items))
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -142,10 +141,10 @@ func (m *factorModel) Score(ctx context.Context, q candidates.Query, items []int
 // ≥ 0 with nonNeg) and of the model's training shape.
 func (m *factorModel) checkLossMatrix(r *dataset.Matrix, nonNeg bool) error {
 	if err := checkMatrix(r, nonNeg); err != nil {
-		return fmt.Errorf("%s loss: %w", m.kind, err)
+		return fmt.Errorf("%s loss: %w", m.format.Kind, err)
 	}
 	if r.Rows != m.numUsers || r.Cols != m.numItems {
-		return fmt.Errorf("%s loss: matrix is %d×%d, model is %d×%d", m.kind, r.Rows, r.Cols, m.numUsers, m.numItems)
+		return fmt.Errorf("%s loss: matrix is %d×%d, model is %d×%d", m.format.Kind, r.Rows, r.Cols, m.numUsers, m.numItems)
 	}
 	return nil
 }
@@ -154,7 +153,7 @@ func (m *factorModel) checkLossMatrix(r *dataset.Matrix, nonNeg bool) error {
 // file's hex SHA-256. Both models store the same layout: their parameters (see fields), then the
 // training matrix's shape and the two factor matrices.
 func (m *factorModel) Save(path string) (string, error) {
-	return artifact.Save(path, m.kind, m.version, func(e *artifact.Encoder) {
+	return m.format.Save(path, func(e *artifact.Encoder) {
 		putFields(e, m.params)
 		e.Int(m.numUsers)
 		e.Int(m.numItems)

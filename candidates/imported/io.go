@@ -8,18 +8,14 @@ import (
 	"github.com/cascade-rec/cascade/params"
 )
 
-// Kind is the artifact kind of a saved model; version is the payload format this build writes
-// (and the newest it reads).
-const (
-	Kind    = "imported"
-	version = 1
-)
+// format is the artifact kind and version of a saved model.
+var format = artifact.Format{Kind: "imported", Version: 1}
 
 // Save writes the aligned model to path as an artifact of kind "imported" and returns the
 // file's hex SHA-256. The artifact holds everything serving needs (the files it came from are
 // named for the record only), so a bundle serves without them.
 func (m *Model) Save(path string) (string, error) {
-	return artifact.Save(path, Kind, version, func(e *artifact.Encoder) {
+	return format.Save(path, func(e *artifact.Encoder) {
 		p := m.p
 		for _, s := range []string{p.Format, p.Path, p.Items, p.Users, p.ItemIDs, p.UserIDs, p.fold()} {
 			e.String(s)
@@ -47,7 +43,7 @@ func (m *Model) Save(path string) (string, error) {
 // Load reads a model written by Save. A damaged or inconsistent file is refused with an error
 // wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	return artifact.Load(path, Kind, version, decode)
+	return artifact.Load(path, format, decode)
 }
 
 func decode(payload []byte) (*Model, error) {

@@ -148,16 +148,13 @@ func (m *Model) Score(ctx context.Context, _ candidates.Query, items []int32, ds
 	return nil
 }
 
-// Kind is the artifact kind of a saved model; version is the payload format this build writes.
-const (
-	Kind    = "popularity"
-	version = 1
-)
+// format is the artifact kind and version of a saved model.
+var format = artifact.Format{Kind: "popularity", Version: 1}
 
 // Save writes the model to path as an artifact of kind "popularity" and returns the file's hex
 // SHA-256. The ranking is stored, so a loaded model needs no item IDs to break ties.
 func (m *Model) Save(path string) (string, error) {
-	return artifact.Save(path, Kind, version, func(e *artifact.Encoder) {
+	return format.Save(path, func(e *artifact.Encoder) {
 		e.Int(len(m.counts))
 		for _, c := range m.counts {
 			e.Int(int(c))
@@ -169,7 +166,7 @@ func (m *Model) Save(path string) (string, error) {
 // Load reads a model written by Save. A damaged or inconsistent file is refused with an error
 // wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	return artifact.Load(path, Kind, version, func(payload []byte) (*Model, error) {
+	return artifact.Load(path, format, func(payload []byte) (*Model, error) {
 		d := artifact.NewDecoder(payload)
 		n := d.Int()
 		if n < 0 || n > len(payload)/8 {

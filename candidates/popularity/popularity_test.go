@@ -157,7 +157,7 @@ func TestSaveLoad(t *testing.T) {
 	e.Int(1)
 	e.Int(5)
 	e.Int32s([]int32{0, 1})
-	if _, err := artifact.WriteFile(path, artifact.Header{Kind: Kind, Version: version}, e.Bytes()); err != nil {
+	if _, err := artifact.WriteFile(path, artifact.Header{Kind: format.Kind, Version: format.Version}, e.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Load(path); !errors.Is(err, artifact.ErrCorrupt) {

@@ -287,16 +287,13 @@ func (m *Model) embedding(live *liveItems, it int32) ([]float32, float32) {
 	return live.embedding(it), m.coldPrior
 }
 
-// Kind and version of the model file.
-const (
-	artifactKind    = "twotower"
-	artifactVersion = 1
-)
+// format is the artifact kind and version of the model file.
+var format = artifact.Format{Kind: "twotower", Version: 1}
 
 // Save writes the model to path as an artifact of kind "twotower" and returns the file's hex
 // SHA-256.
 func (m *Model) Save(path string) (string, error) {
-	return artifact.Save(path, artifactKind, artifactVersion, func(e *artifact.Encoder) {
+	return format.Save(path, func(e *artifact.Encoder) {
 		e.JSON(m.p)
 		a := &m.net.a
 		e.Int(m.numUsers)
@@ -316,7 +313,7 @@ func (m *Model) Save(path string) (string, error) {
 // Load reads a model written by Save and builds its index with the default options. A damaged,
 // foreign or inconsistent file is refused with an error wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	m, err := artifact.Load(path, artifactKind, artifactVersion, decode)
+	m, err := artifact.Load(path, format, decode)
 	if err != nil {
 		return nil, err
 	}

@@ -10,18 +10,14 @@ import (
 	"github.com/cascade-rec/cascade/nn"
 )
 
-// Kind is the artifact kind of a saved model; version is the payload format this build writes
-// (and the newest it reads).
-const (
-	Kind    = "attention"
-	version = 1
-)
+// format is the artifact kind and version of a saved model.
+var format = artifact.Format{Kind: "attention", Version: 1}
 
 // Save writes the model to path as an artifact of kind "attention" and returns the file's hex
 // SHA-256. The file holds the parameters, the item count, the feature schema with its
 // standardisation, and every weight by name and shape.
 func (m *Model) Save(path string) (string, error) {
-	return artifact.Save(path, Kind, version, func(e *artifact.Encoder) {
+	return format.Save(path, func(e *artifact.Encoder) {
 		e.JSON(m.p)
 		e.Int(m.net.numItems)
 		e.Strings(m.features)
@@ -34,7 +30,7 @@ func (m *Model) Save(path string) (string, error) {
 // Load reads a model written by Save. A damaged, foreign or inconsistent file is refused with an
 // error wrapping artifact.ErrCorrupt.
 func Load(path string) (*Model, error) {
-	return artifact.Load(path, Kind, version, decode)
+	return artifact.Load(path, format, decode)
 }
 
 func decode(payload []byte) (*Model, error) {

@@ -105,7 +105,7 @@ func TestLoadRefusesCorruptFiles(t *testing.T) {
 	var e artifact.Encoder
 	e.String(`{"Attention":"din"}`)
 	junk := filepath.Join(dir, "junk")
-	if _, err := artifact.WriteFile(junk, artifact.Header{Kind: Kind, Version: 1}, e.Bytes()); err != nil {
+	if _, err := artifact.WriteFile(junk, artifact.Header{Kind: format.Kind, Version: 1}, e.Bytes()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := Load(junk); !errors.Is(err, artifact.ErrCorrupt) {
