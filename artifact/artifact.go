@@ -5,8 +5,8 @@
 // Layout: magic "CASCADE\x00", uvarint len(kind), kind, uvarint version, uint64 LE payload
 // length, payload, 32-byte SHA-256 of everything before it. Payloads are written with Encoder and
 // read with Decoder (little-endian, length-prefixed slices). Every model saves and loads through
-// a Format's Save and Load, so that all of them return the file's checksum and refuse a bad file the same
-// way.
+// its Format (Format.Save and Load), so that all of them return the file's checksum and refuse a
+// bad file the same way.
 package artifact
 
 import (
