@@ -98,14 +98,19 @@ func checkBatch(qs []float32, dim int) (int, error) {
 	return len(qs) / dim, nil
 }
 
-// resizeBatch returns dst with nq entries, each truncated to length 0 but
+// batchResults checks a batch of queries (rows of dim values) and returns
+// their number and dst with that many entries, each truncated to length 0 but
 // keeping its backing array for reuse.
-func resizeBatch(dst [][]Result, nq int) [][]Result {
+func batchResults(qs []float32, dim int, dst [][]Result) (int, [][]Result, error) {
+	nq, err := checkBatch(qs, dim)
+	if err != nil {
+		return 0, dst[:0], err
+	}
 	dst = slices.Grow(dst[:0], nq)[:nq]
 	for i := range dst {
 		dst[i] = dst[i][:0]
 	}
-	return dst
+	return nq, dst, nil
 }
 
 // bestFirst is a max-heap whose root is the best result: the candidate

@@ -168,11 +168,10 @@ func (x *Exact) scan(q []float32, lo, hi, k int, skip func(int32) bool, top kern
 // goroutines; each goroutine walks the catalogue once, block by block, and
 // scores all of its queries against a block while it is in cache.
 func (x *Exact) SearchBatch(qs []float32, k int, skip func(qi int, id int32) bool, dst [][]Result) ([][]Result, error) {
-	nq, err := checkBatch(qs, x.dim)
+	nq, dst, err := batchResults(qs, x.dim, dst)
 	if err != nil {
-		return dst[:0], err
+		return dst, err
 	}
-	dst = resizeBatch(dst, nq)
 	x.mu.RLock() // held for the whole batch: its workers read under it
 	defer x.mu.RUnlock()
 	if x.deleted != nil {

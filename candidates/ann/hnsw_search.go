@@ -80,11 +80,10 @@ func (h *HNSW) SearchBatch(qs []float32, k int, skip func(qi int, id int32) bool
 
 // SearchBatchEf is SearchBatch with beam width ef (see SearchEf).
 func (h *HNSW) SearchBatchEf(qs []float32, k, ef int, skip func(qi int, id int32) bool, dst [][]Result) ([][]Result, error) {
-	nq, err := checkBatch(qs, h.dim)
+	nq, dst, err := batchResults(qs, h.dim, dst)
 	if err != nil {
-		return dst[:0], err
+		return dst, err
 	}
-	dst = resizeBatch(dst, nq)
 	h.mu.RLock() // held for the whole batch: its workers read under it
 	defer h.mu.RUnlock()
 	kernel.For(context.Background(), nq, 1, 0, func(_, i, _ int) error {
