@@ -43,7 +43,7 @@ func (e *tasteEstimator) affinity(u int, t int64, history []int, item int) float
 	tr := e.tr
 	p := e.estimate(u, t, history)
 	q := tr.Items[item].Factors
-	long := tasteDot(p, q)
+	long := kernel.Dot64x32(p, q)
 	beta := tr.Config.ShortTermWeight
 	recent := history[max(0, len(history)-tr.Config.HistoryLen):]
 	if beta == 0 || len(recent) == 0 {
@@ -55,15 +55,7 @@ func (e *tasteEstimator) affinity(u int, t int64, history []int, item int) float
 			short[j] += float64(f) / float64(len(recent))
 		}
 	}
-	return (1-beta)*long + beta*tasteDot(short, q) + tr.Items[item].Bias
-}
-
-func tasteDot(p []float64, q []float32) float64 {
-	var s float64
-	for j, f := range q {
-		s += p[j] * float64(f)
-	}
-	return s
+	return (1-beta)*long + beta*kernel.Dot64x32(short, q) + tr.Items[item].Bias
 }
 
 // estimate returns the user's estimated taste (cached per user, time and history length).
@@ -138,7 +130,7 @@ func (e *tasteEstimator) objective(s *tasteScratch, p []float64, t int64, histor
 	// e_i over the released items, scaled by the largest logit.
 	top := math.Inf(-1)
 	for i := range items {
-		s.ex[i] = (tasteDot(p, items[i].Factors)+items[i].Bias)/tau + items[i].PopularityLogit
+		s.ex[i] = (kernel.Dot64x32(p, items[i].Factors)+items[i].Bias)/tau + items[i].PopularityLogit
 		if items[i].Release <= t {
 			top = max(top, s.ex[i])
 		}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cascade-rec/cascade/internal/kernel"
 	"github.com/cascade-rec/cascade/synth"
 )
 
@@ -34,7 +35,7 @@ func TestTasteEstimatorRecoversTaste(t *testing.T) {
 			for i, it := range tr.Items {
 				if it.Release <= at && !taken[i] {
 					ids = append(ids, i)
-					weights = append(weights, (tasteDot(p, it.Factors)+it.Bias)/tr.Config.Temperature+it.PopularityLogit)
+					weights = append(weights, (kernel.Dot64x32(p, it.Factors)+it.Bias)/tr.Config.Temperature+it.PopularityLogit)
 				}
 			}
 			top := math.Inf(-1)

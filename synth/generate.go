@@ -147,7 +147,7 @@ func newModel(cfg *Config) *model {
 	m.qMu = make([]float64, 0, nItems*len(m.clusters))
 	for i := range nItems {
 		for _, cl := range m.clusters {
-			m.qMu = append(m.qMu, dot64(cl.centroid, m.q[i*k:(i+1)*k]))
+			m.qMu = append(m.qMu, kernel.Dot64x32(cl.centroid, m.q[i*k:(i+1)*k]))
 		}
 	}
 

@@ -126,7 +126,7 @@ func (lg *logger) user(u int, mine []int, reqs []request, out []Impression) {
 		})
 		imp := Impression{User: int32(u), Time: q.time, Shown: shown}
 		for k, s := range shown {
-			aff := dot64(lg.p, m.q[int(s.Item)*m.k:int(s.Item+1)*m.k]) + tr.Items[s.Item].Bias
+			aff := kernel.Dot64x32(lg.p, m.q[int(s.Item)*m.k:int(s.Item+1)*m.k]) + tr.Items[s.Item].Bias
 			examine := math.Pow(float64(k+1), -cfg.PositionDecay)
 			attract := 1 / (1 + math.Exp(-(cfg.ClickScale*aff + cfg.ClickBias)))
 			if r.Float64() < examine*attract {

@@ -220,7 +220,7 @@ func (s *sampler) user(u int) (userEvents, error) {
 	}()
 	for c := range m.clusters {
 		mu := m.clusters[c].centroid
-		s.startMu[c], s.endMu[c] = dot64(mu, us.TasteStart), dot64(mu, us.TasteEnd)
+		s.startMu[c], s.endMu[c] = kernel.Dot64x32(mu, us.TasteStart), kernel.Dot64x32(mu, us.TasteEnd)
 	}
 	clear(s.sum)
 	clear(s.winMu)
@@ -297,7 +297,7 @@ func (s *sampler) refresh(u int, t int64, e int) {
 	invTau := 1 / m.cfg.Temperature
 	best := math.Inf(-1)
 	for i := range s.weight {
-		s.weight[i] = dot64(s.p0, m.q[i*m.k:(i+1)*m.k])*invTau + m.base[i]
+		s.weight[i] = kernel.Dot64x32(s.p0, m.q[i*m.k:(i+1)*m.k])*invTau + m.base[i]
 		best = max(best, s.weight[i])
 	}
 	for i, x := range s.weight {
@@ -402,9 +402,9 @@ func (s *sampler) choose(r *rand.Rand, d float64, n int) (int, float64) {
 		i := s.member(r, c)
 		row := m.q[i*m.k : (i+1)*m.k]
 		// exp((δ·q_i − b_c)/τ) with b_c as rounded into the cluster's weight wc.
-		accept := kernel.Exp64Neg(dot64(s.delta, row)*invTau+s.logMass[c]-best) / s.wc[c] * (1 - 2*fastExpSlack)
+		accept := kernel.Exp64Neg(kernel.Dot64x32(s.delta, row)*invTau+s.logMass[c]-best) / s.wc[c] * (1 - 2*fastExpSlack)
 		if r.Float64() < accept {
-			return i, dot64(s.p, row) + m.tr.Items[i].Bias
+			return i, kernel.Dot64x32(s.p, row) + m.tr.Items[i].Bias
 		}
 	}
 	s.scans++
@@ -452,13 +452,13 @@ func (s *sampler) exact(r *rand.Rand) (int, float64) {
 	best := math.Inf(-1)
 	for i := range m.base {
 		if s.mark[i] == available {
-			best = max(best, dot64(s.p, m.q[i*m.k:(i+1)*m.k])*invTau+m.base[i])
+			best = max(best, kernel.Dot64x32(s.p, m.q[i*m.k:(i+1)*m.k])*invTau+m.base[i])
 		}
 	}
 	var total float64
 	for i := range m.base {
 		if s.mark[i] == available {
-			total += math.Exp(dot64(s.p, m.q[i*m.k:(i+1)*m.k])*invTau + m.base[i] - best)
+			total += math.Exp(kernel.Dot64x32(s.p, m.q[i*m.k:(i+1)*m.k])*invTau + m.base[i] - best)
 		}
 	}
 	x := r.Float64() * total
@@ -468,12 +468,12 @@ func (s *sampler) exact(r *rand.Rand) (int, float64) {
 			continue
 		}
 		last = i
-		if x -= math.Exp(dot64(s.p, m.q[i*m.k:(i+1)*m.k])*invTau + m.base[i] - best); x < 0 {
+		if x -= math.Exp(kernel.Dot64x32(s.p, m.q[i*m.k:(i+1)*m.k])*invTau + m.base[i] - best); x < 0 {
 			break
 		}
 	}
 	if last < 0 {
 		return -1, 0
 	}
-	return last, dot64(s.p, m.q[last*m.k:(last+1)*m.k]) + m.tr.Items[last].Bias
+	return last, kernel.Dot64x32(s.p, m.q[last*m.k:(last+1)*m.k]) + m.tr.Items[last].Bias
 }

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // smallWorld is Small(1), generated once and written to a directory shared by the tests.
@@ -622,7 +624,7 @@ func TestGenerateSamplerExact(t *testing.T) {
 			}
 			for c := range m.clusters {
 				mu := m.clusters[c].centroid
-				s.startMu[c], s.endMu[c] = dot64(mu, m.tr.Users[u].TasteStart), dot64(mu, m.tr.Users[u].TasteEnd)
+				s.startMu[c], s.endMu[c] = kernel.Dot64x32(mu, m.tr.Users[u].TasteStart), kernel.Dot64x32(mu, m.tr.Users[u].TasteEnd)
 			}
 			s.refresh(u, t0-tc.refreshDays*day, tc.refreshEvents)
 			recent := history[len(history)-cfg.HistoryLen:]

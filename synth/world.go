@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+
+	"github.com/cascade-rec/cascade/internal/kernel"
 )
 
 // truthVersion is the format version of truth.json.
@@ -129,7 +131,7 @@ func (tr *Truth) Affinity(user, item int, t int64, recentHistory []int) float64 
 			}
 		}
 	})
-	return dot64(p, tr.Items[item].Factors) + tr.Items[item].Bias
+	return kernel.Dot64x32(p, tr.Items[item].Factors) + tr.Items[item].Bias
 }
 
 // userVector sets p to the user's preference vector at t given the recent items (at most
@@ -164,14 +166,6 @@ func (tr *Truth) userVector(p []float64, user int, t int64, recent func(yield fu
 		p[k] = (1-beta)*p[k] + beta*s[k]/float64(n)
 	}
 	return p
-}
-
-func dot64(p []float64, q []float32) float64 {
-	var s float64
-	for k, x := range q[:len(p)] {
-		s += p[k] * float64(x)
-	}
-	return s
 }
 
 // History returns the items user consumed strictly before t, in time order.

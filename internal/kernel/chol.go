@@ -133,6 +133,16 @@ func CholSolve(a []float64, n int, b []float64) {
 	}
 }
 
+// Dot64x32 is the float64 inner product of p and q[:len(p)], one accumulator in index order: the
+// synthetic world's affinity, whose bits every world file depends on.
+func Dot64x32(p []float64, q []float32) float64 {
+	var s float64
+	for k, x := range q[:len(p)] {
+		s += p[k] * float64(x)
+	}
+	return s
+}
+
 // Dot64 is a float64 inner product of x and y[:len(x)] with four accumulators (a fixed order, so
 // reproducible).
 func Dot64(x, y []float64) float64 {
