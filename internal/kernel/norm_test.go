@@ -70,3 +70,38 @@ func TestNormBack32(t *testing.T) {
 		}
 	})
 }
+
+// TestNormBackLoopOracle checks the loop that NormBack32's assembly reproduces against the layer
+// norm's backward pass written out in float64: with x̂ = (x−m)·r and h = g·x̂,
+// dx = r·(dy·g − mean(dy·g) − x̂·mean(dy·g·x̂)), ∂g += dy·x̂, ∂b += dy.
+func TestNormBackLoopOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 1))
+	for _, d := range []int{1, 3, 8, 64, 257} {
+		x, dy, g := randF32(rng, d), randF32(rng, d), randF32(rng, d)
+		gg, gb, dx := randF32(rng, d), randF32(rng, d), make([]float32, d)
+		m, r := float32(rng.NormFloat64()), float32(rng.Float64()+0.5)
+		wantGG, wantGB := make([]float64, d), make([]float64, d)
+		var s1, s2 float64
+		for j := range d {
+			xh := (float64(x[j]) - float64(m)) * float64(r)
+			dh := float64(dy[j]) * float64(g[j])
+			s1 += dh / float64(d)
+			s2 += dh * xh / float64(d)
+			wantGG[j] = float64(gg[j]) + float64(dy[j])*xh
+			wantGB[j] = float64(gb[j]) + float64(dy[j])
+		}
+		normBackLoop(x, dy, g, gg, gb, dx, m, r, 1/float32(d))
+		for j := range d {
+			xh := (float64(x[j]) - float64(m)) * float64(r)
+			wantDX := float64(r) * (float64(dy[j])*float64(g[j]) - s1 - xh*s2)
+			for _, c := range []struct {
+				name      string
+				got, want float64
+			}{{"dx", float64(dx[j]), wantDX}, {"gain gradient", float64(gg[j]), wantGG[j]}, {"bias gradient", float64(gb[j]), wantGB[j]}} {
+				if math.Abs(c.got-c.want) > 1e-4*(1+math.Abs(c.want)) {
+					t.Fatalf("d=%d: %s[%d] = %g, the formula %g", d, c.name, j, c.got, c.want)
+				}
+			}
+		}
+	}
+}
