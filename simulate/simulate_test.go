@@ -11,6 +11,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
+
+	"github.com/cascade-rec/cascade/synth"
 )
 
 // tinyConfig is a simulation small enough for the package's tests.
@@ -25,6 +27,16 @@ func tinyConfig() Config {
 	cfg.Reranker.Trees = 20
 	cfg.Reranker.MinDataInLeaf = 5
 	return cfg
+}
+
+// tinyWorld generates tinyConfig's world.
+func tinyWorld(t *testing.T) *synth.World {
+	t.Helper()
+	w, err := synth.Generate(context.Background(), worldConfig(tinyConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
 }
 
 func runTiny(t *testing.T, cfg Config) (*Report, string) {

@@ -40,25 +40,27 @@ func newTasteEstimator(tr *synth.Truth) *tasteEstimator {
 	return &tasteEstimator{tr: tr, cache: map[tasteKey][]float64{}}
 }
 
-// affinity is the world's affinity of user u for item at t after history (world items, oldest
-// first), with the long-term taste replaced by its estimate.
-func (e *tasteEstimator) affinity(u int, t int64, history []int, item int) float64 {
+// affinities returns the world's affinity of user u at t after history (world items, oldest
+// first) for any item, with the long-term taste replaced by its estimate. The estimate and the
+// short-term interest are computed once, for all of a request's candidates.
+func (e *tasteEstimator) affinities(u int, t int64, history []int) func(item int) float64 {
 	tr := e.tr
 	p := e.estimate(u, t, history)
-	q := tr.Items[item].Factors
-	long := kernel.Dot64x32(p, q)
 	beta := tr.Config.ShortTermWeight
 	recent := history[max(0, len(history)-tr.Config.HistoryLen):]
 	if beta == 0 || len(recent) == 0 {
-		return long + tr.Items[item].Bias
+		return func(item int) float64 { return kernel.Dot64x32(p, tr.Items[item].Factors) + tr.Items[item].Bias }
 	}
-	short := make([]float64, len(q)) // the recent items' mean factors, as synth's short term
+	short := make([]float64, len(p)) // the recent items' mean factors, as synth's short term
 	for _, h := range recent {
 		for j, f := range tr.Items[h].Factors {
 			short[j] += float64(f) / float64(len(recent))
 		}
 	}
-	return (1-beta)*long + beta*kernel.Dot64x32(short, q) + tr.Items[item].Bias
+	return func(item int) float64 {
+		q := tr.Items[item].Factors
+		return (1-beta)*kernel.Dot64x32(p, q) + beta*kernel.Dot64x32(short, q) + tr.Items[item].Bias
+	}
 }
 
 // estimate returns the user's estimated taste (cached per user, time and history length).

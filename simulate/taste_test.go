@@ -1,13 +1,11 @@
 package simulate
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/cascade-rec/cascade/internal/kernel"
-	"github.com/cascade-rec/cascade/synth"
 )
 
 // The estimator recovers a taste from choices drawn by the model it assumes: for a history of 40
@@ -15,10 +13,7 @@ import (
 // estimate's penalised likelihood is at least the true taste's (it is the maximum), and it
 // points the way of the true taste.
 func TestTasteEstimatorRecoversTaste(t *testing.T) {
-	w, err := synth.Generate(context.Background(), worldConfig(tinyConfig()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := tinyWorld(t)
 	tr := w.Truth
 	r := rand.New(rand.NewPCG(4, 9))
 	at := tr.End

@@ -28,6 +28,10 @@ func truthColumn(tr *synth.Truth, ids *idMap, name string) truthFunc {
 				recent = append(recent, w)
 			}
 		}
+		var estimated func(item int) float64
+		if name == TruthEstimatedTaste && u >= 0 {
+			estimated = est.affinities(u, t, recent)
+		}
 		return func(item int32) float32 {
 			if u < 0 || item < 0 || int(item) >= len(ids.denseItem) || ids.denseItem[item] < 0 {
 				return nan
@@ -35,7 +39,7 @@ func truthColumn(tr *synth.Truth, ids *idMap, name string) truthFunc {
 			i := ids.denseItem[item]
 			switch name {
 			case TruthEstimatedTaste:
-				return float32(est.affinity(u, t, recent, i))
+				return float32(estimated(i))
 			case TruthItemBias:
 				return float32(tr.Items[i].Bias)
 			case TruthLongTerm:

@@ -7,16 +7,12 @@ import (
 
 	"github.com/cascade-rec/cascade/candidates"
 	"github.com/cascade-rec/cascade/ranker"
-	"github.com/cascade-rec/cascade/synth"
 )
 
 // truthColumn reads the world's truth through the data set's IDs: dense user and item 0 are the
 // world's user 3 and item 5 here, and the history's unknown items are left out.
 func TestTruthColumn(t *testing.T) {
-	w, err := synth.Generate(context.Background(), worldConfig(tinyConfig()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	w := tinyWorld(t)
 	ids := &idMap{denseUser: []int{3, -1}, denseItem: []int{5, 7, 9, -1}}
 	const at = int64(1_700_000_000)
 	hist := []int32{1, 3, 2} // items 7, unknown, 9
