@@ -127,22 +127,19 @@ func (r *reranker) selectSize(ctx context.Context, p gbdt.Params) (leaves, trees
 		return 0, 0, false, nil
 	}
 	best := math.Inf(1)
-	prob := make([]float64, dHeld.NumRows)
 	for _, l := range r.cfg.SelectLeaves {
 		q := p
 		q.NumLeaves = l
 		q.EarlyStoppingRounds = selectPatience
-		m, err := gbdt.Train(ctx, dFit, dHeld, q)
+		// The trainer judges every round on the held-out slates already: keep its log losses.
+		var losses []float64
+		m, err := gbdt.Train(ctx, dFit, dHeld, q, gbdt.WithCallback(func(it gbdt.Iteration) {
+			losses = append(losses, it.Valid[0].Value)
+		}))
 		if err != nil {
 			return 0, 0, false, fmt.Errorf("simulate: choosing the re-ranker's size (%d leaves): %w", l, err)
 		}
-		if err := m.Score(dHeld.X, prob); err != nil {
-			return 0, 0, false, fmt.Errorf("simulate: re-ranker: %w", err)
-		}
-		for i, z := range prob {
-			prob[i] = 1 / (1 + math.Exp(-z))
-		}
-		if loss := gbdt.Logloss(dHeld.Labels, prob); loss < best {
+		if loss := losses[len(m.Trees)-1]; loss < best {
 			best, leaves, trees = loss, l, len(m.Trees)
 		}
 	}
